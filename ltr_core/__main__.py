@@ -1,0 +1,3 @@
+from ltr_core.cli import main
+
+main()

@@ -1,0 +1,31 @@
+"""Components the core itself provides: dataset readers, the frame-pair sampler, shared processing and
+transforms. Registered through the same hooks as any plugin."""
+
+from ltr_core.data import transforms
+from ltr_core.data.datasets.coco import COCOSequences
+from ltr_core.data.datasets.got10k import GOT10k
+from ltr_core.data.datasets.lasot import LaSOT
+from ltr_core.data.datasets.trackingnet import TrackingNet
+from ltr_core.data.processing import CropPairProcessing
+from ltr_core.data.sampler import TrackingSampler
+from ltr_core.hookspecs import hookimpl
+
+
+@hookimpl
+def ltr_datasets():
+    return {"lasot": LaSOT, "got10k": GOT10k, "trackingnet": TrackingNet, "coco": COCOSequences}
+
+
+@hookimpl
+def ltr_samplers():
+    return {"tracking": TrackingSampler}
+
+
+@hookimpl
+def ltr_processings():
+    return {"crop_pair": CropPairProcessing}
+
+
+@hookimpl
+def ltr_transforms():
+    return {"grayscale": transforms.Grayscale, "brightness": transforms.Brightness}

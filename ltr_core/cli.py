@@ -1,0 +1,159 @@
+"""The ``ltr`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ltr_core import env as ltr_env
+from ltr_core.config import ConfigError, dump_config, load_config
+from ltr_core.data.dataset import DataError
+from ltr_core.registry import RegistryError, get_registry
+from ltr_core.train.checkpoint import CheckpointError
+
+USER_ERRORS = (ConfigError, RegistryError, ltr_env.EnvironmentError_, DataError, CheckpointError)
+
+
+class LtrGroup(click.Group):
+    """Turns the known user errors into one clear line and exit code 2, instead of a traceback."""
+
+    def invoke(self, ctx):
+        from ltr_core.train.trainer import TrainingError
+
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+        except TrainingError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+
+
+workspace_option = click.option("--workspace", type=click.Path(file_okay=False), default=None,
+                                help="Checkpoints, logs and results go here (default $LTR_WORKSPACE or ./workspace).")
+set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+                          help="Override a config value (YAML-parsed); repeatable.")
+
+
+@click.group(cls=LtrGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ltr-core")
+def main():
+    """ltr: train, evaluate and run single-object visual trackers provided by plugins."""
+
+
+# -- ltr list -------------------------------------------------------------------------------------------
+@main.command("list")
+@click.argument("kind", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_cmd(kind, as_json):
+    """List registered components (datasets, nets, actors, configs, ...) and broken plugins."""
+    from ltr_core.hookspecs import KINDS
+
+    reg = get_registry()
+    if kind is not None and kind not in KINDS:
+        kind = kind[:-1] if kind.endswith("s") and kind[:-1] in KINDS else kind
+        if kind not in KINDS:
+            raise RegistryError(f"unknown component kind {kind!r}; kinds are: {', '.join(KINDS)}")
+    comps = reg.all(kind)
+    if as_json:
+        click.echo(json.dumps({
+            "components": [{"kind": c.kind, "name": c.name, "plugin": c.plugin, "distribution": c.distribution,
+                            "version": c.version, "description": c.description} for c in comps],
+            "failed_plugins": [vars(f) for f in reg.failures]}, indent=2))
+        return
+    rows = [(c.kind, c.name, f"{c.distribution} {c.version}".strip(), c.description) for c in comps]
+    widths = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(("KIND", "NAME", "PROVIDED BY"))]
+    click.echo(f"{'KIND':<{widths[0]}}  {'NAME':<{widths[1]}}  {'PROVIDED BY':<{widths[2]}}  DESCRIPTION")
+    for r in rows:
+        click.echo(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
+    for f in reg.failures:
+        click.echo(f"FAILED plugin {f.plugin!r} ({f.distribution} {f.version}): {f.error}", err=False)
+
+
+# -- ltr config -----------------------------------------------------------------------------------------
+@main.group("config")
+def config_group():
+    """Inspect configs."""
+
+
+@config_group.command("show")
+@click.argument("config")
+@set_option
+def config_show(config, overrides):
+    """Print the resolved config (bases merged, overrides applied, defaults filled in)."""
+    cfg = load_config(config, overrides)
+    click.echo(f"# {cfg.pop('_name')}")
+    click.echo(dump_config(cfg), nl=False)
+
+
+# -- ltr env --------------------------------------------------------------------------------------------
+@main.command("env")
+@workspace_option
+def env_cmd(workspace):
+    """Show the resolved workspace and dataset roots."""
+    ws = ltr_env.workspace_dir(workspace)
+    for name, value, source in ltr_env.describe(ws):
+        click.echo(f"{name:<20} {value}   ({source})")
+
+
+# -- ltr train ------------------------------------------------------------------------------------------
+@main.command("train")
+@click.argument("config")
+@set_option
+@workspace_option
+@click.option("--init-from", type=click.Path(dir_okay=False), default=None,
+              help="Initialise the network's weights from a checkpoint (ltr or pytracking format); weights only.")
+@click.option("--no-resume", is_flag=True, help="Start from scratch even if checkpoints exist.")
+@click.option("--nproc", type=int, default=None, help="Launch N processes on this machine through torchrun.")
+def train_cmd(config, overrides, workspace, init_from, no_resume, nproc):
+    """Train CONFIG (<plugin>/<config> or a YAML file). Resumes from the latest checkpoint by default."""
+    if nproc and nproc > 1 and "LOCAL_RANK" not in os.environ:
+        _launch_torchrun(nproc)
+        return
+    from ltr_core.train import distributed as D
+    from ltr_core.train.trainer import Trainer
+
+    cfg = load_config(config, overrides)
+    ws = ltr_env.workspace_dir(workspace)
+    ctx = D.setup(cfg["trainer"]["device"])
+    try:
+        trainer = Trainer(cfg, ws, ctx, init_from=init_from, resume=not no_resume)
+        trainer.train()
+    finally:
+        D.teardown()
+
+
+def _launch_torchrun(nproc: int) -> None:
+    args = sys.argv[1:]
+    cleaned, skip = [], False
+    for i, a in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if a == "--nproc":
+            skip = True
+            continue
+        if a.startswith("--nproc="):
+            continue
+        cleaned.append(a)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+           "-m", "ltr_core"] + cleaned
+    click.echo("launching: " + " ".join(cmd))
+    os.execv(sys.executable, cmd)
+
+
+def _register_optional_commands():
+    """Command groups that live in their own modules."""
+    from ltr_core.commands import data_cmds, eval_cmds, tool_cmds
+
+    main.add_command(data_cmds.data_group)
+    for cmd in eval_cmds.COMMANDS + tool_cmds.COMMANDS:
+        main.add_command(cmd)
+
+
+_register_optional_commands()

@@ -1,0 +1,1 @@
+"""Subcommands of ``ltr`` beyond the core ones in :mod:`ltr_core.cli`."""

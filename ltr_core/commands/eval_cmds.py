@@ -1,0 +1,3 @@
+"""``ltr eval``, ``ltr score``, ``ltr track``."""
+
+COMMANDS = []

@@ -1,0 +1,3 @@
+"""``ltr bench``, ``ltr import``."""
+
+COMMANDS = []

@@ -1,0 +1,450 @@
+"""Configs: YAML files inside plugins (``<plugin>/<config>``) or a user's path, with ``--set`` overrides.
+
+A config is plain data. Loading resolves ``base:`` inheritance, applies overrides, then validates everything
+before any data is read: unknown keys, wrong types and unknown component names each raise one
+:class:`ConfigError` naming the key path. Component sections (``{name: ..., **kwargs}``) are checked against
+the signature of the registered factory, and the factory's defaults are filled in, so the resolved config
+shows every setting that is in force.
+
+Top-level keys (core sections are documented on their dataclasses below):
+
+* ``description``: one line shown by ``ltr list config``.
+* ``base``: a config this one extends (dicts merge recursively, other values replace).
+* ``seed``: the run's seed; the whole sample stream and initialisation derive from it.
+* ``data``: ``train`` and optionally ``val`` loaders, each ``{datasets, sampler, processing, loader}``.
+* ``net``, ``objective``, ``actor``, ``tracker``: component sections.
+* ``optimizer``, ``scheduler``, ``trainer``: see :class:`OptimizerConfig`, :class:`SchedulerConfig`,
+  :class:`TrainerConfig`.
+* ``eval``: defaults for ``ltr eval`` (see :class:`EvalConfig`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+from ltr_core.registry import Registry, RegistryError, get_registry
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message names the file or key path and what to do."""
+
+
+# -- core sections ----------------------------------------------------------------------------------------
+@dataclass
+class LoaderConfig:
+    batch_size: int = 8
+    workers: int = 0              # DataLoader worker processes per rank
+    stack_dim: int = 0            # dimension along which samples are stacked into a batch
+    pin_memory: bool = False
+    prefetch_factor: int = 2
+    max_failure_fraction: float = 0.05   # stop when more than this fraction of drawn samples were unreadable
+
+
+@dataclass
+class TrainerConfig:
+    epochs: int = 1
+    amp: Literal["off", "bf16", "fp16"] = "off"
+    clip_grad_norm: Union[float, None] = None   # max gradient L2 norm; null disables clipping
+    keep_last: int = 3                          # checkpoints kept (latest ones)
+    val_every: int = 0                          # run the val loader every K epochs; 0 never
+    log_every: int = 10                         # progress-bar refresh, in steps
+    device: str = "auto"                        # auto | cpu | cuda | cuda:N
+    tensorboard: bool = True
+    deterministic: bool = False                 # torch.use_deterministic_algorithms
+    find_unused_parameters: bool = False        # DDP setting for nets with conditional branches
+
+
+@dataclass
+class ParamGroupConfig:
+    match: str = ""                # parameters whose name contains this string
+    lr: Union[float, None] = None
+    weight_decay: Union[float, None] = None
+    freeze: bool = False           # exclude these parameters from training
+
+
+@dataclass
+class OptimizerConfig:
+    name: Literal["adamw", "adam", "sgd"] = "adamw"
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    momentum: float = 0.9          # sgd only
+    betas: list = field(default_factory=lambda: [0.9, 0.999])
+    param_groups: list = field(default_factory=list)   # list of ParamGroupConfig, first match wins
+
+
+@dataclass
+class SchedulerConfig:
+    name: Literal["none", "step", "multistep", "cosine"] = "none"
+    step_size: int = 1          # step: epochs between decays
+    gamma: float = 0.1
+    milestones: list = field(default_factory=list)   # multistep: epochs
+
+
+@dataclass
+class EvalConfig:
+    dataset: str = "demo"
+    split: str = "test"
+    workers: int = 1
+
+
+TOP_LEVEL = {"description", "base", "seed", "data", "net", "objective", "actor", "tracker",
+             "optimizer", "scheduler", "trainer", "eval"}
+COMPONENT_SECTIONS = {"net": "net", "objective": "objective", "actor": "actor", "tracker": "tracker"}
+LOADER_KEYS = {"datasets", "sampler", "processing", "loader"}
+DATASET_ENTRY_KEYS = {"name", "weight", "root", "root_env"}
+
+
+# -- loading ----------------------------------------------------------------------------------------------
+def resolve_config_path(ref: str, registry: Registry | None = None) -> tuple[str, Path]:
+    """Map ``<plugin>/<config>`` or a YAML path to ``(config_name, path)``."""
+    p = Path(ref)
+    if p.suffix in (".yaml", ".yml"):
+        if not p.is_file():
+            raise ConfigError(f"config file {ref} does not exist")
+        return p.stem if len(p.parts) < 2 else f"{p.parent.name}/{p.stem}", p
+    registry = registry or get_registry()
+    try:
+        comp = registry.get("config", ref)
+    except RegistryError as e:
+        raise ConfigError(f"{e} Configs are addressed <plugin>/<config>, or give a path to a .yaml file.") from None
+    return ref, Path(comp.factory)
+
+
+def read_yaml(path: Path) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"config {path} is not valid YAML: {e}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} must be a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _load_with_bases(ref: str, registry: Registry, seen: tuple = ()) -> tuple[str, dict]:
+    name, path = resolve_config_path(ref, registry)
+    if name in seen:
+        raise ConfigError(f"config {name} extends itself through base: {' -> '.join(seen + (name,))}")
+    data = read_yaml(path)
+    base = data.pop("base", None)
+    if base is not None:
+        if not isinstance(base, str):
+            raise ConfigError(f"{path}: key 'base' must be a config name like 'plugin/config'")
+        _, base_data = _load_with_bases(base, registry, seen + (name,))
+        data = deep_merge(base_data, data)
+    return name, data
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected KEY.PATH=VALUE, e.g. --set trainer.epochs=5")
+    key, value = item.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"--set {item!r}: empty key")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError as e:
+        raise ConfigError(f"--set {item!r}: value is not valid YAML ({e})") from None
+    return key.split("."), parsed
+
+
+def apply_override(cfg: dict, path: list[str], value: Any) -> None:
+    node: Any = cfg
+    for i, part in enumerate(path[:-1]):
+        where = ".".join(path[: i + 1])
+        if isinstance(node, list):
+            node = node[_list_index(part, node, where)]
+        elif isinstance(node, dict):
+            if part not in node or node[part] is None:
+                node[part] = {}
+            node = node[part]
+        else:
+            raise ConfigError(f"--set {'.'.join(path)}: {where} is a {type(node).__name__}, not a section")
+    last = path[-1]
+    if isinstance(node, list):
+        node[_list_index(last, node, ".".join(path))] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ConfigError(f"--set {'.'.join(path)}: parent is a {type(node).__name__}, not a section")
+
+
+def _list_index(part: str, node: list, where: str) -> int:
+    try:
+        idx = int(part)
+        node[idx]
+        return idx
+    except (ValueError, IndexError):
+        raise ConfigError(f"--set: {where} is not an index of a list of {len(node)} items") from None
+
+
+def load_config(ref: str, overrides: list[str] | tuple = (), registry: Registry | None = None,
+                validate: bool = True) -> dict:
+    """Load, merge, override and validate a config; returns the resolved plain-data dict.
+
+    The result carries ``_name`` (e.g. ``hcat/demo``), used for the checkpoint and result folders.
+    """
+    registry = registry or get_registry()
+    name, cfg = _load_with_bases(ref, registry)
+    for item in overrides:
+        path, value = parse_override(item)
+        apply_override(cfg, path, value)
+    if validate:
+        cfg = validate_config(cfg, registry)
+    cfg["_name"] = name
+    return cfg
+
+
+def config_from_dict(cfg: dict, registry: Registry | None = None) -> dict:
+    """Validate a config given as data (e.g. the one stored inside a checkpoint)."""
+    data = {k: v for k, v in cfg.items() if k != "_name"}
+    out = validate_config(data, registry or get_registry())
+    out["_name"] = cfg.get("_name", "unnamed")
+    return out
+
+
+# -- validation -------------------------------------------------------------------------------------------
+def validate_config(cfg: dict, registry: Registry) -> dict:
+    cfg = copy.deepcopy(cfg)
+    unknown = sorted(set(cfg) - TOP_LEVEL)
+    if unknown:
+        raise ConfigError(_unknown_key_message("", unknown[0], TOP_LEVEL))
+    if "seed" in cfg:
+        check_type(cfg["seed"], int, "seed")
+    cfg.setdefault("seed", 0)
+    for section, kind in COMPONENT_SECTIONS.items():
+        if cfg.get(section) is not None:
+            cfg[section] = validate_component(cfg[section], kind, section, registry)
+    if cfg.get("data") is not None:
+        data = _expect_dict(cfg["data"], "data")
+        for split, loader_cfg in list(data.items()):
+            if split not in ("train", "val"):
+                raise ConfigError(_unknown_key_message("data", split, {"train", "val"}))
+            data[split] = validate_loader_section(loader_cfg, f"data.{split}", registry)
+    for section, cls in (("trainer", TrainerConfig), ("optimizer", OptimizerConfig),
+                         ("scheduler", SchedulerConfig), ("eval", EvalConfig)):
+        cfg[section] = validate_dataclass(cfg.get(section) or {}, cls, section)
+    groups = []
+    for i, g in enumerate(cfg["optimizer"]["param_groups"]):
+        groups.append(validate_dataclass(g, ParamGroupConfig, f"optimizer.param_groups.{i}"))
+    cfg["optimizer"]["param_groups"] = groups
+    return cfg
+
+
+def validate_loader_section(section: Any, path: str, registry: Registry) -> dict:
+    section = _expect_dict(section, path)
+    unknown = sorted(set(section) - LOADER_KEYS)
+    if unknown:
+        raise ConfigError(_unknown_key_message(path, unknown[0], LOADER_KEYS))
+    for key in ("datasets", "sampler", "processing"):
+        if key not in section:
+            raise ConfigError(f"{path}.{key} is missing")
+    datasets = section["datasets"]
+    if not isinstance(datasets, list) or not datasets:
+        raise ConfigError(f"{path}.datasets must be a non-empty list of {{name: ..., weight: ...}}")
+    out = []
+    for i, entry in enumerate(datasets):
+        where = f"{path}.datasets.{i}"
+        entry = _expect_dict(entry, where)
+        extra = {k: entry[k] for k in DATASET_ENTRY_KEYS if k in entry and k != "name"}
+        params = {k: v for k, v in entry.items() if k not in DATASET_ENTRY_KEYS or k == "name"}
+        comp = validate_component(params, "dataset", where, registry, skip=("root",))
+        if "weight" in extra:
+            check_type(extra["weight"], float, f"{where}.weight")
+        for k in ("root", "root_env"):
+            if k in extra and extra[k] is not None:
+                check_type(extra[k], str, f"{where}.{k}")
+        comp.update(extra)
+        comp.setdefault("weight", 1.0)
+        out.append(comp)
+    section["datasets"] = out
+    section["sampler"] = validate_component(section["sampler"], "sampler", f"{path}.sampler", registry,
+                                            skip=("datasets", "processing"))
+    section["processing"] = validate_component(section["processing"], "processing", f"{path}.processing",
+                                               registry)
+    section["loader"] = validate_dataclass(section.get("loader") or {}, LoaderConfig, f"{path}.loader")
+    return section
+
+
+def validate_component(section: Any, kind: str, path: str, registry: Registry, skip: tuple = ()) -> dict:
+    """Check ``{name: ..., **kwargs}`` against the registered factory's signature; fill defaults."""
+    if isinstance(section, str):
+        section = {"name": section}
+    section = _expect_dict(section, path)
+    if "name" not in section:
+        raise ConfigError(f"{path}.name is missing: which {kind} to use (see `ltr list {kind}`)")
+    name = section["name"]
+    check_type(name, str, f"{path}.name")
+    try:
+        comp = registry.get(kind, name)
+    except RegistryError as e:
+        raise ConfigError(f"{path}.name: {e}") from None
+    params = factory_params(comp.factory, skip)
+    out = {"name": name}
+    for key, value in section.items():
+        if key == "name":
+            continue
+        if key not in params:
+            raise ConfigError(_unknown_key_message(path, key, set(params), f"{kind} {name!r}"))
+        annotation, _ = params[key]
+        if key == "transforms" and kind == "processing":
+            out[key] = [validate_component(t, "transform", f"{path}.transforms.{i}", registry)
+                        for i, t in enumerate(_expect_list(value, f"{path}.transforms"))]
+            continue
+        check_type(value, annotation, f"{path}.{key}")
+        out[key] = value
+    for key, (annotation, default) in params.items():
+        if key in out:
+            continue
+        if default is inspect.Parameter.empty:
+            raise ConfigError(f"{path}.{key} is required by {kind} {name!r}")
+        if _is_plain(default):
+            out[key] = copy.deepcopy(default)
+    return out
+
+
+def factory_params(factory, skip: tuple = ()) -> dict[str, tuple[Any, Any]]:
+    """Keyword parameters of a factory (a class or function): name -> (annotation, default)."""
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    sig = inspect.signature(target)
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:
+        hints = {}
+    out = {}
+    positional_skips = set(skip) | {"self", "net", "objective"}
+    for p in sig.parameters.values():
+        if p.name in positional_skips or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        out[p.name] = (hints.get(p.name, Any), p.default)
+    return out
+
+
+def validate_dataclass(section: Any, cls, path: str) -> dict:
+    section = _expect_dict(section, path)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key, value in section.items():
+        if key not in fields:
+            raise ConfigError(_unknown_key_message(path, key, set(fields)))
+        check_type(value, hints[key], f"{path}.{key}")
+    return {**dataclasses.asdict(cls()), **section}
+
+
+def check_type(value: Any, annotation: Any, path: str) -> None:
+    if not _matches(value, annotation):
+        raise ConfigError(f"{path}: expected {_type_name(annotation)}, got {value!r} ({type(value).__name__})")
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    if tp is Any or tp is inspect.Parameter.empty:
+        return True
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+        return any(_matches(value, a) for a in args)
+    if origin is Literal:
+        return value in args
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    if origin in (list, tuple) or tp in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            return False
+        if args and args[-1] is not Ellipsis:
+            inner = args[0] if origin is list or len(args) == 1 else None
+            if inner is not None:
+                return all(_matches(v, inner) for v in value)
+            return len(args) == len(value) and all(_matches(v, a) for v, a in zip(value, args))
+        if args:
+            return all(_matches(v, args[0]) for v in value)
+        return True
+    if origin is dict or tp is dict:
+        return isinstance(value, dict)
+    if isinstance(tp, type):
+        return isinstance(value, tp)
+    import types
+    if isinstance(tp, types.UnionType):
+        return any(_matches(value, a) for a in tp.__args__)
+    return True
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin is Union:
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "null"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def _expect_dict(value: Any, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path or 'config'}: expected a mapping, got {value!r}")
+    return value
+
+
+def _expect_list(value: Any, path: str) -> list:
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: expected a list, got {value!r}")
+    return value
+
+
+def _unknown_key_message(path: str, key: str, known: set, owner: str = "") -> str:
+    import difflib
+    where = f"{path}.{key}" if path else key
+    msg = f"{where}: unknown key"
+    if owner:
+        msg += f" for {owner}"
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    if close:
+        msg += f"; did you mean {close[0]!r}?"
+    msg += f" Valid keys: {', '.join(sorted(known))}."
+    return msg
+
+
+def dump_config(cfg: dict) -> str:
+    return yaml.safe_dump({k: v for k, v in cfg.items()}, sort_keys=False, default_flow_style=False)

@@ -1,0 +1,157 @@
+"""Video dataset base: sequences with per-frame boxes and visibility, and frame reading.
+
+Readers parse a sequence's annotations once (on first use) and keep them; the sampler only ever touches the
+cached arrays, so no annotation file is read per sample.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ltr_core.data.image import ImageReadError, read_image
+
+log = logging.getLogger(__name__)
+
+
+class DataError(RuntimeError):
+    """Unusable data: a missing or corrupt frame or annotation. Messages name the file."""
+
+
+@dataclass
+class SequenceInfo:
+    """Annotations of one sequence. ``bbox`` is (N, 4) float32 ``x, y, w, h``; ``visible`` is (N,) bool."""
+
+    bbox: np.ndarray
+    visible: np.ndarray
+    valid: np.ndarray = field(init=False)
+    visible_idx: np.ndarray = field(init=False)   # sorted indices of visible frames, for O(log n) sampling
+
+    def __post_init__(self):
+        self.bbox = np.asarray(self.bbox, dtype=np.float32).reshape(-1, 4)
+        self.valid = (self.bbox[:, 2] > 0) & (self.bbox[:, 3] > 0)
+        self.visible = np.asarray(self.visible, dtype=bool) & self.valid
+        self.visible_idx = np.flatnonzero(self.visible)
+
+    def __len__(self) -> int:
+        return len(self.bbox)
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """A frame to be read later, so processing can choose the decode size."""
+
+    dataset: "VideoDataset"
+    seq_id: int
+    frame_id: int
+
+    @property
+    def path(self) -> str:
+        return self.dataset.frame_path(self.seq_id, self.frame_id)
+
+    def read(self, reduce: int = 1) -> tuple[np.ndarray, float]:
+        return self.dataset.read_frame(self.seq_id, self.frame_id, reduce)
+
+
+class VideoDataset(abc.ABC):
+    """Base of every dataset reader. Subclasses list sequences and parse one sequence's annotations."""
+
+    #: environment variable holding the default root
+    root_env: str = ""
+    #: False for image datasets (each "sequence" is one frame, repeated for template and search)
+    is_video: bool = True
+
+    def __init__(self, root: str | Path, name: str):
+        self.root = Path(root)
+        self.name = name
+        self._info_cache: dict[int, SequenceInfo] = {}
+        self._lock = threading.Lock()
+
+    # -- to implement ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def sequence_names(self) -> list[str]:
+        """Names of the sequences, in a fixed order (sequence id = position)."""
+
+    @abc.abstractmethod
+    def parse_sequence(self, seq_id: int) -> SequenceInfo:
+        """Read and parse one sequence's annotation files (called once per sequence)."""
+
+    @abc.abstractmethod
+    def frame_path(self, seq_id: int, frame_id: int) -> str:
+        """Path of a frame image (``frame_id`` is 0-based)."""
+
+    # -- shared ---------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.sequence_names())
+
+    def sequence_info(self, seq_id: int) -> SequenceInfo:
+        info = self._info_cache.get(seq_id)
+        if info is None:
+            info = self.parse_sequence(seq_id)
+            with self._lock:
+                self._info_cache[seq_id] = info
+        return info
+
+    def read_frame(self, seq_id: int, frame_id: int, reduce: int = 1) -> tuple[np.ndarray, float]:
+        try:
+            return read_image(self.frame_path(seq_id, frame_id), reduce)
+        except ImageReadError as e:
+            raise DataError(str(e)) from None
+
+    def frames(self, seq_id: int, frame_ids) -> list[FrameRef]:
+        return [FrameRef(self, seq_id, int(f)) for f in frame_ids]
+
+    def require_sequences(self, layout: str) -> None:
+        """Stop at start-up when the root holds no usable sequence."""
+        if len(self) == 0:
+            raise DataError(f"{type(self).__name__}: no usable sequence under {self.root}. Expected layout: {layout}")
+
+
+def read_box_file(path: Path, expected_rows: int | None = None) -> np.ndarray:
+    """Parse an ``x,y,w,h`` per line file (comma, tab or space separated), naming the file and line on error."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="strict")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"cannot read annotation {path}: {e}") from None
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = line.replace("\t", ",").replace(" ", ",").split(",")
+        parts = [p for p in parts if p != ""]
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            raise DataError(f"{path}:{lineno}: expected 4 numbers x,y,w,h, got {line!r}") from None
+        if len(values) != 4:
+            raise DataError(f"{path}:{lineno}: expected 4 numbers x,y,w,h, got {len(values)}")
+        rows.append(values)
+    if not rows:
+        raise DataError(f"annotation {path} is empty")
+    if expected_rows is not None and len(rows) != expected_rows:
+        raise DataError(f"annotation {path} has {len(rows)} rows but the sequence has {expected_rows} frames")
+    arr = np.asarray(rows, dtype=np.float32)
+    arr[~np.isfinite(arr)] = 0  # NaN boxes (absent targets in some datasets) count as invisible
+    return arr
+
+
+def read_flag_file(path: Path, n: int) -> np.ndarray:
+    """Parse a 0/1 (or integer) flag file: comma separated on one line, or one value per line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"cannot read annotation {path}: {e}") from None
+    tokens = text.replace("\n", ",").replace("\r", "").split(",")
+    try:
+        values = np.array([int(float(t)) for t in tokens if t.strip()], dtype=np.int64)
+    except ValueError:
+        raise DataError(f"{path}: expected comma- or line-separated integers") from None
+    if len(values) != n:
+        raise DataError(f"{path} has {len(values)} values but groundtruth has {n} rows")
+    return values

@@ -1,0 +1,44 @@
+"""TrackingNet: ``ROOT/TRAIN_<k>/frames/<video>/<i>.jpg`` (0-based) and ``ROOT/TRAIN_<k>/anno/<video>.txt``."""
+
+from __future__ import annotations
+
+import os
+from typing import Union
+
+import numpy as np
+
+from ltr_core.data.dataset import SequenceInfo, VideoDataset, read_box_file
+
+LAYOUT = "ROOT/TRAIN_<k>/frames/<video>/0.jpg and ROOT/TRAIN_<k>/anno/<video>.txt"
+
+
+class TrackingNet(VideoDataset):
+    """TrackingNet training chunks TRAIN_0..TRAIN_11."""
+
+    root_env = "LTR_TRACKINGNET_DIR"
+
+    def __init__(self, root, chunks: Union[list, None] = None, name: str = "trackingnet"):
+        """``chunks``: chunk numbers to use (default: all twelve, those present)."""
+        super().__init__(root, name)
+        chunks = list(range(12)) if chunks is None else [int(c) for c in chunks]
+        self._seqs: list[tuple[str, str]] = []
+        for k in chunks:
+            anno = self.root / f"TRAIN_{k}" / "anno"
+            if not anno.is_dir():
+                continue
+            with os.scandir(anno) as it:
+                self._seqs += [(f"TRAIN_{k}", e.name[:-4]) for e in sorted(it, key=lambda e: e.name)
+                               if e.name.endswith(".txt")]
+        self.require_sequences(LAYOUT + f" (chunks {chunks})")
+
+    def sequence_names(self) -> list[str]:
+        return [f"{c}/{v}" for c, v in self._seqs]
+
+    def parse_sequence(self, seq_id: int) -> SequenceInfo:
+        chunk, video = self._seqs[seq_id]
+        bbox = read_box_file(self.root / chunk / "anno" / f"{video}.txt")
+        return SequenceInfo(bbox, np.ones(len(bbox), dtype=bool))
+
+    def frame_path(self, seq_id: int, frame_id: int) -> str:
+        chunk, video = self._seqs[seq_id]
+        return str(self.root / chunk / "frames" / video / f"{frame_id}.jpg")

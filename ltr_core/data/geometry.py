@@ -1,0 +1,58 @@
+"""Box jitter and square crops around a box: the geometry every tracker's processing shares.
+
+Boxes are ``x, y, w, h`` in pixels with a continuous top-left origin: pixel ``i`` covers ``[i, i+1)``.
+A crop of side ``s`` centred at ``c`` and resized to ``out`` pixels maps an image point ``p`` to
+``(p - (c - s/2)) * out / s``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+
+def jitter_box(box: np.ndarray, center_jitter: float, scale_jitter: float, rng: np.random.Generator) -> np.ndarray:
+    """size * exp(N(0,1) * scale_jitter); centre + (U(0,1) - 0.5) * (w + h)/2 * center_jitter (per axis)."""
+    x, y, w, h = (float(v) for v in box)
+    size = np.array([w, h]) * np.exp(rng.standard_normal(2) * scale_jitter)
+    max_offset = (size[0] + size[1]) / 2 * center_jitter
+    center = np.array([x + w / 2, y + h / 2]) + (rng.random(2) - 0.5) * max_offset
+    return np.array([center[0] - size[0] / 2, center[1] - size[1] / 2, size[0], size[1]], dtype=np.float64)
+
+
+def crop_side(box: np.ndarray, area_factor: float) -> float:
+    """Side of the square crop: ceil(sqrt(w*h) * area_factor)."""
+    return float(math.ceil(math.sqrt(max(box[2] * box[3], 1e-6)) * area_factor))
+
+
+def crop_square(image: np.ndarray, center: tuple[float, float], side: float, out_size: int,
+                image_scale: float = 1.0, pad_value=0, interpolation=cv2.INTER_LINEAR) -> np.ndarray:
+    """Crop the square of ``side`` (full-resolution pixels) around ``center`` and resize to ``out_size``.
+
+    ``image`` may be a reduced decode of the frame (``image_scale`` = its size / the full size); coordinates
+    stay in full-resolution pixels. Only the output pixels are computed (an affine warp), so cost does not
+    grow with the frame size; outside the image is filled with ``pad_value``.
+    """
+    s = out_size / side
+    x0 = center[0] - side / 2
+    y0 = center[1] - side / 2
+    # u + 0.5 = ((x_dec + 0.5) / image_scale - x0) * s, for decoded pixel x_dec and output pixel u
+    a = s / image_scale
+    m = np.array([[a, 0, (0.5 / image_scale - x0) * s - 0.5],
+                  [0, a, (0.5 / image_scale - y0) * s - 0.5]], dtype=np.float64)
+    border = pad_value if isinstance(pad_value, (tuple, list)) else (pad_value,) * 3
+    return cv2.warpAffine(image, m, (out_size, out_size), flags=interpolation,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=tuple(float(b) for b in border))
+
+
+def box_in_crop(box: np.ndarray, center: tuple[float, float], side: float, out_size: int) -> np.ndarray:
+    """Map a full-resolution ``x, y, w, h`` box into the crop's pixel coordinates."""
+    s = out_size / side
+    return np.array([(box[0] - (center[0] - side / 2)) * s, (box[1] - (center[1] - side / 2)) * s,
+                     box[2] * s, box[3] * s], dtype=np.float32)
+
+
+def box_center(box) -> tuple[float, float]:
+    return float(box[0] + box[2] / 2), float(box[1] + box[3] / 2)

@@ -1,0 +1,104 @@
+"""Processing: turn the sampler's frames and boxes into network inputs.
+
+:class:`Processing` is the interface. :class:`CropPairProcessing` is the shared template/search pair
+processing most trackers use: jitter each box, crop a square of ``area_factor`` times the box's size around the
+jittered centre (zero padding outside the image), resize, augment, normalise, and map the ground-truth boxes
+into the crops. Frames are decoded at a reduced size in the DCT domain when a crop shrinks them 2x or more.
+Trackers add their targets by subclassing and overriding :meth:`CropPairProcessing.targets`.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Union
+
+import numpy as np
+import torch
+
+from ltr_core.data.dataset import FrameRef
+from ltr_core.data.geometry import box_center, box_in_crop, crop_side, crop_square, jitter_box
+from ltr_core.data.image import reduce_factor_for
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class Processing(abc.ABC):
+    """Interface: ``processing(sample, rng) -> dict of tensors``.
+
+    ``sample`` has ``template_frames`` / ``search_frames`` (lists of :class:`FrameRef`) and
+    ``template_boxes`` / ``search_boxes`` ((n, 4) float arrays, full-resolution ``x, y, w, h``).
+    ``rng`` is the sample's own generator: all randomness must come from it.
+    """
+
+    @abc.abstractmethod
+    def __call__(self, sample: dict, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        ...
+
+
+class CropPairProcessing(Processing):
+    """Jittered square crops of template and search frames, augmented and normalised (ImageNet)."""
+
+    def __init__(self, search_area_factor: float = 4.0, search_size: int = 256,
+                 template_area_factor: float = 2.0, template_size: int = 128,
+                 search_center_jitter: float = 3.0, search_scale_jitter: float = 0.25,
+                 template_center_jitter: float = 0.0, template_scale_jitter: float = 0.0,
+                 transforms: Union[list, None] = None, dct_downscale: bool = True, normalize: bool = True):
+        """``transforms``: list of ``{name: <transform>, ...}`` applied to the crops (see ``ltr list transform``)."""
+        self.search = (search_area_factor, search_size, search_center_jitter, search_scale_jitter)
+        self.template = (template_area_factor, template_size, template_center_jitter, template_scale_jitter)
+        self.transforms = build_transforms(transforms or [])
+        self.dct_downscale = dct_downscale
+        self.normalize = normalize
+        self._mean = np.array(IMAGENET_MEAN, dtype=np.float32) * 255
+        self._std = np.array(IMAGENET_STD, dtype=np.float32) * 255
+
+    def __call__(self, sample: dict, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        t_imgs, t_boxes = self._crop_all(sample["template_frames"], sample["template_boxes"], self.template, rng)
+        s_imgs, s_boxes = self._crop_all(sample["search_frames"], sample["search_boxes"], self.search, rng)
+        images = t_imgs + s_imgs
+        for transform in self.transforms:
+            images = transform(images, rng)
+        n = len(t_imgs)
+        out = {
+            "template_images": self._to_tensor(images[:n]),
+            "template_anno": torch.from_numpy(np.stack(t_boxes)),
+            "search_images": self._to_tensor(images[n:]),
+            "search_anno": torch.from_numpy(np.stack(s_boxes)),
+        }
+        out.update(self.targets(out))
+        return out
+
+    def targets(self, data: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Extra training targets derived from the crops and boxes; trackers override this."""
+        return {}
+
+    def _crop_all(self, frames: list[FrameRef], boxes: np.ndarray, params, rng):
+        area_factor, out_size, center_jitter, scale_jitter = params
+        crops, crop_boxes = [], []
+        for frame, box in zip(frames, boxes):
+            jittered = jitter_box(box, center_jitter, scale_jitter, rng) if (center_jitter or scale_jitter) else box
+            side = crop_side(jittered, area_factor)
+            reduce = reduce_factor_for(side / out_size) if self.dct_downscale else 1
+            image, scale = frame.read(reduce)
+            center = box_center(jittered)
+            crops.append(crop_square(image, center, side, out_size, image_scale=scale))
+            crop_boxes.append(box_in_crop(box, center, side, out_size))
+        return crops, crop_boxes
+
+    def _to_tensor(self, images: list[np.ndarray]) -> torch.Tensor:
+        batch = np.stack(images).astype(np.float32)
+        if self.normalize:
+            batch = (batch - self._mean) / self._std
+        return torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous()
+
+
+def build_transforms(specs: list) -> list:
+    from ltr_core.registry import get_registry
+
+    reg = get_registry()
+    out = []
+    for spec in specs:
+        spec = dict(spec)
+        out.append(reg.build("transform", spec.pop("name"), **spec))
+    return out

@@ -1,0 +1,153 @@
+"""Frame-pair sampler: draws (template, search) frames from weighted datasets, then processes them.
+
+Each sample's randomness comes from its own generator seeded by ``(seed, epoch, index)``, so the stream of
+samples is the same whichever worker or rank draws an index, differs across epochs, and is reproducible from
+the run's seed alone. Frame choice works on each sequence's precomputed array of visible frames (binary
+search for a gap window), never with a Python loop over a sequence's frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal, Union
+
+import numpy as np
+import torch
+
+from ltr_core.data.dataset import DataError, VideoDataset
+
+log = logging.getLogger(__name__)
+
+MIN_ATTEMPTS_BEFORE_FAILING = 20
+
+
+class TooManyFailures(DataError):
+    """More than the allowed fraction of drawn samples were unreadable."""
+
+
+class TrackingSampler(torch.utils.data.Dataset):
+    """Template/search frame pairs from video and image datasets (pytracking's vocabulary)."""
+
+    def __init__(self, datasets: list, processing, weights: Union[list, None] = None,
+                 samples_per_epoch: int = 1000, max_gap: int = 100, num_template_frames: int = 1,
+                 num_search_frames: int = 1, mode: Literal["interval", "causal"] = "interval",
+                 min_visible: int = 5, min_length: int = 20, gap_increase: int = 5,
+                 seed: int = 0, max_failure_fraction: float = 0.05):
+        """``max_gap``: largest frame distance between template and search frames; widened by
+        ``gap_increase`` until frames are found. ``mode``: ``interval`` draws all frames around a visible base
+        frame; ``causal`` puts every template frame before every search frame. A video sequence is used when it
+        has at least ``min_length`` frames and ``min_visible`` visible ones."""
+        if not datasets:
+            raise ValueError("TrackingSampler needs at least one dataset")
+        self.datasets: list[VideoDataset] = list(datasets)
+        w = np.asarray(weights if weights is not None else [1.0] * len(datasets), dtype=np.float64)
+        if len(w) != len(self.datasets) or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(f"dataset weights {list(w)} must be non-negative, one per dataset, not all zero")
+        self.probs = w / w.sum()
+        self.processing = processing
+        self.samples_per_epoch = samples_per_epoch
+        self.max_gap = max_gap
+        self.num_template = num_template_frames
+        self.num_search = num_search_frames
+        self.mode = mode
+        self.min_visible = min_visible
+        self.min_length = min_length
+        self.gap_increase = gap_increase
+        self.seed = seed
+        self.max_failure_fraction = max_failure_fraction
+        self.epoch = 0
+        self.attempts = 0
+        self.failures = 0
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __getitem__(self, key) -> dict:
+        epoch, index = key if isinstance(key, tuple) else (self.epoch, key)
+        rng = np.random.default_rng([self.seed, epoch, index])
+        while True:
+            raw = self.draw(rng)
+            self.attempts += 1
+            try:
+                return self.processing(raw, rng)
+            except DataError as e:
+                self._record_failure(e)
+
+    def _record_failure(self, error: Exception) -> None:
+        self.failures += 1
+        log.warning("skipping unreadable sample (%d of %d so far): %s", self.failures, self.attempts, error)
+        if (self.attempts >= MIN_ATTEMPTS_BEFORE_FAILING
+                and self.failures / self.attempts > self.max_failure_fraction):
+            raise TooManyFailures(
+                f"{self.failures} of {self.attempts} samples could not be read (more than "
+                f"{self.max_failure_fraction:.0%}); last error: {error}. Check the dataset files, or raise "
+                "data.train.loader.max_failure_fraction.")
+
+    # -- frame selection ------------------------------------------------------------------------------
+    def draw(self, rng: np.random.Generator) -> dict:
+        """Pick a dataset, a usable sequence and its frames; annotations come from the reader's cache."""
+        while True:
+            dataset = self.datasets[rng.choice(len(self.datasets), p=self.probs)]
+            seq_id = int(rng.integers(len(dataset)))
+            try:
+                info = dataset.sequence_info(seq_id)
+            except DataError as e:
+                self.attempts += 1
+                self._record_failure(e)
+                continue
+            if dataset.is_video:
+                if len(info) < self.min_length or len(info.visible_idx) < self.min_visible:
+                    continue
+                ids = self._frame_ids(info.visible_idx, rng)
+                if ids is None:
+                    continue
+                t_ids, s_ids = ids
+            else:
+                if len(info.visible_idx) == 0:
+                    continue
+                t_ids = np.zeros(self.num_template, dtype=np.int64)
+                s_ids = np.zeros(self.num_search, dtype=np.int64)
+            return {
+                "dataset": dataset.name,
+                "sequence": seq_id,
+                "template_frames": dataset.frames(seq_id, t_ids),
+                "template_boxes": info.bbox[t_ids],
+                "search_frames": dataset.frames(seq_id, s_ids),
+                "search_boxes": info.bbox[s_ids],
+            }
+
+    def _frame_ids(self, visible: np.ndarray, rng: np.random.Generator):
+        gap = self.max_gap
+        last = int(visible[-1])
+        if self.mode == "interval":
+            base = int(visible[rng.integers(len(visible))])
+            while gap <= last + self.gap_increase:
+                window = _in_range(visible, base - gap, base + gap)
+                if len(window) > 0:
+                    extra_t = rng.choice(window, self.num_template - 1) if self.num_template > 1 else window[:0]
+                    t_ids = np.concatenate([[base], extra_t]).astype(np.int64)
+                    s_ids = rng.choice(window, self.num_search).astype(np.int64)
+                    return t_ids, s_ids
+                gap += self.gap_increase
+            return None
+        # causal: templates from before the base frame, search frames after it
+        candidates = _in_range(visible, self.num_template - 1, last - self.num_search)
+        if len(candidates) == 0:
+            return None
+        while gap <= last + self.gap_increase:
+            base = int(candidates[rng.integers(len(candidates))])
+            before = _in_range(visible, base - gap, base)
+            after = _in_range(visible, base + 1, base + gap)
+            if len(before) > 0 and len(after) > 0:
+                return (np.sort(rng.choice(before, self.num_template)).astype(np.int64),
+                        np.sort(rng.choice(after, self.num_search)).astype(np.int64))
+            gap += self.gap_increase
+        return None
+
+
+def _in_range(sorted_ids: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The entries of a sorted index array within [lo, hi], by binary search."""
+    return sorted_ids[np.searchsorted(sorted_ids, lo, "left"):np.searchsorted(sorted_ids, hi, "right")]

@@ -1,0 +1,91 @@
+"""Where things are: dataset roots and the workspace.
+
+Dataset roots come from environment variables (``LTR_LASOT_DIR`` ...), else from the user file
+``~/.config/ltr/env.yaml`` (or ``$LTR_ENV_FILE``), a mapping of the same variable names to paths::
+
+    LTR_LASOT_DIR: /data/lasot
+    LTR_GOT10K_DIR: /data/got10k
+
+The workspace (checkpoints, logs, results) is ``--workspace``, else ``$LTR_WORKSPACE``, else ``./workspace``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+DATASET_VARIABLES = {
+    "LTR_LASOT_DIR": "LaSOT root (ROOT/<class>/<class>-<n>/img/...)",
+    "LTR_GOT10K_DIR": "GOT-10k root (ROOT/train/GOT-10k_Train_000001/...)",
+    "LTR_TRACKINGNET_DIR": "TrackingNet root (ROOT/TRAIN_<k>/frames, anno)",
+    "LTR_COCO_DIR": "COCO 2017 root (ROOT/annotations, ROOT/images/train2017)",
+    "LTR_DEMO_DIR": "generated demo dataset (LaSOT layout); default <workspace>/data/demo",
+}
+
+
+class EnvironmentError_(RuntimeError):
+    """A dataset root or workspace that is not set or does not exist."""
+
+
+def env_file() -> Path:
+    return Path(os.environ.get("LTR_ENV_FILE", Path.home() / ".config" / "ltr" / "env.yaml"))
+
+
+def _user_file_values() -> dict:
+    path = env_file()
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise EnvironmentError_(f"cannot read the ltr environment file {path}: {e}") from None
+    if not isinstance(data, dict):
+        raise EnvironmentError_(f"{path} must map variable names (e.g. LTR_LASOT_DIR) to paths")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def workspace_dir(cli_value: str | os.PathLike | None = None) -> Path:
+    value = cli_value or os.environ.get("LTR_WORKSPACE") or "./workspace"
+    return Path(value).expanduser().resolve()
+
+
+def lookup(variable: str, workspace: Path | None = None) -> tuple[str | None, str]:
+    """Return ``(value, source)`` for a dataset-root variable."""
+    if os.environ.get(variable):
+        return os.environ[variable], "environment"
+    file_values = _user_file_values()
+    if file_values.get(variable):
+        return file_values[variable], str(env_file())
+    if variable == "LTR_DEMO_DIR":
+        return str((workspace or workspace_dir()) / "data" / "demo"), "default"
+    return None, "unset"
+
+
+def dataset_root(variable: str, workspace: Path | None = None, what: str = "") -> Path:
+    """The root a dataset reader should open; stops with a clear message when unset or missing."""
+    value, source = lookup(variable, workspace)
+    label = what or DATASET_VARIABLES.get(variable, variable)
+    if value is None:
+        raise EnvironmentError_(
+            f"{variable} is not set: it must point to the {label}. "
+            f"Export {variable}=/path/to/it, or add it to {env_file()}.")
+    root = Path(value).expanduser()
+    if not root.is_dir():
+        hint = " Generate it with `ltr data make-demo`." if variable == "LTR_DEMO_DIR" else ""
+        raise EnvironmentError_(f"{variable}={value} (from {source}) does not exist or is not a folder.{hint}")
+    return root
+
+
+def describe(workspace: Path) -> list[tuple[str, str, str]]:
+    rows = [("workspace", str(workspace), "--workspace / LTR_WORKSPACE")]
+    for var in DATASET_VARIABLES:
+        value, source = lookup(var, workspace)
+        if value is None:
+            rows.append((var, "(unset)", source))
+        else:
+            state = "" if Path(value).expanduser().is_dir() else "  [missing]"
+            rows.append((var, value + state, source))
+    rows.append(("env file", str(env_file()), "exists" if env_file().is_file() else "absent"))
+    return rows

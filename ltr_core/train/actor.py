@@ -1,0 +1,34 @@
+"""Actor: runs the network on a batch and returns the loss and its statistics (pytracking's vocabulary)."""
+
+from __future__ import annotations
+
+import abc
+
+import torch
+
+
+class Actor(abc.ABC):
+    """Plugins subclass this; the trainer only ever calls :meth:`__call__`, :meth:`train` and :meth:`to`.
+
+    ``self.net`` may be replaced by the trainer with a DistributedDataParallel wrapper; use ``self.net(...)``
+    for the forward pass so gradients are synchronised.
+    """
+
+    def __init__(self, net: torch.nn.Module, objective: torch.nn.Module | None = None):
+        self.net = net
+        self.objective = objective
+
+    @abc.abstractmethod
+    def __call__(self, batch: dict) -> tuple[torch.Tensor, dict[str, float | torch.Tensor]]:
+        """Return ``(loss, stats)``: a scalar tensor to minimise and named scalars to log."""
+
+    def train(self, mode: bool = True) -> None:
+        self.net.train(mode)
+        if self.objective is not None:
+            self.objective.train(mode)
+
+    def to(self, device) -> "Actor":
+        self.net.to(device)
+        if self.objective is not None:
+            self.objective.to(device)
+        return self

@@ -1,0 +1,104 @@
+"""Checkpoints: atomic writes, keep-last-N, safe loading, and fallback past a damaged latest file.
+
+A checkpoint is a dict of tensors and plain data only (``torch.load(weights_only=True)`` reads it): the
+net's state dict, optimizer, scheduler and grad-scaler states, RNG states, the epoch, the epoch's stats and
+the resolved config, so evaluation and tracking rebuild the network from the file alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+import torch
+
+log = logging.getLogger(__name__)
+
+FORMAT = "ltr-checkpoint-v1"
+_NAME = re.compile(r"^ep(\d{4,})\.pth$")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message names the file."""
+
+
+def checkpoint_dir(workspace: Path, config_name: str) -> Path:
+    return Path(workspace) / "checkpoints" / "ltr" / config_name
+
+
+def checkpoint_path(directory: Path, epoch: int) -> Path:
+    return Path(directory) / f"ep{epoch:04d}.pth"
+
+
+def list_checkpoints(directory: Path) -> list[tuple[int, Path]]:
+    """``(epoch, path)`` of the checkpoints in a folder, oldest first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = [(int(m.group(1)), directory / name) for name in os.listdir(directory) if (m := _NAME.match(name))]
+    return sorted(found)
+
+
+def save_checkpoint(state: dict, directory: Path, epoch: int, keep_last: int = 3) -> Path:
+    """Write atomically (temp file, fsync, rename), then remove all but the ``keep_last`` newest."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = checkpoint_path(directory, epoch)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        torch.save({"format": FORMAT, **state}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    if keep_last > 0:
+        for _, old in list_checkpoints(directory)[:-keep_last]:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def load_checkpoint(path: Path, map_location="cpu") -> dict:
+    """Load one ltr checkpoint with ``weights_only=True``: nothing inside it is executed."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated zip, foreign pickle, code-carrying objects...
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(
+            f"checkpoint {path} cannot be loaded safely ({type(e).__name__}: {first[:300]}). If it is a file "
+            "from another toolkit, convert it with `ltr import`.") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an ltr checkpoint (no '{FORMAT}' marker); convert it with `ltr import`")
+    return state
+
+
+def load_latest(directory: Path, map_location="cpu", report=log.warning) -> tuple[dict, Path] | None:
+    """The newest loadable checkpoint; damaged newer files are reported and skipped, never deleted."""
+    for epoch, path in reversed(list_checkpoints(directory)):
+        try:
+            return load_checkpoint(path, map_location), path
+        except CheckpointError as e:
+            report(f"{e} -- falling back to the previous checkpoint")
+    return None
+
+
+def resolve_checkpoint(workspace: Path, config_name: str, checkpoint: str | None = None,
+                       epoch: int | None = None) -> Path:
+    """Path given by ``--checkpoint``, or ``--epoch N``, or the latest of the config's folder."""
+    if checkpoint:
+        return Path(checkpoint)
+    directory = checkpoint_dir(workspace, config_name)
+    found = list_checkpoints(directory)
+    if epoch is not None:
+        path = checkpoint_path(directory, epoch)
+        if not path.is_file():
+            raise CheckpointError(f"no checkpoint for epoch {epoch} in {directory} "
+                                  f"(have: {', '.join(str(e) for e, _ in found) or 'none'})")
+        return path
+    if not found:
+        raise CheckpointError(f"no checkpoint in {directory}: train first (`ltr train {config_name}`) "
+                              "or pass --checkpoint")
+    return found[-1][1]

@@ -1,0 +1,82 @@
+"""Process-group setup for runs under torchrun (one node or several): NCCL on CUDA, gloo on CPU."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass
+class DistContext:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def pick_device(setting: str, local_rank: int = 0) -> torch.device:
+    if setting == "auto":
+        return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
+    if setting == "cuda" and torch.cuda.is_available():
+        return torch.device("cuda", local_rank)
+    device = torch.device(setting)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"trainer.device={setting} but no CUDA device is available; use cpu or auto")
+    return device
+
+
+def setup(device_setting: str = "auto") -> DistContext:
+    """Join the process group torchrun describes through RANK/WORLD_SIZE/LOCAL_RANK, if any."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    device = pick_device(device_setting, local)
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group(backend=backend)
+    return DistContext(rank, world, local, device)
+
+
+def teardown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def all_true(flag: bool, ctx: DistContext) -> bool:
+    """True on every rank only if ``flag`` is true on every rank (so all ranks stop together)."""
+    if not ctx.distributed:
+        return flag
+    t = torch.tensor([0.0 if flag else 1.0], device=ctx.device)
+    dist.all_reduce(t)
+    return t.item() == 0.0
+
+
+def broadcast_object(obj, ctx: DistContext):
+    if not ctx.distributed:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def mean_over_ranks(values: dict[str, float], ctx: DistContext) -> dict[str, float]:
+    if not ctx.distributed or not values:
+        return values
+    keys = sorted(values)
+    t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64, device=ctx.device)
+    dist.all_reduce(t)
+    t /= ctx.world_size
+    return dict(zip(keys, t.tolist()))

@@ -1,0 +1,43 @@
+"""Weights from elsewhere: ltr checkpoints, plain state dicts and pytracking-style checkpoints.
+
+Foreign files are read with :func:`load_tensors_only`, so pickled objects inside them (pytracking's
+``constructor``, ``settings``) never run; only tensors are taken.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ltr_core.train.checkpoint import FORMAT, CheckpointError
+from ltr_core.train.safe_pickle import load_tensors_only
+
+
+def read_foreign(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"weights file {path} does not exist")
+    try:
+        return load_tensors_only(path)
+    except Exception as e:
+        raise CheckpointError(f"cannot read {path} as a torch checkpoint: {type(e).__name__}: {e}") from None
+
+
+def extract_state_dict(obj, path) -> dict[str, torch.Tensor]:
+    """The network's tensors from an ltr checkpoint, a pytracking checkpoint (``net``) or a state dict."""
+    if isinstance(obj, dict):
+        for key in ("net", "state_dict", "model"):
+            if isinstance(obj.get(key), dict):
+                obj = obj[key]
+                break
+    if not isinstance(obj, dict) or not obj or not all(torch.is_tensor(v) for v in obj.values()):
+        raise CheckpointError(f"{path}: found no state dict of tensors (looked for keys net, state_dict, model)")
+    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in obj.items()}
+
+
+def load_net_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    obj = read_foreign(path)
+    if isinstance(obj, dict) and obj.get("format") == FORMAT:
+        return obj["net"]
+    return extract_state_dict(obj, path)

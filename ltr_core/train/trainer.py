@@ -1,0 +1,251 @@
+"""One trainer for every plugin: epochs, checkpoints, exact resume, DDP, mixed precision, logging.
+
+Plugins customise training only through their actor, objective and config. Rank 0 alone writes
+checkpoints and logs; every rank resumes from the same checkpoint.
+
+Exact resume: each epoch reseeds torch from ``(seed, epoch, rank)`` and the sampler derives every sample
+from ``(seed, epoch, index)``, so an epoch replayed after a crash is the same epoch; checkpoints, taken at
+epoch ends, carry model, optimizer, scheduler, grad-scaler and RNG states.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from ltr_core.components import build_actor, build_net, build_objective
+from ltr_core.data.build import build_train_loader
+from ltr_core.progress import Progress
+from ltr_core.train import distributed as D
+from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, load_checkpoint, load_latest,
+                                       save_checkpoint)
+from ltr_core.train.optim import build_optimizer, build_scheduler
+
+log = logging.getLogger("ltr.train")
+
+
+class TrainingError(RuntimeError):
+    """Training stopped for a reason the user must act on (non-finite loss, bad data...)."""
+
+
+def epoch_seed(seed: int, epoch: int, rank: int) -> int:
+    return (seed * 1_000_003 + epoch * 7919 + rank) % (2**63 - 1)
+
+
+class Trainer:
+    def __init__(self, cfg: dict, workspace: Path, ctx: D.DistContext | None = None, registry=None,
+                 init_from: str | None = None, resume: bool = True, out=None):
+        self.cfg = cfg
+        self.tcfg = cfg["trainer"]
+        self.workspace = Path(workspace)
+        self.ctx = ctx or D.DistContext(device=D.pick_device(self.tcfg["device"]))
+        self.registry = registry
+        self.out = out or (lambda msg: print(msg, flush=True))
+        self.name = cfg["_name"]
+        self.ckpt_dir = checkpoint_dir(self.workspace, self.name)
+        self.log_dir = self.workspace / "logs" / self.name
+        self.tb_dir = self.workspace / "tensorboard" / self.name
+        self.device = self.ctx.device
+        if self.tcfg["deterministic"]:
+            torch.use_deterministic_algorithms(True)
+
+        torch.manual_seed(cfg["seed"])
+        self.net = build_net(cfg, registry).to(self.device)
+        self.objective = build_objective(cfg, registry)
+        self.optimizer = build_optimizer(self.net, cfg["optimizer"])
+        self.scheduler = build_scheduler(self.optimizer, cfg["scheduler"], self.tcfg["epochs"])
+        amp = self.tcfg["amp"]
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=(amp == "fp16"))
+        self.epoch = 0
+        self.history: list[dict] = []
+        if init_from:
+            self._init_weights(init_from)
+        if resume:
+            self._resume()
+
+        net_for_actor = self.net
+        if self.ctx.distributed:
+            net_for_actor = torch.nn.parallel.DistributedDataParallel(
+                self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=self.tcfg["find_unused_parameters"])
+        self.actor = build_actor(cfg, net_for_actor, self.objective, registry).to(self.device)
+        self.loader = build_train_loader(cfg, self.workspace, "train", self.ctx.rank, self.ctx.world_size, registry)
+        self.val_loader = None
+        if "val" in (cfg.get("data") or {}) and self.tcfg["val_every"] > 0:
+            self.val_loader = build_train_loader(cfg, self.workspace, "val", self.ctx.rank, self.ctx.world_size,
+                                                 registry)
+        self._tb = None
+        self._tb_missing = False
+
+    # -- state ----------------------------------------------------------------------------------------
+    def _init_weights(self, path: str) -> None:
+        from ltr_core.train.importing import load_net_weights
+
+        state = load_net_weights(path)
+        missing, unexpected = self.net.load_state_dict(state, strict=False)
+        if unexpected or missing:
+            self.out(f"--init-from {path}: {len(missing)} missing and {len(unexpected)} unexpected keys "
+                     f"(e.g. {(missing or unexpected)[:3]})")
+        self.out(f"initialised weights from {path}")
+
+    def _resume(self) -> None:
+        found = load_latest(self.ckpt_dir, report=self.out)
+        if found is None:
+            return
+        state, path = found
+        self.net.load_state_dict(state["net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.epoch = int(state["epoch"])
+        self.history = list(state.get("history", []))
+        self.out(f"resumed from {path} (epoch {self.epoch})")
+
+    def state_dict(self) -> dict:
+        return {
+            "epoch": self.epoch,
+            "net": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else {},
+            "rng": {"torch": torch.get_rng_state()},
+            "config": self.cfg,
+            "history": self.history,
+            "torch_version": torch.__version__,
+        }
+
+    # -- loop -----------------------------------------------------------------------------------------
+    def num_parameters(self) -> tuple[int, int]:
+        total = sum(p.numel() for p in self.net.parameters())
+        trainable = sum(p.numel() for p in self.net.parameters() if p.requires_grad)
+        return total, trainable
+
+    def print_header(self) -> None:
+        total, trainable = self.num_parameters()
+        self.out(f"config: {self.name}")
+        self.out(f"workspace: {self.workspace}")
+        self.out(f"checkpoints: {self.ckpt_dir}")
+        self.out(f"logs: {self.log_dir}  tensorboard: {self.tb_dir}")
+        self.out(f"device: {self.device}  world size: {self.ctx.world_size}  amp: {self.tcfg['amp']}")
+        self.out(f"parameters: {total:,} ({trainable:,} trainable)")
+        self.out(f"epochs: {self.epoch + 1}..{self.tcfg['epochs']}  batches/epoch: {len(self.loader)}  "
+                 f"batch: {self.loader.batch_sampler.batch_size} x {self.ctx.world_size}")
+
+    def train(self) -> list[dict]:
+        if self.ctx.is_main:
+            self.print_header()
+        try:
+            while self.epoch < self.tcfg["epochs"]:
+                epoch = self.epoch + 1
+                stats = self.run_epoch(self.loader, epoch, training=True)
+                if self.val_loader is not None and epoch % self.tcfg["val_every"] == 0:
+                    stats.update({f"val/{k}": v for k, v in self.run_epoch(self.val_loader, epoch, False).items()})
+                self.scheduler.step()
+                self.epoch = epoch
+                stats["lr"] = self.optimizer.param_groups[0]["lr"]
+                self.history.append({"epoch": epoch, **stats})
+                if self.ctx.is_main:
+                    path = save_checkpoint(self.state_dict(), self.ckpt_dir, epoch, self.tcfg["keep_last"])
+                    self._log_epoch(epoch, stats, path)
+        finally:
+            if self._tb is not None:
+                self._tb.close()
+        if self.ctx.is_main:
+            self.out(f"done. checkpoints: {self.ckpt_dir}  log: {self.log_dir / 'train.log'}  "
+                     f"tensorboard: {self.tb_dir}")
+        return self.history
+
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def run_epoch(self, loader, epoch: int, training: bool) -> dict:
+        torch.manual_seed(epoch_seed(self.cfg["seed"], epoch, self.ctx.rank))
+        loader.batch_sampler.set_epoch(epoch)
+        self.actor.train(training)
+        batch_size = loader.batch_sampler.batch_size * self.ctx.world_size
+        bar = Progress(len(loader), f"{'train' if training else 'val'} ep{epoch}",
+                       every=self.tcfg["log_every"], enabled=self.ctx.is_main, unit="batch")
+        sums: dict[str, float] = {}
+        n = 0
+        data_time = compute_time = 0.0
+        t0 = time.perf_counter()
+        for batch in loader:
+            t1 = time.perf_counter()
+            batch = {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+            with torch.set_grad_enabled(training):
+                with self._autocast():
+                    loss, stats = self.actor(batch)
+                finite = D.all_true(bool(torch.isfinite(loss.detach()).item()), self.ctx)
+                if not finite:
+                    raise TrainingError(
+                        f"non-finite loss ({loss.item()}) at epoch {epoch}, step {n + 1}; stats: "
+                        f"{ {k: float(v) for k, v in stats.items()} }. Nothing was saved for this epoch; the last "
+                        f"good checkpoint in {self.ckpt_dir} is intact. Try a lower learning rate, "
+                        "trainer.clip_grad_norm, or trainer.amp: off.")
+                if training:
+                    self.optimizer.zero_grad(set_to_none=True)
+                    self.scaler.scale(loss).backward()
+                    if self.tcfg["clip_grad_norm"]:
+                        self.scaler.unscale_(self.optimizer)
+                        torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.tcfg["clip_grad_norm"])
+                    self.scaler.step(self.optimizer)
+                    self.scaler.update()
+            t2 = time.perf_counter()
+            data_time += t1 - t0
+            compute_time += t2 - t1
+            n += 1
+            values = {"loss": float(loss.detach())}
+            values.update({k: float(v) for k, v in stats.items()})
+            for k, v in values.items():
+                sums[k] = sums.get(k, 0.0) + v
+            elapsed = data_time + compute_time
+            bar.update(1, **{"samples/s": batch_size * n / elapsed, "data": f"{1000 * data_time / n:.0f}ms",
+                             "compute": f"{1000 * compute_time / n:.0f}ms",
+                             **{k: sums[k] / n for k in list(sums)[:6]}})
+            t0 = time.perf_counter()
+        means = {k: v / max(n, 1) for k, v in sums.items()}
+        means = D.mean_over_ranks(means, self.ctx)
+        total = data_time + compute_time
+        means.update({"samples_per_s": batch_size * n / total if total else 0.0,
+                      "data_ms": 1000 * data_time / max(n, 1), "compute_ms": 1000 * compute_time / max(n, 1)})
+        sampler = loader.dataset
+        if getattr(sampler, "failures", 0):
+            means["data_failures"] = float(sampler.failures)
+        return means
+
+    # -- logging --------------------------------------------------------------------------------------
+    def _log_epoch(self, epoch: int, stats: dict, path: Path) -> None:
+        line = f"epoch {epoch}/{self.tcfg['epochs']}  " + "  ".join(f"{k} {v:.4g}" for k, v in stats.items())
+        self.out(line)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / "train.log", "a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}  checkpoint {path.name}\n")
+        if self.tcfg["tensorboard"] and not self._tb_missing:
+            writer = self._writer()
+            if writer is not None:
+                for k, v in stats.items():
+                    writer.add_scalar(k, v, epoch)
+                writer.flush()
+
+    def _writer(self):
+        if self._tb is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                self.out("tensorboard is not installed: epoch stats go to the log file only "
+                         "(pip install tensorboard, or set trainer.tensorboard: false)")
+                self._tb_missing = True
+                return None
+            self._tb = SummaryWriter(str(self.tb_dir))
+        return self._tb
