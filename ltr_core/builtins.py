@@ -29,3 +29,10 @@ def ltr_processings():
 @hookimpl
 def ltr_transforms():
     return {"grayscale": transforms.Grayscale, "brightness": transforms.Brightness}
+
+
+@hookimpl
+def ltr_trackers():
+    from ltr_core.track.baselines import StaticTracker
+
+    return {"static": StaticTracker}

@@ -283,7 +283,7 @@ def validate_loader_section(section: Any, path: str, registry: Registry) -> dict
         out.append(comp)
     section["datasets"] = out
     section["sampler"] = validate_component(section["sampler"], "sampler", f"{path}.sampler", registry,
-                                            skip=("datasets", "processing"))
+                                            skip=("datasets", "processing", "weights", "seed", "max_failure_fraction"))
     section["processing"] = validate_component(section["processing"], "processing", f"{path}.processing",
                                                registry)
     section["loader"] = validate_dataclass(section.get("loader") or {}, LoaderConfig, f"{path}.loader")

@@ -1,3 +1,161 @@
-"""``ltr eval``, ``ltr score``, ``ltr track``."""
+"""``ltr eval``, ``ltr score``, ``ltr track``: run trackers on datasets and videos, and score the results."""
 
-COMMANDS = []
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ltr_core import env as ltr_env
+from ltr_core.config import load_config, validate_component
+from ltr_core.registry import get_registry
+from ltr_core.evaluation.datasets import EVAL_DATASETS, open_eval_dataset
+from ltr_core.evaluation.metrics import PROTOCOLS, ResultError
+
+workspace_option = click.option("--workspace", type=click.Path(file_okay=False), default=None,
+                                help="Default $LTR_WORKSPACE or ./workspace.")
+set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+                          help="Override a config value (YAML-parsed); repeatable.")
+
+
+class ResultFailure(click.ClickException):
+    exit_code = 2
+
+
+def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
+                      per_sequence: bool) -> dict:
+    from ltr_core.evaluation.score import format_tables, label_for, score_folder, write_plots
+
+    try:
+        scores = {label_for(d): score_folder(d, seqs, protocol) for d in dirs}
+    except ResultError as e:
+        raise ResultFailure(str(e)) from None
+    plots = write_plots(scores, plots_dir, dataset)
+    if as_json:
+        click.echo(json.dumps({"protocol": protocol, "dataset": dataset, "results": scores,
+                               "plots": [str(p) for p in plots]}, indent=2))
+    else:
+        click.echo(format_tables(scores, per_sequence))
+        click.echo(f"protocol: {protocol}   plots: {', '.join(str(p) for p in plots)}")
+    return scores
+
+
+@click.command("eval")
+@click.argument("config")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None, help="Checkpoint to evaluate.")
+@click.option("--epoch", type=int, default=None, help="Evaluate this epoch's checkpoint of CONFIG.")
+@click.option("--untrained", is_flag=True, help="Evaluate the freshly initialised network (a reference point).")
+@click.option("--baseline", default=None, help="Run a network-free tracker instead (e.g. static: the box never moves).")
+@click.option("--dataset", type=click.Choice(EVAL_DATASETS), default=None, help="Default: the config's eval.dataset.")
+@click.option("--split", default=None, help="Default: the config's eval.split.")
+@click.option("--sequences", default=None, help="Comma-separated sequence names (default: the whole split).")
+@click.option("--workers", type=int, default=None, help="Parallel tracking processes.")
+@click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
+@click.option("--tag", default=None, help="Results folder name (default: the config name, +'-untrained').")
+@click.option("--json", "as_json", is_flag=True)
+@set_option
+@workspace_option
+def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, sequences, workers, protocol, tag,
+             as_json, overrides, workspace):
+    """Run CONFIG's tracker on a dataset split and print success AUC, precision and normalized precision."""
+    from ltr_core.track.factory import TrackerFactory
+    from ltr_core.track.runner import run_sequences, sequences_from_dataset
+    from ltr_core.train.checkpoint import resolve_checkpoint
+
+    cfg = load_config(config, overrides)
+    if baseline:
+        cfg["tracker"] = validate_component({"name": baseline}, "tracker", "--baseline", get_registry())
+    ws = ltr_env.workspace_dir(workspace)
+    dataset = dataset or cfg["eval"]["dataset"]
+    split = split or cfg["eval"]["split"]
+    workers = workers or cfg["eval"]["workers"]
+    ckpt = None
+    if not untrained and cfg["tracker"]["name"] != "static":
+        ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
+    name = tag or (f"baseline/{baseline}" if baseline else cfg["_name"] + ("-untrained" if untrained else ""))
+    ds = open_eval_dataset(dataset, split, ws)
+    only = [s.strip() for s in sequences.split(",")] if sequences else None
+    try:
+        seqs = sequences_from_dataset(ds, only)
+    except KeyError as e:
+        raise click.BadParameter(str(e.args[0]), param_hint="--sequences") from None
+    out_dir = ws / "results" / name / dataset
+    click.echo(f"evaluating {cfg['_name']} ({'checkpoint ' + ckpt if ckpt else 'no checkpoint'}) on {dataset} "
+               f"{split}: {len(seqs)} sequences -> {out_dir}", err=as_json)
+    summary = run_sequences(TrackerFactory(cfg, ckpt), seqs, out_dir, workers)
+    if summary["fps"]:
+        click.echo(f"tracked {summary['tracked']} sequences ({summary['skipped']} already done): "
+                   f"{summary['fps']:.1f} fps tracker, {summary['fps_with_decoding']:.1f} fps with decoding",
+                   err=as_json)
+    else:
+        click.echo(f"all {summary['skipped']} sequences already done", err=as_json)
+    scores = _score_and_report([out_dir], seqs, dataset, protocol, out_dir, as_json, per_sequence=False)
+    s = next(iter(scores.values()))
+    if not as_json:
+        click.echo(f"AUC {s['auc']:.1f}  precision {s['precision']:.1f}  normalized precision "
+                   f"{s['norm_precision']:.1f}  ({dataset} {split}, {s['sequences']} sequences, {protocol})")
+
+
+@click.command("score")
+@click.option("--results", "results", multiple=True, required=True, type=click.Path(),
+              help="Result folder(s); repeat the option or list several after it.")
+@click.argument("more_results", nargs=-1, type=click.Path())
+@click.option("--dataset", type=click.Choice(EVAL_DATASETS), required=True)
+@click.option("--split", default="test", show_default=True)
+@click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
+@click.option("--plots", type=click.Path(file_okay=False), default=None,
+              help="Where the PNG plots go (default: the first results folder).")
+@click.option("--no-per-sequence", is_flag=True, help="Only the summary table.")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+def score_cmd(results, more_results, dataset, split, protocol, plots, no_per_sequence, as_json, workspace):
+    """Score result folders (one x,y,w,h file per sequence) on a dataset split; compare several at once."""
+    from ltr_core.track.runner import sequences_from_dataset
+
+    ws = ltr_env.workspace_dir(workspace)
+    dirs = [Path(d) for d in list(results) + list(more_results)]
+    seqs = sequences_from_dataset(open_eval_dataset(dataset, split, ws))
+    _score_and_report(dirs, seqs, dataset, protocol, Path(plots) if plots else dirs[0], as_json,
+                      not no_per_sequence)
+
+
+@click.command("track")
+@click.argument("config")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+              help="Default: the latest checkpoint of CONFIG.")
+@click.option("--video", type=click.Path(dir_okay=False, exists=True), default=None)
+@click.option("--frames", "frames_dir", type=click.Path(file_okay=False, exists=True), default=None,
+              help="A folder of images, tracked in name order.")
+@click.option("--init", "init", required=True, help="The target in the first frame: x,y,w,h.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write a video with the box drawn.")
+@click.option("--boxes", type=click.Path(dir_okay=False), default=None,
+              help="Where the boxes go (default: OUT with .txt, else ./track_boxes.txt).")
+@set_option
+@workspace_option
+def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, overrides, workspace):
+    """Track a target through a video or a folder of frames."""
+    from ltr_core.track.factory import TrackerFactory
+    from ltr_core.track.video import track_frames
+    from ltr_core.train.checkpoint import resolve_checkpoint
+
+    if bool(video) == bool(frames_dir):
+        raise click.UsageError("give exactly one of --video or --frames")
+    try:
+        box = [float(v) for v in init.split(",")]
+        assert len(box) == 4 and box[2] > 0 and box[3] > 0
+    except (ValueError, AssertionError):
+        raise click.BadParameter(f"{init!r}: expected x,y,w,h with w, h > 0", param_hint="--init") from None
+    cfg = load_config(config, overrides)
+    ws = ltr_env.workspace_dir(workspace)
+    ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if cfg["tracker"]["name"] != "static" else None
+    tracker = TrackerFactory(cfg, ckpt)()
+    boxes = Path(boxes) if boxes else (Path(out).with_suffix(".txt") if out else Path("track_boxes.txt"))
+    summary = track_frames(tracker, np.asarray(box), video=video, frames_dir=frames_dir, out_video=out,
+                           out_boxes=boxes)
+    click.echo(f"tracked {summary['frames']} frames at {summary['fps']:.1f} fps; boxes: {boxes}"
+               + (f"; video: {out}" if out else ""))
+
+
+COMMANDS = [eval_cmd, score_cmd, track_cmd]

@@ -120,7 +120,7 @@ class Trainer:
             "rng": {"torch": torch.get_rng_state()},
             "config": self.cfg,
             "history": self.history,
-            "torch_version": torch.__version__,
+            "torch_version": str(torch.__version__),
         }
 
     # -- loop -----------------------------------------------------------------------------------------

@@ -20,16 +20,21 @@ class GOT10k(VideoDataset):
 
     root_env = "LTR_GOT10K_DIR"
 
-    def __init__(self, root, split: str = "vottrain", exclude_vot: bool = False, name: str = "got10k"):
+    def __init__(self, root, split: str = "vottrain", exclude_vot: bool = False, subset: str = "train",
+                 name: str = "got10k"):
         """``split`` picks sequences by index into the sorted train list (pytracking's lists); ``all`` takes
-        every train sequence. ``exclude_vot`` drops the sequences that overlap VOT."""
+        every sequence of the subset. ``exclude_vot`` drops the sequences that overlap VOT. ``subset``:
+        ``train`` (ROOT/train) or ``val`` (the official validation folder ROOT/val, always split ``all``)."""
         super().__init__(root, name)
-        train_dir = self.root / "train"
+        if subset not in ("train", "val"):
+            raise DataError(f"GOT-10k subset {subset!r}: use train or val")
+        train_dir = self.root / subset
         if not train_dir.is_dir():
             raise DataError(f"GOT-10k: {train_dir} does not exist. Expected layout: {LAYOUT}")
+        prefix = "GOT-10k_Train_" if subset == "train" else "GOT-10k_Val_"
         with os.scandir(train_dir) as it:
-            all_seqs = sorted(e.name for e in it if e.is_dir() and e.name.startswith("GOT-10k_Train_"))
-        if split == "all":
+            all_seqs = sorted(e.name for e in it if e.is_dir() and e.name.startswith(prefix))
+        if subset == "val" or split == "all":
             names = all_seqs
         elif split in SPLIT_FILES:
             idx = [int(i) for i in read_split(SPLIT_FILES[split])]

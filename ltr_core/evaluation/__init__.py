@@ -1,0 +1,1 @@
+"""One-pass evaluation: success / precision / normalised precision under the pytracking and pysot conventions."""

@@ -1,0 +1,26 @@
+"""Evaluation datasets by name: which reader, root variable and split each ``--dataset`` means."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ltr_core import env
+from ltr_core.data.dataset import DataError
+from ltr_core.data.datasets.got10k import GOT10k
+from ltr_core.data.datasets.lasot import LaSOT
+
+EVAL_DATASETS = ("lasot", "got10k", "demo")
+
+
+def open_eval_dataset(name: str, split: str, workspace: Path):
+    """``lasot``: protocol II test split (or train). ``got10k``: the official val folder. ``demo``: the generated
+    tree's ``<split>_split.txt``."""
+    if name == "demo":
+        return LaSOT(env.dataset_root("LTR_DEMO_DIR", workspace), split_file=f"{split}_split.txt", name="demo")
+    if name == "lasot":
+        return LaSOT(env.dataset_root("LTR_LASOT_DIR", workspace), split=split)
+    if name == "got10k":
+        if split not in ("val", "test"):
+            raise DataError("GOT-10k evaluation runs on the val folder (its test set is scored by the server)")
+        return GOT10k(env.dataset_root("LTR_GOT10K_DIR", workspace), subset="val", split="all")
+    raise DataError(f"unknown evaluation dataset {name!r}; use one of {', '.join(EVAL_DATASETS)}")

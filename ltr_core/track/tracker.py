@@ -1,0 +1,40 @@
+"""The inference interface every tracker plugin implements, and shared crop helpers."""
+
+from __future__ import annotations
+
+import abc
+
+import numpy as np
+import torch
+
+from ltr_core.data.geometry import crop_square
+from ltr_core.data.processing import IMAGENET_MEAN, IMAGENET_STD
+
+
+class Tracker(abc.ABC):
+    """``initialize(image, box)`` once, then ``track(image) -> (box, score)`` per frame.
+
+    Images are RGB uint8 ``(H, W, 3)`` arrays; boxes are ``x, y, w, h`` in pixels.
+    """
+
+    def __init__(self, net: torch.nn.Module, device: str | torch.device = "cpu"):
+        self.net = net.eval()
+        self.device = torch.device(device)
+        self.net.to(self.device)
+        self._mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(1, 3, 1, 1) * 255
+        self._std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1) * 255
+
+    @abc.abstractmethod
+    def initialize(self, image: np.ndarray, box) -> None:
+        """Start a sequence from the first frame and its ground-truth box."""
+
+    @abc.abstractmethod
+    def track(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """Locate the target in the next frame: ``(x, y, w, h)`` and a confidence."""
+
+    def crop_tensor(self, image: np.ndarray, center, side: float, out_size: int) -> torch.Tensor:
+        """A square crop padded with the image's per-channel mean, normalised, as a (1, 3, S, S) tensor."""
+        pad = tuple(float(v) for v in image.reshape(-1, 3).mean(0))
+        crop = crop_square(image, center, side, out_size, pad_value=pad)
+        t = torch.from_numpy(crop).to(self.device).permute(2, 0, 1).unsqueeze(0).float()
+        return (t - self._mean) / self._std

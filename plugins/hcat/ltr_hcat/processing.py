@@ -1,0 +1,30 @@
+"""HCAT's processing: the core's jittered pair crops plus the normalised search box target."""
+
+from __future__ import annotations
+
+from typing import Union
+
+import torch
+
+from ltr_core.data.processing import CropPairProcessing
+
+DEFAULT_TRANSFORMS = [{"name": "grayscale", "p": 0.05}, {"name": "brightness", "jitter": 0.2}]
+
+
+class HCATProcessing(CropPairProcessing):
+    """Template 2x / 128 px without jitter, search 4x / 256 px with jitter; target box as normalised cx,cy,w,h."""
+
+    def __init__(self, search_area_factor: float = 4.0, search_size: int = 256,
+                 template_area_factor: float = 2.0, template_size: int = 128,
+                 search_center_jitter: float = 3.0, search_scale_jitter: float = 0.25,
+                 template_center_jitter: float = 0.0, template_scale_jitter: float = 0.0,
+                 transforms: Union[list, None] = None, dct_downscale: bool = True):
+        super().__init__(search_area_factor, search_size, template_area_factor, template_size,
+                         search_center_jitter, search_scale_jitter, template_center_jitter, template_scale_jitter,
+                         DEFAULT_TRANSFORMS if transforms is None else transforms, dct_downscale)
+        self.search_size = search_size
+
+    def targets(self, data: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        box = data["search_anno"] / self.search_size                      # (n, 4) x, y, w, h
+        cxcywh = torch.cat([box[:, :2] + box[:, 2:] / 2, box[:, 2:]], dim=1)
+        return {"search_box": cxcywh}
