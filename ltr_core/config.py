@@ -21,6 +21,7 @@ Top-level keys (core sections are documented on their dataclasses below):
 from __future__ import annotations
 
 import copy
+import re
 import dataclasses
 import inspect
 import typing
@@ -31,6 +32,24 @@ from typing import Any, Literal, Union
 import yaml
 
 from ltr_core.registry import Registry, RegistryError, get_registry
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads ``1e-4`` as a string; configs mean a float, as YAML 1.2 and Python do."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                   |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                   |\.[0-9_]+(?:[eE][-+][0-9]+)?
+                   |[-+]?\.(?:inf|Inf|INF)
+                   |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."))
+
+
+def yaml_load(text: str):
+    return yaml.load(text, Loader=_Loader)
 
 
 class ConfigError(ValueError):
@@ -124,7 +143,7 @@ def read_yaml(path: Path) -> dict:
     except OSError as e:
         raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"config {path} is not valid YAML: {e}") from None
     if data is None:
@@ -166,7 +185,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if not key:
         raise ConfigError(f"--set {item!r}: empty key")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
+        parsed = yaml_load(value) if value.strip() else ""
     except yaml.YAMLError as e:
         raise ConfigError(f"--set {item!r}: value is not valid YAML ({e})") from None
     return key.split("."), parsed
@@ -311,7 +330,7 @@ def validate_component(section: Any, kind: str, path: str, registry: Registry, s
         if key not in params:
             raise ConfigError(_unknown_key_message(path, key, set(params), f"{kind} {name!r}"))
         annotation, _ = params[key]
-        if key == "transforms" and kind == "processing":
+        if key == "transforms" and kind == "processing" and value is not None:
             out[key] = [validate_component(t, "transform", f"{path}.transforms.{i}", registry)
                         for i, t in enumerate(_expect_list(value, f"{path}.transforms"))]
             continue

@@ -101,7 +101,7 @@ def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     bg = base + detail
     for _ in range(int(rng.integers(8, 20))):  # clutter: random soft rectangles
         x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
-        x1, y1 = x0 + int(rng.integers(10, w // 6)), y0 + int(rng.integers(10, h // 6))
+        x1, y1 = x0 + int(rng.integers(10, max(w // 6, 11))), y0 + int(rng.integers(10, max(h // 6, 11)))
         bg[y0:y1, x0:x1] = bg[y0:y1, x0:x1] * 0.5 + rng.uniform(30, 220, 3) * 0.5
     return np.clip(bg, 0, 255)
 

@@ -1,0 +1,77 @@
+"""Configs: addressing, inheritance, overrides and validation errors that name the key path."""
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ltr_core.config import ConfigError, load_config
+
+
+def test_plugin_config_resolves_with_defaults_filled_in(tiny_env):
+    cfg = load_config("tiny/tiny")
+    assert cfg["_name"] == "tiny/tiny"
+    assert cfg["net"] == {"name": "tiny", "width": 8}
+    assert cfg["data"]["train"]["sampler"]["max_gap"] == 20
+    assert cfg["data"]["train"]["sampler"]["mode"] == "interval"          # factory default filled in
+    assert cfg["trainer"]["amp"] == "off"                                  # core default filled in
+
+
+def test_overrides_are_parsed_as_yaml_and_reach_lists(tiny_env):
+    cfg = load_config("tiny/tiny", ["trainer.epochs=5", "optimizer.lr=1e-2", "net.width=4",
+                                    "data.train.datasets.0.weight=2.5", "trainer.clip_grad_norm=null"])
+    assert cfg["trainer"]["epochs"] == 5 and cfg["optimizer"]["lr"] == 0.01 and cfg["net"]["width"] == 4
+    assert cfg["data"]["train"]["datasets"][0]["weight"] == 2.5
+    assert cfg["trainer"]["clip_grad_norm"] is None
+
+
+@pytest.mark.parametrize("override, message", [
+    ("trainer.epoch=3", r"trainer.epoch: unknown key; did you mean 'epochs'\?"),
+    ("net.widht=3", r"net.widht: unknown key for net 'tiny'; did you mean 'width'\?"),
+    ("trainer.epochs=three", r"trainer.epochs: expected int, got 'three'"),
+    ("trainer.amp=fp8", r"trainer.amp: expected one of 'off', 'bf16', 'fp16'"),
+    ("net.name=tinny", r"net.name: unknown net 'tinny'; did you mean 'tiny'\?"),
+    ("data.train.sampler.mode=random", r"data.train.sampler.mode: expected one of 'interval', 'causal'"),
+    ("data.train.datasets.0.name=lasott", r"data.train.datasets.0.name: unknown dataset 'lasott'"),
+    ("data.train.processing.transforms.0.name=blur", r"data.train.processing.transforms.0.name: unknown transform"),
+    ("tracker.search_size=1.5", r"tracker.search_size: expected int"),
+    ("data.train.datasets.7.weight=1", r"data.train.datasets.7 is not an index of a list of 1 items"),
+])
+def test_invalid_values_name_the_key_path(tiny_env, override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("tiny/tiny", [override])
+
+
+def test_unknown_config_name_and_missing_file(tiny_env):
+    with pytest.raises(ConfigError, match=r"unknown config 'tiny/tinny'; did you mean 'tiny/tiny'"):
+        load_config("tiny/tinny")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config("no/such/file.yaml")
+
+
+def test_user_yaml_extends_a_plugin_config(tiny_env, tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("base: tiny/tiny\ntrainer: {epochs: 7}\nnet: {width: 2}\n")
+    cfg = load_config(str(path))
+    assert cfg["trainer"]["epochs"] == 7 and cfg["net"] == {"name": "tiny", "width": 2}
+    assert cfg["optimizer"]["name"] == "adam"
+
+
+def test_bad_yaml_is_reported_with_its_file(tiny_env, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("trainer: {epochs: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"broken.yaml is not valid YAML"):
+        load_config(str(path))
+
+
+def test_config_show_prints_the_resolved_config(tiny_env):
+    out = subprocess.run([sys.executable, "-m", "ltr_core", "config", "show", "tiny/tiny", "--set", "trainer.epochs=9"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("# tiny/tiny")
+    shown = yaml.safe_load(out.stdout)
+    assert shown["trainer"]["epochs"] == 9 and shown["net"]["width"] == 8
+    bad = subprocess.run([sys.executable, "-m", "ltr_core", "config", "show", "tiny/tiny", "--set", "trainer.epochz=1"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "error: trainer.epochz: unknown key" in bad.stderr

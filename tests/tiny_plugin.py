@@ -1,0 +1,115 @@
+"""A tiny tracker defined by the tests and registered through the same hooks as any plugin.
+
+It proves the core is tracker-agnostic: sampling, loading, training, checkpoints, DDP and tracking all run
+on it without any real tracker installed. Its net regresses the normalised search box from a
+template/search pair with a few convolutions (no BatchNorm, so DDP runs compare exactly).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ltr_core.hookspecs import hookimpl
+from ltr_core.track.tracker import Tracker
+from ltr_core.train.actor import Actor
+
+
+class TinyNet(nn.Module):
+    def __init__(self, width: int = 8):
+        super().__init__()
+        self.search = nn.Sequential(nn.Conv2d(3, width, 3, 2, 1), nn.ReLU(), nn.Conv2d(width, width, 3, 2, 1),
+                                    nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten())
+        self.template = nn.Sequential(nn.Conv2d(3, width, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                                      nn.Flatten())
+        self.head = nn.Linear(width * 17, 4)
+
+    def forward(self, search, template):
+        feats = torch.cat([self.search(search), self.template(template)], dim=1)
+        return self.head(feats).sigmoid()
+
+
+def build_tiny_net(width: int = 8):
+    """A few convolutions regressing the search box (test plugin)."""
+    return TinyNet(width)
+
+
+class L1Objective(nn.Module):
+    """Mean absolute error between predicted and target boxes (test plugin)."""
+
+    def forward(self, pred, target):
+        return (pred - target).abs().mean()
+
+
+def target_boxes(batch):
+    anno = batch["search_anno"][:, 0]
+    size = batch["search_images"].shape[-1]
+    box = anno / size
+    return torch.cat([box[:, :2] + box[:, 2:] / 2, box[:, 2:]], dim=1)
+
+
+class TinyActor(Actor):
+    """Runs the tiny net and its L1 objective (test plugin)."""
+
+    def __init__(self, net, objective, nan_at_step: int = 0):
+        super().__init__(net, objective)
+        self.nan_at_step = nan_at_step
+        self.steps = 0
+
+    def __call__(self, batch):
+        self.steps += 1
+        pred = self.net(batch["search_images"][:, 0], batch["template_images"][:, 0])
+        loss = self.objective(pred, target_boxes(batch))
+        if self.nan_at_step and self.steps >= self.nan_at_step:
+            loss = loss * float("nan")
+        return loss, {"mae": loss.detach()}
+
+
+class TinyTracker(Tracker):
+    """Crops around the last box and regresses the next one (test plugin)."""
+
+    def __init__(self, net, search_size: int = 32, template_size: int = 16, device: str = "cpu"):
+        super().__init__(net, device)
+        self.search_size, self.template_size = search_size, template_size
+
+    @torch.no_grad()
+    def initialize(self, image, box):
+        x, y, w, h = (float(v) for v in box)
+        self.center, self.size = np.array([x + w / 2, y + h / 2]), np.array([w, h])
+        side = 2 * np.sqrt(w * h)
+        self.template = self.crop_tensor(image, self.center, side, self.template_size)
+
+    @torch.no_grad()
+    def track(self, image):
+        side = 4 * float(np.sqrt(self.size.prod()))
+        pred = self.net(self.crop_tensor(image, self.center, side, self.search_size), self.template)[0].numpy()
+        cx, cy, w, h = pred * side
+        self.center = self.center - side / 2 + np.array([cx, cy])
+        self.size = np.clip([w, h], 4, None)
+        return np.array([*(self.center - self.size / 2), *self.size]), 1.0
+
+
+@hookimpl
+def ltr_nets():
+    return {"tiny": build_tiny_net}
+
+
+@hookimpl
+def ltr_objectives():
+    return {"tiny_l1": L1Objective}
+
+
+@hookimpl
+def ltr_actors():
+    return {"tiny": TinyActor}
+
+
+@hookimpl
+def ltr_trackers():
+    return {"tiny": TinyTracker}
+
+
+@hookimpl
+def ltr_configs():
+    return {"tiny": Path(__file__).parent / "configs" / "tiny.yaml"}
