@@ -124,28 +124,24 @@ class TrackingSampler(torch.utils.data.Dataset):
         last = int(visible[-1])
         if self.mode == "interval":
             base = int(visible[rng.integers(len(visible))])
-            while gap <= last + self.gap_increase:
-                window = _in_range(visible, base - gap, base + gap)
-                if len(window) > 0:
-                    extra_t = rng.choice(window, self.num_template - 1) if self.num_template > 1 else window[:0]
-                    t_ids = np.concatenate([[base], extra_t]).astype(np.int64)
-                    s_ids = rng.choice(window, self.num_search).astype(np.int64)
-                    return t_ids, s_ids
-                gap += self.gap_increase
-            return None
+            window = _in_range(visible, base - gap, base + gap)   # never empty: it holds base
+            extra_t = rng.choice(window, self.num_template - 1) if self.num_template > 1 else window[:0]
+            t_ids = np.concatenate([[base], extra_t]).astype(np.int64)
+            return t_ids, rng.choice(window, self.num_search).astype(np.int64)
         # causal: templates from before the base frame, search frames after it
         candidates = _in_range(visible, self.num_template - 1, last - self.num_search)
         if len(candidates) == 0:
             return None
-        while gap <= last + self.gap_increase:
-            base = int(candidates[rng.integers(len(candidates))])
+        base = int(candidates[rng.integers(len(candidates))])
+        while True:
             before = _in_range(visible, base - gap, base)
             after = _in_range(visible, base + 1, base + gap)
             if len(before) > 0 and len(after) > 0:
                 return (np.sort(rng.choice(before, self.num_template)).astype(np.int64),
                         np.sort(rng.choice(after, self.num_search)).astype(np.int64))
+            if gap > last:
+                return None
             gap += self.gap_increase
-        return None
 
 
 def _in_range(sorted_ids: np.ndarray, lo: int, hi: int) -> np.ndarray:

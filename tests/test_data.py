@@ -1,0 +1,347 @@
+"""Dataset readers, sampler statistics and seeding, crop geometry, decoding, bad data, the demo generator."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from ltr_core.data.build import build_sampler
+from ltr_core.data.dataset import DataError
+from ltr_core.data.datasets.coco import COCOSequences
+from ltr_core.data.datasets.got10k import GOT10k
+from ltr_core.data.datasets.lasot import LaSOT
+from ltr_core.data.datasets.trackingnet import TrackingNet
+from ltr_core.data.demo import DemoSpec, make_demo
+from ltr_core.data.geometry import box_in_crop, crop_square
+from ltr_core.data.image import read_image
+from ltr_core.data.loader import EpochBatches, StackCollate, build_loader
+from ltr_core.data.processing import CropPairProcessing
+from ltr_core.data.sampler import TooManyFailures, TrackingSampler
+from ltr_core.config import load_config
+
+
+def write_jpeg(path: Path, h=48, w=64, value=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img = np.full((h, w, 3), 128 if value is None else value, np.uint8)
+    cv2.imwrite(str(path), img)
+
+
+# -- readers ---------------------------------------------------------------------------------------------
+def test_lasot_reader_reads_the_generated_tree(demo_tree):
+    ds = LaSOT(demo_tree, split_file="train_split.txt")
+    assert ds.sequence_names() == (demo_tree / "train_split.txt").read_text().split()
+    info = ds.sequence_info(0)
+    gt = np.loadtxt(demo_tree / "zebra" / "zebra-1" / "groundtruth.txt", delimiter=",")
+    np.testing.assert_array_equal(info.bbox, gt)
+    occ = np.loadtxt(demo_tree / "zebra" / "zebra-1" / "full_occlusion.txt", delimiter=",")
+    oov = np.loadtxt(demo_tree / "zebra" / "zebra-1" / "out_of_view.txt", delimiter=",")
+    expected = (occ == 0) & (oov == 0) & (gt[:, 2] > 0) & (gt[:, 3] > 0)
+    np.testing.assert_array_equal(info.visible, expected)
+    img, scale = ds.read_frame(0, 0)
+    assert img.shape == (120, 160, 3) and scale == 1.0
+
+
+def test_lasot_annotations_are_parsed_once(demo_tree, monkeypatch):
+    ds = LaSOT(demo_tree, split_file="train_split.txt")
+    calls = []
+    original = ds.parse_sequence
+    monkeypatch.setattr(ds, "parse_sequence", lambda i: calls.append(i) or original(i))
+    for _ in range(5):
+        ds.sequence_info(1)
+    assert calls == [1]
+
+
+def _lasot_sequence(root, name, gt_lines, occ=None, oov=None, frames=None):
+    cls = name.rsplit("-", 1)[0]
+    d = root / cls / name
+    (d / "img").mkdir(parents=True)
+    (d / "groundtruth.txt").write_text("\n".join(gt_lines) + "\n")
+    n = len(gt_lines)
+    (d / "full_occlusion.txt").write_text(",".join(map(str, occ or [0] * n)) + "\n")
+    (d / "out_of_view.txt").write_text(",".join(map(str, oov or [0] * n)) + "\n")
+    for i in range(frames if frames is not None else n):
+        write_jpeg(d / "img" / f"{i + 1:08d}.jpg")
+    return d
+
+
+def test_lasot_edge_cases_zero_size_absent_frames_short_and_truncated(tmp_path):
+    _lasot_sequence(tmp_path, "cat-1", ["1,1,10,10", "0,0,0,0", "2,2,10,10"], occ=[0, 0, 1])
+    d = _lasot_sequence(tmp_path, "cat-2", ["1,1,10,10", "1,1,10"])           # truncated last line
+    _lasot_sequence(tmp_path, "cat-3", ["1,1,10,10"] * 3, frames=1)           # frames 2, 3 missing
+    ds = LaSOT(tmp_path, split="all")
+    info = ds.sequence_info(0)
+    assert info.visible.tolist() == [True, False, False]
+    with pytest.raises(DataError, match=r"cat-2/groundtruth.txt:2: expected 4 numbers"):
+        ds.sequence_info(1)
+    with pytest.raises(DataError, match=r"cat-3/img/00000002.jpg"):
+        ds.read_frame(2, 1)
+    assert d.is_dir()  # nothing was touched
+
+
+def test_lasot_flag_file_length_mismatch_names_the_file(tmp_path):
+    d = _lasot_sequence(tmp_path, "dog-1", ["1,1,10,10"] * 3)
+    (d / "out_of_view.txt").write_text("0,0\n")
+    with pytest.raises(DataError, match=r"dog-1/out_of_view.txt has 2 values but groundtruth has 3 rows"):
+        LaSOT(tmp_path, split="all").sequence_info(0)
+
+
+def test_lasot_official_split_keeps_the_sequences_present(tmp_path):
+    _lasot_sequence(tmp_path, "airplane-1", ["1,1,5,5"] * 2)      # a test sequence
+    _lasot_sequence(tmp_path, "airplane-10", ["1,1,5,5"] * 2)     # a train sequence
+    assert LaSOT(tmp_path, split="train").sequence_names() == ["airplane-10"]
+    assert LaSOT(tmp_path, split="test").sequence_names() == ["airplane-1"]
+
+
+def test_empty_root_stops_naming_the_path_and_layout(tmp_path):
+    with pytest.raises(DataError, match=rf"no usable sequence under {tmp_path}. Expected layout: ROOT/<class>"):
+        LaSOT(tmp_path, split="all")
+    with pytest.raises(DataError, match=r"GOT-10k: .*train does not exist"):
+        GOT10k(tmp_path)
+
+
+def test_got10k_reader_splits_visibility_and_vot_exclusion(tmp_path):
+    train = tmp_path / "train"
+    for i in (1, 4, 5):
+        d = train / f"GOT-10k_Train_{i:06d}"
+        d.mkdir(parents=True)
+        (d / "groundtruth.txt").write_text("1,2,30,40\n3,4,30,40\n5,6,30,40\n")
+        (d / "absence.label").write_text("0\n1\n0\n")
+        (d / "cover.label").write_text("8\n8\n0\n")
+        write_jpeg(d / "00000001.jpg")
+    ds = GOT10k(tmp_path, split="all")
+    assert ds.sequence_names() == ["GOT-10k_Train_000001", "GOT-10k_Train_000004", "GOT-10k_Train_000005"]
+    assert ds.sequence_info(0).visible.tolist() == [True, False, False]
+    assert "GOT-10k_Train_000004" not in GOT10k(tmp_path, split="all", exclude_vot=True).sequence_names()
+    assert ds.frame_path(0, 0).endswith("GOT-10k_Train_000001/00000001.jpg")
+
+
+def test_got10k_index_splits_map_into_the_sorted_train_list(tmp_path):
+    from ltr_core.data.splits import read_split
+    first = int(read_split("got10k_vot_train_split.txt")[0])   # an index into the full train list
+    d = tmp_path / "train" / f"GOT-10k_Train_{first + 1:06d}"
+    d.mkdir(parents=True)
+    (d / "groundtruth.txt").write_text("1,2,3,4\n")
+    assert GOT10k(tmp_path, split="vottrain").sequence_names() == [d.name]
+
+
+def test_trackingnet_reader(tmp_path):
+    anno = tmp_path / "TRAIN_3" / "anno"
+    anno.mkdir(parents=True)
+    (anno / "vidA.txt").write_text("1,1,5,5\n2,2,0,5\n")
+    write_jpeg(tmp_path / "TRAIN_3" / "frames" / "vidA" / "0.jpg")
+    ds = TrackingNet(tmp_path)
+    assert ds.sequence_names() == ["TRAIN_3/vidA"]
+    assert ds.sequence_info(0).visible.tolist() == [True, False]
+    assert ds.frame_path(0, 1).endswith("TRAIN_3/frames/vidA/1.jpg")
+
+
+def test_coco_objects_are_one_frame_sequences(tmp_path):
+    (tmp_path / "annotations").mkdir()
+    write_jpeg(tmp_path / "images" / "train2017" / "a.jpg")
+    (tmp_path / "annotations" / "instances_train2017.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg"}],
+        "annotations": [{"image_id": 1, "bbox": [1, 2, 10, 12], "iscrowd": 0},
+                        {"image_id": 1, "bbox": [0, 0, 30, 30], "iscrowd": 1}]}))
+    ds = COCOSequences(tmp_path)
+    assert len(ds) == 1 and not ds.is_video
+    np.testing.assert_array_equal(ds.sequence_info(0).bbox, [[1, 2, 10, 12]])
+
+
+# -- sampler ---------------------------------------------------------------------------------------------
+class RecordFrames:
+    """A processing that returns the chosen frame ids instead of crops."""
+
+    def __call__(self, sample, rng):
+        return {"t": torch.tensor([f.frame_id for f in sample["template_frames"]]),
+                "s": torch.tensor([f.frame_id for f in sample["search_frames"]]),
+                "seq": torch.tensor(sample["sequence"]), "ds": sample["dataset"]}
+
+
+def test_sampler_draws_only_visible_frames_within_max_gap(demo_tree):
+    ds = LaSOT(demo_tree, split_file="train_split.txt")
+    sampler = TrackingSampler([ds], RecordFrames(), samples_per_epoch=400, max_gap=5, num_search_frames=2)
+    for i in range(400):
+        out = sampler[(0, i)]
+        info = ds.sequence_info(int(out["seq"]))
+        ids = torch.cat([out["t"], out["s"]]).numpy()
+        assert info.visible[ids].all()
+        assert np.abs(out["s"].numpy() - int(out["t"][0])).max() <= 5
+
+
+def test_sampler_widens_the_gap_until_frames_are_found(tmp_path):
+    vis = [1] + [0] * 30 + [1] * 5
+    _lasot_sequence(tmp_path, "far-1", ["1,1,10,10"] * 36, occ=[1 - v for v in vis], frames=1)
+    ds = LaSOT(tmp_path, split="all")
+    sampler = TrackingSampler([ds], RecordFrames(), samples_per_epoch=50, max_gap=2, min_visible=2, mode="causal")
+    searched_far = False
+    for i in range(50):
+        s = sampler[(0, i)]
+        assert ds.sequence_info(0).visible[torch.cat([s["t"], s["s"]]).numpy()].all()
+        assert s["t"].max() < s["s"].min()
+        searched_far |= int(s["s"].min() - s["t"].max()) > 2     # only possible by widening the gap
+    assert searched_far
+
+
+def test_causal_mode_puts_templates_before_search_frames(demo_tree):
+    ds = LaSOT(demo_tree, split_file="train_split.txt")
+    sampler = TrackingSampler([ds], RecordFrames(), samples_per_epoch=100, max_gap=10, mode="causal",
+                              num_template_frames=2, num_search_frames=1)
+    for i in range(100):
+        out = sampler[(0, i)]
+        assert out["t"].max() < out["s"].min()
+
+
+def test_dataset_weights_are_respected(demo_tree):
+    a = LaSOT(demo_tree, split_file="train_split.txt", name="a")
+    b = LaSOT(demo_tree, split_file="train_split.txt", name="b")
+    sampler = TrackingSampler([a, b], RecordFrames(), weights=[3, 1], samples_per_epoch=2000)
+    share_a = np.mean([sampler[(0, i)]["ds"] == "a" for i in range(2000)])
+    assert 0.70 < share_a < 0.80
+
+
+def test_sample_stream_depends_only_on_seed_epoch_and_index(demo_tree):
+    ds = LaSOT(demo_tree, split_file="train_split.txt")
+    proc = CropPairProcessing(search_size=32, template_size=16)
+    s1 = TrackingSampler([ds], proc, samples_per_epoch=16, seed=7)
+    s2 = TrackingSampler([ds], proc, samples_per_epoch=16, seed=7)
+    for _ in range(3):
+        s2[(0, 0)]                                            # draws in another order do not matter
+    torch.testing.assert_close(s1[(2, 5)], s2[(2, 5)])
+    assert not torch.equal(s1[(2, 5)]["search_images"], s1[(3, 5)]["search_images"])   # epochs differ
+    other_seed = TrackingSampler([ds], proc, samples_per_epoch=16, seed=8)
+    assert not torch.equal(s1[(2, 5)]["search_images"], other_seed[(2, 5)]["search_images"])
+
+
+def test_loader_is_the_same_with_and_without_workers(demo_tree):
+    ds = LaSOT(demo_tree, split_file="train_split.txt")
+    sampler = TrackingSampler([ds], CropPairProcessing(search_size=32, template_size=16), samples_per_epoch=16)
+    cfg = {"batch_size": 4, "workers": 0, "stack_dim": 0, "pin_memory": False, "prefetch_factor": 2}
+    serial = list(build_loader(sampler, cfg))
+    parallel = list(build_loader(sampler, {**cfg, "workers": 2}))
+    for a, b in zip(serial, parallel):
+        torch.testing.assert_close(a, b)
+
+
+def test_ranks_split_each_global_batch():
+    one = list(EpochBatches(16, 4, rank=0, world_size=1, epoch=3))
+    r0 = list(EpochBatches(16, 2, rank=0, world_size=2, epoch=3))
+    r1 = list(EpochBatches(16, 2, rank=1, world_size=2, epoch=3))
+    assert [sorted(a + b) for a, b in zip(r0, r1)] == one
+    assert not set(map(tuple, r0[0])) & set(map(tuple, r1[0]))
+
+
+def test_collate_stacks_along_the_configured_dimension():
+    samples = [{"x": torch.zeros(1, 3), "name": "a"}, {"x": torch.ones(1, 3), "name": "b"}]
+    assert StackCollate(0)(samples)["x"].shape == (2, 1, 3)
+    out = StackCollate(1)(samples)
+    assert out["x"].shape == (1, 2, 3) and out["name"] == ["a", "b"]
+
+
+# -- geometry and decoding ------------------------------------------------------------------------------
+def test_crop_places_the_box_where_expected_and_pads_with_zeros():
+    img = np.full((100, 200, 3), 255, np.uint8)
+    img[40:60, 90:110] = 0                     # a black 20x20 square at x=90, y=40
+    box = np.array([90.0, 40.0, 20.0, 20.0])
+    center, side, out = (100.0, 50.0), 80.0, 64
+    crop = crop_square(img, center, side, out)
+    mapped = box_in_crop(box, center, side, out)
+    np.testing.assert_allclose(mapped, [24, 24, 16, 16])
+    assert crop[26:38, 26:38].max() == 0 and crop[10, 10].min() == 255
+    # a crop hanging over the top-left corner is zero-padded there
+    corner = crop_square(img, (10.0, 10.0), 40.0, 40)
+    assert corner[:9, :9].max() == 0 and corner[30, 30].min() == 255
+
+
+def test_dct_downscaled_decode_gives_the_same_crop(tmp_path):
+    rng = np.random.default_rng(0)
+    img = cv2.resize(rng.integers(0, 255, (45, 80, 3), dtype=np.uint8), (1280, 720), interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(tmp_path / "f.jpg"), img)
+    full, s1 = read_image(tmp_path / "f.jpg")
+    small, s4 = read_image(tmp_path / "f.jpg", reduce=4)
+    assert s1 == 1.0 and small.shape[1] == 320 and s4 == 0.25
+    a = crop_square(full, (600.0, 300.0), 512.0, 64, image_scale=1.0).astype(float)
+    b = crop_square(small, (600.0, 300.0), 512.0, 64, image_scale=s4).astype(float)
+    assert np.abs(a - b).mean() < 6
+
+
+def test_png_frames_decode_through_the_fallback(tmp_path):
+    img = np.zeros((10, 12, 3), np.uint8)
+    img[..., 2] = 200                                   # red in BGR
+    cv2.imwrite(str(tmp_path / "f.png"), img)
+    rgb, scale = read_image(tmp_path / "f.png")
+    assert rgb[0, 0].tolist() == [200, 0, 0] and scale == 1.0
+
+
+# -- bad data --------------------------------------------------------------------------------------------
+def _copy_tree(demo_tree, tmp_path):
+    root = tmp_path / "tree"
+    shutil.copytree(demo_tree, root)
+    return root
+
+
+def test_corrupt_frame_is_skipped_counted_and_logged(demo_tree, tmp_path, caplog):
+    root = _copy_tree(demo_tree, tmp_path)
+    bad = root / "zebra" / "zebra-1" / "img" / "00000003.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    ds = LaSOT(root, sequences=["zebra-1"])
+    sampler = TrackingSampler([ds], CropPairProcessing(search_size=32, template_size=16), samples_per_epoch=200,
+                              max_gap=2, max_failure_fraction=1.0)
+    with caplog.at_level("WARNING"):
+        for i in range(200):
+            sampler[(0, i)]
+    assert sampler.failures > 0
+    assert str(bad) in caplog.text
+    assert bad.read_bytes().startswith(b"\xff\xd8")   # the file is left as it was
+
+
+def test_too_many_failures_stop_with_a_clear_error(demo_tree, tmp_path):
+    root = _copy_tree(demo_tree, tmp_path)
+    for f in (root / "zebra" / "zebra-1" / "img").glob("*.jpg"):
+        f.write_bytes(b"garbage")
+    ds = LaSOT(root, sequences=["zebra-1"])
+    sampler = TrackingSampler([ds], CropPairProcessing(search_size=32, template_size=16), samples_per_epoch=10,
+                              max_failure_fraction=0.2)
+    with pytest.raises(TooManyFailures, match=r"could not be read \(more than 20%\).*max_failure_fraction"):
+        sampler[(0, 0)]
+
+
+# -- demo generator --------------------------------------------------------------------------------------
+def _digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_demo_generator_is_byte_identical_for_a_seed(tmp_path):
+    spec = DemoSpec(classes=1, per_class=2, frames=20, width=96, height=64, seed=11, test_per_class=1)
+    make_demo(tmp_path / "a", spec, progress=False)
+    make_demo(tmp_path / "b", spec, progress=False)
+    make_demo(tmp_path / "c", DemoSpec(**{**spec.__dict__, "seed": 12}), progress=False)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b") != _digest(tmp_path / "c")
+
+
+def test_demo_tree_has_lasot_files_and_hard_cases(demo_tree):
+    seqs = sorted(p for p in demo_tree.glob("*/*-*") if p.is_dir())
+    assert len(seqs) == 6
+    for s in seqs:
+        assert {p.name for p in s.iterdir()} == {"img", "groundtruth.txt", "full_occlusion.txt", "out_of_view.txt",
+                                                 "nlp.txt"}
+        assert len(list((s / "img").glob("*.jpg"))) == 40
+    flags = [np.loadtxt(s / f, delimiter=",") for s in seqs for f in ("full_occlusion.txt", "out_of_view.txt")]
+    assert any(f.any() for f in flags)
+
+
+def test_sampler_builds_from_a_config(tiny_env, demo_tree):
+    cfg = load_config("tiny/tiny")
+    sampler = build_sampler(cfg["data"]["train"], cfg["seed"], tiny_env)
+    sample = sampler[(0, 0)]
+    assert sample["search_images"].shape == (1, 3, 32, 32)
+    assert sample["template_images"].shape == (1, 3, 16, 16)
