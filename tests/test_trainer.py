@@ -1,0 +1,201 @@
+"""The trainer on the tiny tracker: learning, checkpoints, exact resume after SIGKILL, DDP, AMP, NaN, safety."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from ltr_core.config import load_config
+from ltr_core.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from ltr_core.train.trainer import Trainer, TrainingError
+
+
+def ltr(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True,
+                          timeout=kw.get("timeout", 300))
+
+
+def ckpt_dir(ws):
+    return ws / "checkpoints" / "ltr" / "tiny" / "tiny"
+
+
+def test_training_lowers_the_loss_and_writes_checkpoints(tiny_env):
+    cfg = load_config("tiny/tiny", ["trainer.epochs=6", "data.train.sampler.samples_per_epoch=64"])
+    history = Trainer(cfg, tiny_env, out=lambda m: None).train()
+    assert history[-1]["loss"] < 0.8 * history[0]["loss"]
+    # keep_last=3 (default): only the three newest remain
+    assert [e for e, _ in list_checkpoints(ckpt_dir(tiny_env))] == [4, 5, 6]
+    state = torch.load(ckpt_dir(tiny_env) / "ep0006.pth", weights_only=True)
+    assert state["epoch"] == 6 and state["config"]["net"] == {"name": "tiny", "width": 8}
+    assert (tiny_env / "logs" / "tiny" / "tiny" / "train.log").read_text().count("epoch ") == 6
+
+
+def test_param_groups_get_their_own_learning_rate(tiny_env):
+    cfg = load_config("tiny/tiny", ["optimizer.param_groups=[{match: head, lr: 0.5}]"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None, resume=False)
+    lrs = sorted(g["lr"] for g in trainer.optimizer.param_groups)
+    assert lrs == [0.003, 0.5]
+    head = {id(p) for p in trainer.net.head.parameters()}
+    group = next(g for g in trainer.optimizer.param_groups if g["lr"] == 0.5)
+    assert {id(p) for p in group["params"]} == head
+
+
+def test_start_and_end_messages(tiny_env):
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=1")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "config: tiny/tiny"
+    assert any(l.startswith("workspace: ") for l in lines)
+    assert any(l.startswith("device: cpu  world size: 1") for l in lines)
+    assert any(l.startswith("parameters: ") for l in lines)
+    assert lines[-1].startswith("done. checkpoints: ") and str(ckpt_dir(tiny_env)) in lines[-1]
+    assert "samples/s" in out.stderr and "data" in out.stderr   # the progress bar
+
+
+def _final_weights(ws, epoch):
+    return load_checkpoint(ckpt_dir(ws) / f"ep{epoch:04d}.pth")["net"]
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_env, tmp_path, monkeypatch):
+    args = ["train", "tiny/tiny", "--set", "trainer.epochs=5", "--set", "data.train.sampler.samples_per_epoch=48",
+            "--set", "net.width=16"]
+    ref = ltr(*args, "--workspace", str(tmp_path / "ref"))
+    assert ref.returncode == 0, ref.stderr
+    ws = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "ltr_core", *args, "--workspace", str(ws)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list_checkpoints(ckpt_dir(ws)) and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)                                         # kill in the middle of a later epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = [e for e, _ in list_checkpoints(ckpt_dir(ws))]
+    assert done and done[-1] < 5, "the run finished before it could be killed; make it longer"
+    resumed = ltr(*args, "--workspace", str(ws))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed from {ckpt_dir(ws) / f'ep{done[-1]:04d}.pth'}" in resumed.stdout
+    a, b = _final_weights(tmp_path / "ref", 5), _final_weights(ws, 5)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_truncated_latest_checkpoint_falls_back_to_the_previous_one(tiny_env):
+    assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=2").returncode == 0
+    latest = ckpt_dir(tiny_env) / "ep0002.pth"
+    data = latest.read_bytes()
+    latest.write_bytes(data[: len(data) // 2])
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=3")
+    assert out.returncode == 0, out.stderr
+    assert "ep0002.pth cannot be loaded safely" in out.stdout and "falling back to the previous checkpoint" in out.stdout
+    assert "resumed from" in out.stdout and "ep0001.pth (epoch 1)" in out.stdout
+
+
+def test_checkpoint_with_code_in_a_pickle_is_refused_and_nothing_runs(tiny_env, tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    ckpt_dir(tiny_env).mkdir(parents=True)
+    torch.save({"format": "ltr-checkpoint-v1", "epoch": 1, "net": {}, "evil": Payload()},
+               ckpt_dir(tiny_env) / "ep0001.pth")
+    with pytest.raises(CheckpointError, match="cannot be loaded safely"):
+        load_checkpoint(ckpt_dir(tiny_env) / "ep0001.pth")
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=1")
+    assert "cannot be loaded safely" in out.stdout
+    assert not marker.exists()
+
+
+def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tiny_env):
+    assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=1").returncode == 0
+    before = (ckpt_dir(tiny_env) / "ep0001.pth").read_bytes()
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=3", "--set", "actor.nan_at_step=2")
+    assert out.returncode == 1
+    assert "error: non-finite loss (nan) at epoch 2, step 2" in out.stderr
+    assert "the last good checkpoint" in out.stderr
+    assert [e for e, _ in list_checkpoints(ckpt_dir(tiny_env))] == [1]
+    assert (ckpt_dir(tiny_env) / "ep0001.pth").read_bytes() == before
+
+
+def test_bf16_autocast_trains_on_cpu(tiny_env):
+    cfg = load_config("tiny/tiny", ["trainer.amp=bf16", "trainer.epochs=1"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None)
+    seen = []
+    inner = trainer.actor
+
+    class Spy:
+        def __call__(self, batch):
+            seen.append(torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None)
+            return inner(batch)
+
+        def train(self, mode=True):
+            inner.train(mode)
+
+    trainer.actor = Spy()
+    history = trainer.train()
+    assert seen and all(d == torch.bfloat16 for d in seen)
+    assert torch.isfinite(torch.tensor(history[0]["loss"]))
+
+
+def test_init_from_loads_weights_only(tiny_env, tmp_path):
+    assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=1", "--workspace", str(tmp_path / "a")).returncode == 0
+    src = tmp_path / "a" / "checkpoints" / "ltr" / "tiny" / "tiny" / "ep0001.pth"
+    cfg = load_config("tiny/tiny", ["trainer.epochs=1"])
+    trainer = Trainer(cfg, tmp_path / "b", out=lambda m: None, init_from=str(src))
+    assert trainer.epoch == 0
+    ref = load_checkpoint(src)["net"]
+    for k, v in trainer.net.state_dict().items():
+        assert torch.equal(v, ref[k])
+
+
+def _torchrun(nproc, batch, ws, extra=()):
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "ltr_core",
+         "train", "tiny/tiny", "--workspace", str(ws), "--set", f"data.train.loader.batch_size={batch}",
+         "--set", "trainer.epochs=1", "--set", "data.train.sampler.samples_per_epoch=48",
+         "--set", "optimizer.name=sgd", "--set", "optimizer.lr=0.05", *extra],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_ddp_two_ranks_match_one_process_with_twice_the_batch(tiny_env, tmp_path):
+    two = _torchrun(2, 4, tmp_path / "two")
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert "world size: 2" in two.stdout
+    one = _torchrun(1, 8, tmp_path / "one")
+    assert one.returncode == 0, one.stderr[-3000:]
+    a = load_checkpoint(tmp_path / "two" / "checkpoints/ltr/tiny/tiny/ep0001.pth")["net"]
+    b = load_checkpoint(tmp_path / "one" / "checkpoints/ltr/tiny/tiny/ep0001.pth")["net"]
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+
+
+def test_ddp_ranks_end_with_identical_parameters(tiny_env, tmp_path):
+    dump = tmp_path / "rank{rank}.pt"
+    script = tmp_path / "dump_ranks.py"
+    script.write_text(
+        "import os, sys, torch\n"
+        "from ltr_core.config import load_config\n"
+        "from ltr_core.train import distributed as D\n"
+        "from ltr_core.train.trainer import Trainer\n"
+        "cfg = load_config('tiny/tiny', ['trainer.epochs=2', 'data.train.loader.batch_size=4'])\n"
+        "ctx = D.setup('cpu')\n"
+        f"t = Trainer(cfg, __import__('pathlib').Path(r'{tmp_path / 'ws'}'), ctx, out=lambda m: None)\n"
+        "t.train()\n"
+        f"torch.save(t.net.state_dict(), r'{dump}'.format(rank=ctx.rank))\n"
+        "D.teardown()\n")
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                          str(script)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    r0 = torch.load(str(dump).format(rank=0), weights_only=True)
+    r1 = torch.load(str(dump).format(rank=1), weights_only=True)
+    for k in r0:
+        assert torch.equal(r0[k], r1[k]), k
+    # only rank 0 wrote: one log line per epoch
+    assert (tmp_path / "ws" / "logs" / "tiny" / "tiny" / "train.log").read_text().count("epoch ") == 2
