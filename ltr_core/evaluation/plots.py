@@ -39,9 +39,8 @@ def plot_curves(path: Path, title: str, xs: np.ndarray, curves: dict[str, tuple[
         ly = y1 + 20 + 20 * k
         cv2.line(img, (x1 - 260, ly - 4), (x1 - 235, ly - 4), color, 2)
         cv2.putText(img, f"{label} [{score:.1f}]"[:34], (x1 - 230, ly), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
-    cv2.putText(img, title, (x0, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(img, f"{title}: {ylabel}", (x0, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(img, xlabel, ((x0 + x1) // 2 - 60, H - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
-    cv2.putText(img, ylabel, (5, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), img)
