@@ -1,0 +1,104 @@
+"""Tracking runner, `ltr eval`, `ltr score` and `ltr track` end to end on generated data with the tiny tracker."""
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from ltr_core.track.baselines import StaticTracker
+from ltr_core.track.runner import run_sequences, sequences_from_dataset
+from ltr_core.data.datasets.lasot import LaSOT
+
+
+def ltr(*args):
+    return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_runner_writes_results_and_skips_finished_sequences(demo_tree, tmp_path):
+    seqs = sequences_from_dataset(LaSOT(demo_tree, split_file="test_split.txt"))
+    out = tmp_path / "res"
+    first = run_sequences(StaticTracker, seqs, out, progress=False)
+    assert first["tracked"] == len(seqs) and first["skipped"] == 0 and first["fps"] > 0
+    for s in seqs:
+        boxes = np.loadtxt(out / f"{s.name}.txt", delimiter=",")
+        assert boxes.shape == (len(s), 4)
+        np.testing.assert_allclose(boxes[0], s.gt[0], atol=0.01)
+        assert len(np.loadtxt(out / f"{s.name}_time.txt")) == len(s)
+    again = run_sequences(StaticTracker, seqs, out, progress=False)
+    assert again["tracked"] == 0 and again["skipped"] == len(seqs)
+    # a truncated result (an interrupted writer elsewhere) is redone
+    path = out / f"{seqs[0].name}.txt"
+    path.write_text("\n".join(path.read_text().splitlines()[:5]) + "\n")
+    assert run_sequences(StaticTracker, seqs, out, progress=False)["tracked"] == 1
+
+
+@pytest.fixture
+def trained_tiny(tiny_env):
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=1")
+    assert out.returncode == 0, out.stderr
+    return tiny_env
+
+
+def test_eval_tracks_and_scores_and_parallel_workers_agree(trained_tiny):
+    one = ltr("eval", "tiny/tiny", "--tag", "serial")
+    assert one.returncode == 0, one.stderr
+    assert "fps tracker" in one.stdout and "fps with decoding" in one.stdout
+    last = one.stdout.strip().splitlines()[-1]
+    assert last.startswith("AUC ") and "(demo test, 2 sequences, pytracking)" in last
+    two = ltr("eval", "tiny/tiny", "--tag", "parallel", "--workers", "2")
+    assert two.returncode == 0, two.stderr
+    res = trained_tiny / "results"
+    for f in sorted((res / "serial" / "demo").glob("*-?.txt")):
+        assert f.read_text() == (res / "parallel" / "demo" / f.name).read_text()
+    assert (res / "serial" / "demo" / "success.png").is_file()
+    rerun = ltr("eval", "tiny/tiny", "--tag", "serial")
+    assert "all 2 sequences already done" in rerun.stdout
+
+
+def test_eval_without_a_checkpoint_says_how_to_get_one(tiny_env):
+    out = ltr("eval", "tiny/tiny")
+    assert out.returncode == 2 and "no checkpoint in" in out.stderr and "ltr train tiny/tiny" in out.stderr
+
+
+def test_score_compares_folders_and_reports_malformed_files(trained_tiny):
+    assert ltr("eval", "tiny/tiny").returncode == 0
+    assert ltr("eval", "tiny/tiny", "--baseline", "static").returncode == 0
+    a = trained_tiny / "results" / "tiny" / "tiny" / "demo"
+    b = trained_tiny / "results" / "baseline" / "static" / "demo"
+    out = ltr("score", "--results", str(a), str(b), "--dataset", "demo", "--plots", str(trained_tiny / "plots"))
+    assert out.returncode == 0, out.stderr
+    assert "tiny/tiny" in out.stdout and "baseline/static" in out.stdout and "zebra-3" in out.stdout
+    assert (trained_tiny / "plots" / "precision.png").is_file()
+    js = json.loads(ltr("score", "--results", str(b), "--dataset", "demo", "--json", "--protocol", "pysot").stdout)
+    assert js["protocol"] == "pysot" and set(js["results"]["baseline/static"]["per_sequence"]) == {"zebra-3", "board-3"}
+    bad = b / "zebra-3.txt"
+    lines = bad.read_text().splitlines()
+    lines[6] = "1,2,nan,4"
+    bad.write_text("\n".join(lines) + "\n")
+    out = ltr("score", "--results", str(b), "--dataset", "demo")
+    assert out.returncode == 2 and f"{bad}:7: NaN or infinite value" in out.stderr
+
+
+def test_track_a_video_writes_boxes_and_an_annotated_video(trained_tiny, demo_tree, tmp_path):
+    frames = sorted((demo_tree / "zebra" / "zebra-3" / "img").glob("*.jpg"))[:15]
+    video = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
+    for f in frames:
+        writer.write(cv2.imread(str(f)))
+    writer.release()
+    init = (demo_tree / "zebra" / "zebra-3" / "groundtruth.txt").read_text().splitlines()[0]
+    out = ltr("track", "tiny/tiny", "--video", str(video), "--init", init, "--out", str(tmp_path / "out.mp4"))
+    assert out.returncode == 0, out.stderr
+    boxes = np.loadtxt(tmp_path / "out.txt", delimiter=",")
+    assert boxes.shape == (15, 4)
+    cap = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 15
+    frames_dir = ltr("track", "tiny/tiny", "--frames", str(demo_tree / "zebra" / "zebra-3" / "img"), "--init", init,
+                     "--boxes", str(tmp_path / "b.txt"))
+    assert frames_dir.returncode == 0 and len(np.loadtxt(tmp_path / "b.txt", delimiter=",")) == 40
+    bad = ltr("track", "tiny/tiny", "--video", str(video), "--init", "1,2,3")
+    assert bad.returncode == 2 and "expected x,y,w,h" in bad.stderr
