@@ -1,0 +1,120 @@
+"""Benchmarks that print figures: the training step on synthetic inputs, and the data pipeline against plain
+``cv2.imread`` decoding of the same frames (a ratio, so the figure does not depend on the machine)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ltr_core.components import build_actor, build_net, build_objective
+from ltr_core.data.build import build_datasets, build_sampler
+from ltr_core.data.loader import StackCollate, build_loader
+from ltr_core.progress import Progress
+from ltr_core.registry import get_registry
+from ltr_core.track.factory import inference_net_config
+from ltr_core.train.optim import build_optimizer
+
+
+class _SyntheticFrame:
+    """Stands in for a FrameRef: a fixed random image, so processing runs without a dataset."""
+
+    def __init__(self, image: np.ndarray):
+        self.image = image
+
+    def read(self, reduce: int = 1):
+        return self.image, 1.0
+
+
+def synthetic_batch(cfg: dict, batch: int, seed: int = 0) -> dict:
+    """One batch shaped exactly like the config's training batches, made by its own processing."""
+    section = cfg["data"]["train"]
+    proc_cfg = dict(section["processing"])
+    processing = get_registry().build("processing", proc_cfg.pop("name"), **proc_cfg)
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(batch):
+        image = rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8)
+        x, y = rng.uniform(300, 800), rng.uniform(200, 400)
+        box = np.array([[x, y, rng.uniform(60, 200), rng.uniform(60, 200)]], dtype=np.float32)
+        n_t = section["sampler"].get("num_template_frames", 1)
+        n_s = section["sampler"].get("num_search_frames", 1)
+        samples.append(processing({"template_frames": [_SyntheticFrame(image)] * n_t,
+                                   "template_boxes": np.repeat(box, n_t, 0),
+                                   "search_frames": [_SyntheticFrame(image)] * n_s,
+                                   "search_boxes": np.repeat(box, n_s, 0)}, rng))
+    return StackCollate(section["loader"]["stack_dim"])(samples)
+
+
+def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str = "cpu") -> dict:
+    torch.manual_seed(cfg["seed"])
+    net = build_net(inference_net_config(cfg)).to(device)
+    actor = build_actor(cfg, net, build_objective(cfg)).to(device)
+    optimizer = build_optimizer(net, cfg["optimizer"])
+    data = {k: v.to(device) if torch.is_tensor(v) else v for k, v in synthetic_batch(cfg, batch).items()}
+    actor.train(True)
+    times = []
+    bar = Progress(warmup + steps, "bench train", every=1)
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        loss, _ = actor(data)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if device != "cpu":
+            torch.cuda.synchronize()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+        bar.update(1)
+    step = float(np.median(times))
+    return {"batch": batch, "steps": steps, "ms_per_step": 1000 * step, "samples_per_s": batch / step,
+            "threads": torch.get_num_threads()}
+
+
+def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str | None = None) -> dict:
+    section = dict(cfg["data"]["train"])
+    t0 = time.perf_counter()
+    if data:
+        reader, root = data.split("=", 1)
+        comp = get_registry().get("dataset", reader)
+        kwargs = {"split": "all"} if "split" in _params(comp.factory) else {}
+        datasets = [comp.factory(root, **kwargs)]
+        section["datasets"] = [{"name": reader, "weight": 1.0}]
+    else:
+        datasets = build_datasets(section, workspace)
+    open_s = time.perf_counter() - t0
+    sampler = build_sampler(section, cfg["seed"], workspace, datasets=datasets)
+    loader_cfg = {**section["loader"], "workers": workers}
+    loader = build_loader(sampler, loader_cfg)
+    n = min(batches, len(loader))
+    it = iter(loader)
+    next(it)                                   # start-up (worker spawn) is not part of the steady state
+    t0 = time.perf_counter()
+    bar = Progress(n - 1, "bench data", every=5)
+    for _ in range(n - 1):
+        next(it)
+        bar.update(1)
+    pipeline_s = time.perf_counter() - t0
+    bs = loader_cfg["batch_size"]
+    samples = (n - 1) * bs
+    # the same samples' frames, decoded by plain cv2.imread: draws depend only on (seed, epoch, index)
+    paths = []
+    for index in range(bs, n * bs):
+        raw = sampler.draw(np.random.default_rng([cfg["seed"], 0, index]))
+        paths += [f.path for f in raw["template_frames"] + raw["search_frames"]]
+    t0 = time.perf_counter()
+    for p in paths:
+        cv2.imread(p)
+    decode_s = time.perf_counter() - t0
+    return {"sequences": sum(len(d) for d in datasets), "open_s": open_s, "samples": samples,
+            "workers": workers, "samples_per_s": samples / pipeline_s, "ms_per_sample": 1000 * pipeline_s / samples,
+            "cv2_decode_ms_per_sample": 1000 * decode_s / samples, "ratio_vs_cv2_decode": pipeline_s / decode_s}
+
+
+def _params(factory):
+    from ltr_core.config import factory_params
+
+    return factory_params(factory)

@@ -1,0 +1,88 @@
+"""HCAT's network against the official Res18_N2_q16 parameter names and shapes, and official-weight import."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from ltr_hcat import build_net
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "hcat_res18_N2_q16_state_dict.json").read_text())
+
+
+def test_every_parameter_and_buffer_matches_the_official_model():
+    net = build_net(pretrained_backbone=False)
+    shapes = {k: list(v.shape) for k, v in net.state_dict().items()}
+    assert shapes == REFERENCE
+    assert sum(p.numel() for p in net.parameters() if p.requires_grad) == 9_956_934
+
+
+def test_outputs_and_the_split_into_template_and_search_branches():
+    torch.manual_seed(0)
+    net = build_net(pretrained_backbone=False).eval()
+    search, template = torch.randn(2, 3, 256, 256), torch.randn(2, 3, 128, 128)
+    out = net(search, template)
+    assert out["pred_logits"].shape == (2, 256, 2) and out["pred_boxes"].shape == (2, 256, 4)
+    assert 0 <= out["pred_boxes"].min() and out["pred_boxes"].max() <= 1
+    split = net.search_branch(search, net.template_branch(template))
+    torch.testing.assert_close(split["pred_logits"], out["pred_logits"])
+
+
+def test_resnet50_trunk_has_1024_channel_features():
+    net = build_net(backbone="resnet50", pretrained_backbone=False)
+    assert net.input_proj.weight.shape == (256, 1024, 1, 1)
+
+
+def test_pretrained_backbone_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    import torch.hub
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url",
+                        lambda *a, **k: (_ for _ in ()).throw(OSError("network is unreachable")))
+    with pytest.raises(RuntimeError) as err:
+        build_net(pretrained_backbone=True)
+    msg = str(err.value)
+    assert str(tmp_path / "hub" / "checkpoints" / "resnet18-") in msg and "pretrained_backbone=false" in msg
+
+
+def _official_checkpoint(path: Path, marker: Path) -> dict:
+    """A pytracking-style file whose pickled `constructor` would run a command if unpickled normally."""
+
+    class NetConstructor:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    torch.manual_seed(1)
+    state = build_net(pretrained_backbone=False).state_dict()
+    torch.save({"net": state, "epoch": 500, "net_type": "HCAT", "actor_type": "HCATActor", "optimizer": None,
+                "stats": None, "settings": None, "constructor": NetConstructor()}, path)
+    return state
+
+
+def test_import_official_weights_without_running_pickled_code(tmp_path):
+    marker = tmp_path / "pwned"
+    src = tmp_path / "HCAT_ep0500.pth.tar"
+    state = _official_checkpoint(src, marker)
+    with pytest.raises(Exception):
+        torch.load(src, weights_only=True)          # plain safe loading refuses the file
+    out = subprocess.run([sys.executable, "-m", "ltr_core", "import", "hcat", str(src), "-o", str(tmp_path / "c.pth")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert not marker.exists()
+    ckpt = torch.load(tmp_path / "c.pth", weights_only=True)
+    assert ckpt["config"]["_name"] == "hcat/default"
+    for k, v in state.items():
+        assert torch.equal(ckpt["net"][k], v), k
+    net = build_net(pretrained_backbone=False)
+    net.load_state_dict(ckpt["net"], strict=True)
+
+
+def test_import_rejects_weights_of_another_network(tmp_path):
+    torch.save({"net": {"conv.weight": torch.zeros(1)}}, tmp_path / "other.pth")
+    out = subprocess.run([sys.executable, "-m", "ltr_core", "import", "hcat", str(tmp_path / "other.pth"),
+                          "-o", str(tmp_path / "c.pth")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "does not match hcat/default's network" in out.stderr
+    assert not (tmp_path / "c.pth").exists()
