@@ -41,3 +41,28 @@ def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, w
     summary = make_demo(Path(out), spec)
     click.echo(f"wrote {summary['sequences']} sequences ({summary['frames']} frames; {summary['train']} train, "
                f"{summary['test']} test) to {summary['root']}")
+
+
+@data_group.command("fetch")
+@click.argument("dataset", type=click.Choice(["lasot"]))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Destination root (LaSOT layout).")
+@click.option("--classes", default=None, help="Comma-separated classes (default: all in the archive list).")
+@click.option("--repo", default="l-lt/LaSOT", show_default=True, help="Hugging Face dataset id.")
+def fetch_cmd(dataset, out, classes, repo):
+    """Download, unpack and verify LaSOT's per-class archives (resumable: rerun to continue)."""
+    from pathlib import Path
+
+    from ltr_core.data.fetch import FetchError, fetch_lasot
+
+    try:
+        v = fetch_lasot(Path(out), [c.strip() for c in classes.split(",")] if classes else None, repo,
+                        report=click.echo)
+    except FetchError as e:
+        raise click.ClickException(str(e)) from None
+    for p in v.problems:
+        click.echo(f"problem: {p}", err=True)
+    click.echo(f"{v.sequences} sequences, {v.frames} frames in {out}"
+               + (f"; {len(v.problems)} problems (rerun to repair)" if v.problems else "; all verified"))
+    if v.problems:
+        raise SystemExit(1)
+    click.echo(f"export LTR_LASOT_DIR={Path(out).resolve()}")
