@@ -74,6 +74,7 @@ class TrainerConfig:
     clip_grad_norm: Union[float, None] = None   # max gradient L2 norm; null disables clipping
     keep_last: int = 3                          # checkpoints kept (latest ones)
     val_every: int = 0                          # run the val loader every K epochs; 0 never
+    val_at_start: bool = False                  # also validate the initial network (a "before" figure)
     log_every: int = 10                         # progress-bar refresh, in steps
     device: str = "auto"                        # auto | cpu | cuda | cuda:N
     tensorboard: bool = True

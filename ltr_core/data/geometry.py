@@ -13,11 +13,14 @@ import cv2
 import numpy as np
 
 
-def jitter_box(box: np.ndarray, center_jitter: float, scale_jitter: float, rng: np.random.Generator) -> np.ndarray:
-    """size * exp(N(0,1) * scale_jitter); centre + (U(0,1) - 0.5) * (w + h)/2 * center_jitter (per axis)."""
+def jitter_box(box: np.ndarray, center_jitter: float, scale_jitter: float, rng: np.random.Generator,
+               base: str = "mean_side") -> np.ndarray:
+    """size * exp(N(0,1) * scale_jitter); centre + (U(0,1) - 0.5) * s * center_jitter per axis, where s is the
+    jittered box's (w + h) / 2 (``base="mean_side"``) or sqrt(w * h) (``"sqrt_area"``)."""
     x, y, w, h = (float(v) for v in box)
     size = np.array([w, h]) * np.exp(rng.standard_normal(2) * scale_jitter)
-    max_offset = (size[0] + size[1]) / 2 * center_jitter
+    scale = (size[0] + size[1]) / 2 if base == "mean_side" else float(np.sqrt(size[0] * size[1]))
+    max_offset = scale * center_jitter
     center = np.array([x + w / 2, y + h / 2]) + (rng.random(2) - 0.5) * max_offset
     return np.array([center[0] - size[0] / 2, center[1] - size[1] / 2, size[0], size[1]], dtype=np.float64)
 

@@ -10,7 +10,7 @@ Trackers add their targets by subclassing and overriding :meth:`CropPairProcessi
 from __future__ import annotations
 
 import abc
-from typing import Union
+from typing import Literal, Union
 
 import numpy as np
 import torch
@@ -43,13 +43,16 @@ class CropPairProcessing(Processing):
                  template_area_factor: float = 2.0, template_size: int = 128,
                  search_center_jitter: float = 3.0, search_scale_jitter: float = 0.25,
                  template_center_jitter: float = 0.0, template_scale_jitter: float = 0.0,
-                 transforms: Union[list, None] = None, dct_downscale: bool = True, normalize: bool = True):
-        """``transforms``: list of ``{name: <transform>, ...}`` applied to the crops (see ``ltr list transform``)."""
+                 transforms: Union[list, None] = None, dct_downscale: bool = True, normalize: bool = True,
+                 center_jitter_base: Literal["mean_side", "sqrt_area"] = "mean_side"):
+        """``transforms``: list of ``{name: <transform>, ...}`` applied to the crops (see ``ltr list transform``).
+        ``center_jitter_base``: the centre offset scales with (w + h) / 2 (``mean_side``) or sqrt(w * h)."""
         self.search = (search_area_factor, search_size, search_center_jitter, search_scale_jitter)
         self.template = (template_area_factor, template_size, template_center_jitter, template_scale_jitter)
         self.transforms = build_transforms(transforms or [])
         self.dct_downscale = dct_downscale
         self.normalize = normalize
+        self.center_jitter_base = center_jitter_base
         self._mean = np.array(IMAGENET_MEAN, dtype=np.float32) * 255
         self._std = np.array(IMAGENET_STD, dtype=np.float32) * 255
 
@@ -66,18 +69,20 @@ class CropPairProcessing(Processing):
             "search_images": self._to_tensor(images[n:]),
             "search_anno": torch.from_numpy(np.stack(s_boxes)),
         }
-        out.update(self.targets(out))
+        out.update(self.targets(out, rng))
         return out
 
-    def targets(self, data: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Extra training targets derived from the crops and boxes; trackers override this."""
+    def targets(self, data: dict[str, torch.Tensor], rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """Extra training targets derived from the crops and boxes (random ones from ``rng``); trackers
+        override this."""
         return {}
 
     def _crop_all(self, frames: list[FrameRef], boxes: np.ndarray, params, rng):
         area_factor, out_size, center_jitter, scale_jitter = params
         crops, crop_boxes = [], []
         for frame, box in zip(frames, boxes):
-            jittered = jitter_box(box, center_jitter, scale_jitter, rng) if (center_jitter or scale_jitter) else box
+            jittered = (jitter_box(box, center_jitter, scale_jitter, rng, self.center_jitter_base)
+                        if (center_jitter or scale_jitter) else box)
             side = crop_side(jittered, area_factor)
             reduce = reduce_factor_for(side / out_size) if self.dct_downscale else 1
             image, scale = frame.read(reduce)

@@ -144,6 +144,10 @@ class Trainer:
         if self.ctx.is_main:
             self.print_header()
         try:
+            if self.val_loader is not None and self.tcfg["val_at_start"] and self.epoch == 0:
+                stats = {f"val/{k}": v for k, v in self.run_epoch(self.val_loader, 0, False).items()}
+                if self.ctx.is_main:
+                    self.out("before training: " + "  ".join(f"{k} {v:.4g}" for k, v in stats.items()))
             while self.epoch < self.tcfg["epochs"]:
                 epoch = self.epoch + 1
                 stats = self.run_epoch(self.loader, epoch, training=True)

@@ -24,7 +24,7 @@ class HCATProcessing(CropPairProcessing):
                          DEFAULT_TRANSFORMS if transforms is None else transforms, dct_downscale)
         self.search_size = search_size
 
-    def targets(self, data: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def targets(self, data: dict[str, torch.Tensor], rng) -> dict[str, torch.Tensor]:
         box = data["search_anno"] / self.search_size                      # (n, 4) x, y, w, h
         cxcywh = torch.cat([box[:, :2] + box[:, 2:] / 2, box[:, 2:]], dim=1)
         return {"search_box": cxcywh}

@@ -1,0 +1,80 @@
+"""ATOM's IoU-Net: a reference branch turns the train frame's target into modulation vectors, a test branch
+pools modulated features inside each proposal box and predicts its IoU with the target."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ltr_atom.prroi_pool import PrRoIPool2D
+
+
+def conv(cin: int, cout: int, kernel_size: int = 3, padding: int = 1) -> nn.Sequential:
+    """Conv (with bias) + BatchNorm + ReLU."""
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel_size, padding=padding, bias=True), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
+
+
+class LinearBlock(nn.Module):
+    """Flatten a pooled k x k map, Linear, BatchNorm, ReLU."""
+
+    def __init__(self, cin: int, cout: int, size: int):
+        super().__init__()
+        self.linear = nn.Linear(cin * size * size, cout)
+        self.bn = nn.BatchNorm1d(cout)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.relu(self.bn(self.linear(x.flatten(1))))
+
+
+def boxes_to_rois(boxes: torch.Tensor) -> torch.Tensor:
+    """(B, P, 4) ``x, y, w, h`` -> (B*P, 5) ``(batch_index, x1, y1, x2, y2)``."""
+    B, P, _ = boxes.shape
+    idx = torch.arange(B, dtype=boxes.dtype, device=boxes.device).repeat_interleave(P)[:, None]
+    b = boxes.reshape(-1, 4)
+    return torch.cat([idx, b[:, :2], b[:, :2] + b[:, 2:]], dim=1)
+
+
+class AtomIoUNet(nn.Module):
+    def __init__(self, input_dim=(128, 256), pred_input_dim=(256, 256), pred_inter_dim=(256, 256)):
+        super().__init__()
+        self.conv3_1r = conv(input_dim[0], 128)
+        self.conv3_1t = conv(input_dim[0], 256)
+        self.conv3_2t = conv(256, pred_input_dim[0])
+        self.prroi_pool3r = PrRoIPool2D(3, 3, 1 / 8)
+        self.prroi_pool3t = PrRoIPool2D(5, 5, 1 / 8)
+        self.fc3_1r = conv(128, 256, kernel_size=3, padding=0)
+        self.conv4_1r = conv(input_dim[1], 256)
+        self.conv4_1t = conv(input_dim[1], 256)
+        self.conv4_2t = conv(256, pred_input_dim[1])
+        self.prroi_pool4r = PrRoIPool2D(1, 1, 1 / 16)
+        self.prroi_pool4t = PrRoIPool2D(3, 3, 1 / 16)
+        self.fc34_3r = conv(256 + 256, pred_input_dim[0], kernel_size=1, padding=0)
+        self.fc34_4r = conv(256 + 256, pred_input_dim[1], kernel_size=1, padding=0)
+        self.fc3_rt = LinearBlock(pred_input_dim[0], pred_inter_dim[0], 5)
+        self.fc4_rt = LinearBlock(pred_input_dim[1], pred_inter_dim[1], 3)
+        self.iou_predictor = nn.Linear(pred_inter_dim[0] + pred_inter_dim[1], 1)
+
+    def get_modulation(self, feat2: torch.Tensor, feat3: torch.Tensor, box: torch.Tensor):
+        """Reference branch: (B, 4) target box on the train frame -> two (B, C, 1, 1) modulation vectors."""
+        rois = boxes_to_rois(box[:, None, :])
+        pooled3 = self.prroi_pool3r(self.conv3_1r(feat2), rois)
+        pooled4 = self.prroi_pool4r(self.conv4_1r(feat3), rois)
+        fc34 = torch.cat([self.fc3_1r(pooled3), pooled4], dim=1)
+        return self.fc34_3r(fc34), self.fc34_4r(fc34)
+
+    def get_iou_feat(self, feat2: torch.Tensor, feat3: torch.Tensor):
+        """Test branch features, computed once per frame and reused for every proposal."""
+        return self.conv3_2t(self.conv3_1t(feat2)), self.conv4_2t(self.conv4_1t(feat3))
+
+    def predict_iou(self, modulation, iou_feat, proposals: torch.Tensor) -> torch.Tensor:
+        """(B, P, 4) ``x, y, w, h`` proposals -> (B, P) predicted IoU (in [-1, 1] training space)."""
+        B, P, _ = proposals.shape
+        mod3, mod4 = modulation
+        feat3, feat4 = iou_feat
+        rois = boxes_to_rois(proposals)
+        pooled3 = self.prroi_pool3t(feat3 * mod3, rois)
+        pooled4 = self.prroi_pool4t(feat4 * mod4, rois)
+        fc = torch.cat([self.fc3_rt(pooled3), self.fc4_rt(pooled4)], dim=1)
+        return self.iou_predictor(fc).reshape(B, P)

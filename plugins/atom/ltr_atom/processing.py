@@ -1,0 +1,61 @@
+"""ATOM's processing: jittered crops of the train (reference) and test frames, plus Gaussian proposals around
+the test box with their IoU mapped to [-1, 1]."""
+
+from __future__ import annotations
+
+from typing import Union
+
+import numpy as np
+import torch
+
+from ltr_core.data.processing import CropPairProcessing
+
+SIGMA_FACTORS = (0.01, 0.05, 0.1, 0.2, 0.3)
+
+
+def iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    tl = np.maximum(a[..., :2], b[..., :2])
+    br = np.minimum(a[..., :2] + a[..., 2:], b[..., :2] + b[..., 2:])
+    inter = np.clip(br - tl, 0, None).prod(-1)
+    union = a[..., 2:].prod(-1) + b[..., 2:].prod(-1) - inter
+    return inter / np.maximum(union, 1e-9)
+
+
+def perturb_box(box: np.ndarray, rng: np.random.Generator, min_iou: float, sigma_factors=SIGMA_FACTORS,
+                max_tries: int = 100) -> np.ndarray:
+    """A Gaussian perturbation of centre and size (sigma = sqrt(w*h) * s, s drawn from ``sigma_factors``),
+    redrawn until its IoU with ``box`` exceeds ``min_iou``; the sigma shrinks if that takes long."""
+    x, y, w, h = box
+    sigma = np.sqrt(w * h) * sigma_factors[rng.integers(len(sigma_factors))]
+    for attempt in range(max_tries):
+        cx, cy = rng.normal(x + w / 2, sigma), rng.normal(y + h / 2, sigma)
+        pw, ph = rng.normal(w, sigma), rng.normal(h, sigma)
+        pw = pw if pw > 1 else w * rng.uniform(0.15, 0.5)
+        ph = ph if ph > 1 else h * rng.uniform(0.15, 0.5)
+        cand = np.array([cx - pw / 2, cy - ph / 2, pw, ph])
+        if iou_xywh(cand, box) > min_iou:
+            return cand
+        sigma *= 0.9
+    return np.array(box, dtype=np.float64)
+
+
+class ATOMProcessing(CropPairProcessing):
+    """Crops at 5x the target's size (288 px); 16 proposals per test frame with IoU targets 2*IoU - 1."""
+
+    def __init__(self, area_factor: float = 5.0, output_size: int = 288, test_center_jitter: float = 4.5,
+                 test_scale_jitter: float = 0.5, proposals_per_frame: int = 16, min_iou: float = 0.1,
+                 sigma_factors: list = list(SIGMA_FACTORS), transforms: Union[list, None] = None):
+        super().__init__(area_factor, output_size, area_factor, output_size, test_center_jitter, test_scale_jitter,
+                         0.0, 0.0, transforms if transforms is not None else [{"name": "grayscale", "p": 0.05}],
+                         center_jitter_base="sqrt_area")
+        self.proposals_per_frame = proposals_per_frame
+        self.min_iou = min_iou
+        self.sigma_factors = tuple(sigma_factors)
+
+    def targets(self, data: dict[str, torch.Tensor], rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        boxes = data["search_anno"].numpy().astype(np.float64)            # (n_test, 4) in crop pixels
+        proposals = np.stack([[perturb_box(b, rng, self.min_iou, self.sigma_factors)
+                               for _ in range(self.proposals_per_frame)] for b in boxes])
+        iou = iou_xywh(proposals, boxes[:, None, :])
+        return {"proposals": torch.from_numpy(proposals).float(),
+                "proposal_iou": torch.from_numpy(2 * iou - 1).float()}

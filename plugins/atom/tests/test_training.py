@@ -1,0 +1,59 @@
+"""atom/demo learns: the IoU-prediction error on held-out pairs drops, and box refinement by gradient ascent on
+the predicted IoU brings perturbed boxes closer to the ground truth."""
+
+import numpy as np
+import pytest
+import torch
+
+from ltr_core import registry
+from ltr_core.config import load_config
+from ltr_core.data.build import build_sampler
+from ltr_core.data.demo import DemoSpec, make_demo
+from ltr_core.train.trainer import Trainer
+from ltr_atom.processing import iou_xywh, perturb_box
+from ltr_atom.refine import refine_on_pair
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("atom")
+    make_demo(tmp / "demo", DemoSpec(classes=3, per_class=3, frames=50, width=240, height=180, seed=4,
+                                     test_per_class=1), progress=False)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LTR_DEMO_DIR", str(tmp / "demo"))
+    mp.delenv("LTR_PLUGINS", raising=False)
+    registry.set_registry(None)
+    cfg = load_config("atom/demo", ["trainer.epochs=4", "data.train.sampler.samples_per_epoch=384",
+                                    "data.val.sampler.samples_per_epoch=96", "data.train.loader.workers=0",
+                                    "data.val.loader.workers=0", "trainer.tensorboard=false",
+                                    "scheduler.name=none"])
+    messages = []
+    trainer = Trainer(cfg, tmp / "ws", out=messages.append)
+    history = trainer.train()
+    yield cfg, trainer, history, messages, tmp
+    mp.undo()
+
+
+@pytest.mark.slow
+def test_iou_prediction_error_on_held_out_pairs_drops(trained):
+    cfg, trainer, history, messages, _ = trained
+    before = next(m for m in messages if m.startswith("before training: "))
+    error_before = float(before.split("val/iou_error ")[1].split()[0])
+    assert history[-1]["val/iou_error"] < 0.7 * error_before
+
+
+@pytest.mark.slow
+def test_refinement_raises_the_iou_of_perturbed_boxes(trained):
+    cfg, trainer, _, _, tmp = trained
+    sampler = build_sampler(cfg["data"]["val"], 99, tmp / "ws")
+    rng = np.random.default_rng(0)
+    before, after = [], []
+    for i in range(24):
+        s = sampler[(0, i)]
+        gt = s["search_anno"][0].numpy().astype(np.float64)
+        start = np.stack([perturb_box(gt, rng, 0.3, (0.2, 0.3)) for _ in range(8)])
+        refined, _ = refine_on_pair(trainer.net, s["template_images"][:1], s["template_anno"][:1],
+                                    s["search_images"][:1], torch.from_numpy(start).float()[None])
+        before.append(iou_xywh(start, gt).mean())
+        after.append(iou_xywh(refined[0].numpy().astype(np.float64), gt).mean())
+    assert np.mean(after) > np.mean(before) + 0.03, (np.mean(before), np.mean(after))
