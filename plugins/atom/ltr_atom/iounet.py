@@ -55,6 +55,18 @@ class AtomIoUNet(nn.Module):
         self.fc3_rt = LinearBlock(pred_input_dim[0], pred_inter_dim[0], 5)
         self.fc4_rt = LinearBlock(pred_input_dim[1], pred_inter_dim[1], 3)
         self.iou_predictor = nn.Linear(pred_inter_dim[0] + pred_inter_dim[1], 1)
+        self._init_weights()
+
+    def _init_weights(self):
+        """The original IoU-Net's initialisation: Kaiming (fan-in) weights, zero biases, BN scales U(0, 1)."""
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, mode="fan_in")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
+                nn.init.uniform_(m.weight)
+                nn.init.zeros_(m.bias)
 
     def get_modulation(self, feat2: torch.Tensor, feat3: torch.Tensor, box: torch.Tensor):
         """Reference branch: (B, 4) target box on the train frame -> two (B, C, 1, 1) modulation vectors."""
