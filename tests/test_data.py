@@ -345,3 +345,12 @@ def test_sampler_builds_from_a_config(tiny_env, demo_tree):
     sample = sampler[(0, 0)]
     assert sample["search_images"].shape == (1, 3, 32, 32)
     assert sample["template_images"].shape == (1, 3, 16, 16)
+
+
+def test_short_sequences_and_too_few_visible_frames_are_never_drawn(tmp_path):
+    _lasot_sequence(tmp_path, "ant-1", ["1,1,10,10"] * 10, frames=1)                      # too short
+    _lasot_sequence(tmp_path, "ant-2", ["1,1,10,10"] * 30, occ=[1] * 27 + [0] * 3, frames=1)  # 3 visible
+    _lasot_sequence(tmp_path, "ant-3", ["1,1,10,10"] * 30, frames=1)
+    ds = LaSOT(tmp_path, split="all")
+    sampler = TrackingSampler([ds], RecordFrames(), samples_per_epoch=60, max_gap=5)
+    assert {int(sampler[(0, i)]["seq"]) for i in range(60)} == {2}

@@ -102,3 +102,26 @@ def test_track_a_video_writes_boxes_and_an_annotated_video(trained_tiny, demo_tr
     assert frames_dir.returncode == 0 and len(np.loadtxt(tmp_path / "b.txt", delimiter=",")) == 40
     bad = ltr("track", "tiny/tiny", "--video", str(video), "--init", "1,2,3")
     assert bad.returncode == 2 and "expected x,y,w,h" in bad.stderr
+
+
+def test_eval_on_got10k_val_and_trackingnet_test_layouts(tiny_env, tmp_path, monkeypatch):
+    val = tmp_path / "got" / "val" / "GOT-10k_Val_000001"
+    val.mkdir(parents=True)
+    (val / "groundtruth.txt").write_text("\n".join(["10,10,20,20"] * 5) + "\n")
+    for i in range(5):
+        cv2.imwrite(str(val / f"{i + 1:08d}.jpg"), np.zeros((60, 80, 3), np.uint8))
+    monkeypatch.setenv("LTR_GOT10K_DIR", str(tmp_path / "got"))
+    out = ltr("eval", "tiny/tiny", "--baseline", "static", "--dataset", "got10k", "--split", "val")
+    assert out.returncode == 0, out.stderr
+    assert "AUC 95.2" in out.stdout                     # exact boxes: every threshold but IoU > 1
+    tn = tmp_path / "tn" / "TEST"
+    (tn / "anno").mkdir(parents=True)
+    (tn / "anno" / "vid.txt").write_text("5,5,10,10\n")
+    (tn / "frames" / "vid").mkdir(parents=True)
+    for i in range(4):
+        cv2.imwrite(str(tn / "frames" / "vid" / f"{i}.jpg"), np.zeros((40, 40, 3), np.uint8))
+    monkeypatch.setenv("LTR_TRACKINGNET_DIR", str(tmp_path / "tn"))
+    out = ltr("eval", "tiny/tiny", "--baseline", "static", "--dataset", "trackingnet")
+    assert out.returncode == 0, out.stderr
+    assert "submit the results" in out.stdout
+    assert len((tiny_env / "results" / "baseline" / "static" / "trackingnet" / "vid.txt").read_text().split()) == 4

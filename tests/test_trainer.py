@@ -199,3 +199,42 @@ def test_ddp_ranks_end_with_identical_parameters(tiny_env, tmp_path):
         assert torch.equal(r0[k], r1[k]), k
     # only rank 0 wrote: one log line per epoch
     assert (tmp_path / "ws" / "logs" / "tiny" / "tiny" / "train.log").read_text().count("epoch ") == 2
+
+
+def test_validation_loader_runs_every_k_epochs_and_before_training(tiny_env):
+    val = ("data.val={datasets: [{name: lasot, root_env: LTR_DEMO_DIR, split_file: test_split.txt}], "
+           "sampler: {name: tracking, samples_per_epoch: 16}, processing: {name: crop_pair, search_size: 32, "
+           "template_size: 16}, loader: {batch_size: 8}}")
+    cfg = load_config("tiny/tiny", [val, "trainer.epochs=4", "trainer.val_every=2", "trainer.val_at_start=true"])
+    messages = []
+    history = Trainer(cfg, tiny_env, out=messages.append).train()
+    assert [("val/loss" in h) for h in history] == [False, True, False, True]
+    assert any(m.startswith("before training: val/loss ") for m in messages)
+
+
+def test_gradient_clipping_bounds_each_update(tiny_env):
+    cfg = load_config("tiny/tiny", ["optimizer.name=sgd", "optimizer.lr=1.0", "optimizer.momentum=0.0",
+                                    "trainer.clip_grad_norm=1.0e-4", "trainer.epochs=1",
+                                    "data.train.sampler.samples_per_epoch=8"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None)
+    before = torch.cat([p.detach().flatten().clone() for p in trainer.net.parameters()])
+    trainer.train()
+    after = torch.cat([p.detach().flatten() for p in trainer.net.parameters()])
+    assert 0 < (after - before).norm() <= 1.0001e-4        # one step of lr 1 with the gradient norm clipped
+
+
+def test_tensorboard_gets_the_epoch_stats(tiny_env):
+    pytest.importorskip("tensorboard", reason="tensorboard is an optional extra; CI installs it")
+    cfg = load_config("tiny/tiny", ["trainer.tensorboard=true", "trainer.epochs=1"])
+    Trainer(cfg, tiny_env, out=lambda m: None).train()
+    events = list((tiny_env / "tensorboard" / "tiny" / "tiny").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0
+
+
+def test_nproc_launches_torchrun(tiny_env):
+    out = subprocess.run([sys.executable, "-m", "ltr_core", "train", "tiny/tiny", "--nproc", "2", "--set",
+                          "trainer.epochs=1"], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "launching: " in out.stdout and "torch.distributed.run" in out.stdout
+    assert "world size: 2" in out.stdout

@@ -11,7 +11,7 @@ import numpy as np
 from ltr_core import env as ltr_env
 from ltr_core.config import load_config, validate_component
 from ltr_core.registry import get_registry
-from ltr_core.evaluation.datasets import EVAL_DATASETS, open_eval_dataset
+from ltr_core.evaluation.datasets import EVAL_DATASETS, SERVER_SCORED, open_eval_dataset
 from ltr_core.evaluation.metrics import PROTOCOLS, ResultError
 
 workspace_option = click.option("--workspace", type=click.Path(file_okay=False), default=None,
@@ -91,6 +91,9 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
                    err=as_json)
     else:
         click.echo(f"all {summary['skipped']} sequences already done", err=as_json)
+    if dataset in SERVER_SCORED:
+        click.echo(f"{dataset} has no public ground truth: submit the results in {out_dir} to its evaluation server")
+        return
     scores = _score_and_report([out_dir], seqs, dataset, protocol, out_dir, as_json, per_sequence=False)
     s = next(iter(scores.values()))
     if not as_json:

@@ -9,12 +9,13 @@ from ltr_core.data.dataset import DataError
 from ltr_core.data.datasets.got10k import GOT10k
 from ltr_core.data.datasets.lasot import LaSOT
 
-EVAL_DATASETS = ("lasot", "got10k", "demo")
+EVAL_DATASETS = ("lasot", "got10k", "trackingnet", "demo")
+SERVER_SCORED = {"trackingnet"}   # no public ground truth: results are submitted, not scored here
 
 
 def open_eval_dataset(name: str, split: str, workspace: Path):
-    """``lasot``: protocol II test split (or train). ``got10k``: the official val folder. ``demo``: the generated
-    tree's ``<split>_split.txt``."""
+    """``lasot``: protocol II test split (or train). ``got10k``: the official val folder. ``trackingnet``: the
+    test set (results for the evaluation server). ``demo``: the generated tree's ``<split>_split.txt``."""
     if name == "demo":
         return LaSOT(env.dataset_root("LTR_DEMO_DIR", workspace), split_file=f"{split}_split.txt", name="demo")
     if name == "lasot":
@@ -23,4 +24,8 @@ def open_eval_dataset(name: str, split: str, workspace: Path):
         if split not in ("val", "test"):
             raise DataError("GOT-10k evaluation runs on the val folder (its test set is scored by the server)")
         return GOT10k(env.dataset_root("LTR_GOT10K_DIR", workspace), subset="val", split="all")
+    if name == "trackingnet":
+        from ltr_core.data.datasets.trackingnet import TrackingNetTest
+
+        return TrackingNetTest(env.dataset_root("LTR_TRACKINGNET_DIR", workspace))
     raise DataError(f"unknown evaluation dataset {name!r}; use one of {', '.join(EVAL_DATASETS)}")

@@ -42,3 +42,28 @@ class TrackingNet(VideoDataset):
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         chunk, video = self._seqs[seq_id]
         return str(self.root / chunk / "frames" / video / f"{frame_id}.jpg")
+
+
+class TrackingNetTest(VideoDataset):
+    """TrackingNet's test set (ROOT/TEST): only the first frame's box is public; results go to the server."""
+
+    root_env = "LTR_TRACKINGNET_DIR"
+
+    def __init__(self, root, name: str = "trackingnet"):
+        super().__init__(root, name)
+        anno = self.root / "TEST" / "anno"
+        self._videos = sorted(p.stem for p in anno.glob("*.txt")) if anno.is_dir() else []
+        self.require_sequences("ROOT/TEST/frames/<video>/0.jpg and ROOT/TEST/anno/<video>.txt")
+
+    def sequence_names(self) -> list[str]:
+        return self._videos
+
+    def parse_sequence(self, seq_id: int) -> SequenceInfo:
+        """The first box, repeated for every frame on disk (the rest of the ground truth is not public)."""
+        video = self._videos[seq_id]
+        first = read_box_file(self.root / "TEST" / "anno" / f"{video}.txt")[:1]
+        n = sum(1 for p in (self.root / "TEST" / "frames" / video).iterdir() if p.suffix == ".jpg")
+        return SequenceInfo(np.repeat(first, max(n, 1), 0), np.ones(max(n, 1), dtype=bool))
+
+    def frame_path(self, seq_id: int, frame_id: int) -> str:
+        return str(self.root / "TEST" / "frames" / self._videos[seq_id] / f"{frame_id}.jpg")
