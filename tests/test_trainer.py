@@ -62,7 +62,7 @@ def _final_weights(ws, epoch):
 
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_env, tmp_path, monkeypatch):
     args = ["train", "tiny/tiny", "--set", "trainer.epochs=5", "--set", "data.train.sampler.samples_per_epoch=48",
-            "--set", "net.width=16"]
+            "--set", "net.width=16", "--set", "actor.step_delay=0.1"]
     ref = ltr(*args, "--workspace", str(tmp_path / "ref"))
     assert ref.returncode == 0, ref.stderr
     ws = tmp_path / "killed"
@@ -71,7 +71,7 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_env, tmp_path, m
     deadline = time.time() + 120
     while not list_checkpoints(ckpt_dir(ws)) and time.time() < deadline:
         time.sleep(0.02)
-    time.sleep(0.3)                                         # kill in the middle of a later epoch
+    time.sleep(0.5)                                         # an epoch is 6 steps of >= 0.1 s: kill mid-epoch
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = [e for e, _ in list_checkpoints(ckpt_dir(ws))]

@@ -5,6 +5,7 @@ on it without any real tracker installed. Its net regresses the normalised searc
 template/search pair with a few convolutions (no BatchNorm, so DDP runs compare exactly).
 """
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -52,13 +53,15 @@ def target_boxes(batch):
 class TinyActor(Actor):
     """Runs the tiny net and its L1 objective (test plugin)."""
 
-    def __init__(self, net, objective, nan_at_step: int = 0):
+    def __init__(self, net, objective, nan_at_step: int = 0, step_delay: float = 0.0):
         super().__init__(net, objective)
         self.nan_at_step = nan_at_step
+        self.step_delay = step_delay       # seconds per step, so a test can kill a run mid-epoch
         self.steps = 0
 
     def __call__(self, batch):
         self.steps += 1
+        time.sleep(self.step_delay)
         pred = self.net(batch["search_images"][:, 0], batch["template_images"][:, 0])
         loss = self.objective(pred, target_boxes(batch))
         if self.nan_at_step and self.steps >= self.nan_at_step:
