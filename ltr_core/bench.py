@@ -25,7 +25,7 @@ class _SyntheticFrame:
     def __init__(self, image: np.ndarray):
         self.image = image
 
-    def read(self, reduce: int = 1):
+    def read(self, min_scale: float = 1.0, fast: bool = False):
         return self.image, 1.0
 
 

@@ -262,8 +262,10 @@ def test_dct_downscaled_decode_gives_the_same_crop(tmp_path):
     img = cv2.resize(rng.integers(0, 255, (45, 80, 3), dtype=np.uint8), (1280, 720), interpolation=cv2.INTER_CUBIC)
     cv2.imwrite(str(tmp_path / "f.jpg"), img)
     full, s1 = read_image(tmp_path / "f.jpg")
-    small, s4 = read_image(tmp_path / "f.jpg", reduce=4)
+    small, s4 = read_image(tmp_path / "f.jpg", min_scale=0.25)
     assert s1 == 1.0 and small.shape[1] == 320 and s4 == 0.25
+    half, s2 = read_image(tmp_path / "f.jpg", min_scale=0.3)       # power-of-two scales only: 1/2 >= 0.3
+    assert half.shape[:2] == (360, 640) and s2 == 0.5
     a = crop_square(full, (600.0, 300.0), 512.0, 64, image_scale=1.0).astype(float)
     b = crop_square(small, (600.0, 300.0), 512.0, 64, image_scale=s4).astype(float)
     assert np.abs(a - b).mean() < 6

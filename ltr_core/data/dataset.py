@@ -54,8 +54,8 @@ class FrameRef:
     def path(self) -> str:
         return self.dataset.frame_path(self.seq_id, self.frame_id)
 
-    def read(self, reduce: int = 1) -> tuple[np.ndarray, float]:
-        return self.dataset.read_frame(self.seq_id, self.frame_id, reduce)
+    def read(self, min_scale: float = 1.0, fast: bool = False) -> tuple[np.ndarray, float]:
+        return self.dataset.read_frame(self.seq_id, self.frame_id, min_scale, fast)
 
 
 class VideoDataset(abc.ABC):
@@ -97,9 +97,10 @@ class VideoDataset(abc.ABC):
                 self._info_cache[seq_id] = info
         return info
 
-    def read_frame(self, seq_id: int, frame_id: int, reduce: int = 1) -> tuple[np.ndarray, float]:
+    def read_frame(self, seq_id: int, frame_id: int, min_scale: float = 1.0,
+                   fast: bool = False) -> tuple[np.ndarray, float]:
         try:
-            return read_image(self.frame_path(seq_id, frame_id), reduce)
+            return read_image(self.frame_path(seq_id, frame_id), min_scale, fast)
         except ImageReadError as e:
             raise DataError(str(e)) from None
 

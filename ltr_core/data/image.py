@@ -1,8 +1,10 @@
 """Frame decoding: libjpeg-turbo (simplejpeg) with DCT-domain downscaling, OpenCV for everything else.
 
-``read_image(path, reduce=k)`` returns an RGB uint8 array decoded at roughly ``1/k`` of the full size
-(k in 1, 2, 4, 8) and the scale actually applied, so callers can map full-resolution coordinates into it.
-Decoding at a reduced size in the DCT domain is much cheaper than decoding in full and resizing.
+``read_image(path, min_scale=s)`` returns an RGB uint8 array decoded in the DCT domain at the smallest of
+1, 1/2, 1/4, 1/8 of the full size that is at least ``s``, and the scale actually applied, so callers can map
+full-resolution coordinates into it. A crop that shrinks the frame never needs more pixels than that, and
+decoding small skips most of the inverse-DCT work. (libjpeg-turbo also scales by other M/8, but those paths
+are not SIMD-accelerated and end up slower than a full decode.)
 """
 
 from __future__ import annotations
@@ -28,38 +30,42 @@ class ImageReadError(OSError):
     """A frame that is missing or cannot be decoded."""
 
 
-def reduce_factor_for(shrink: float) -> int:
-    """The largest DCT reduction (1, 2, 4, 8) that keeps at least full detail for a crop shrunk ``shrink``x."""
-    if shrink < 2:
-        return 1
-    return min(8, 2 ** int(math.floor(math.log2(shrink))))
+def read_image(path: str | Path, min_scale: float = 1.0, fast: bool = False) -> tuple[np.ndarray, float]:
+    """Decode ``path`` to RGB uint8 at no less than ``min_scale`` of its size; returns ``(image, scale)``.
 
-
-def read_image(path: str | Path, reduce: int = 1) -> tuple[np.ndarray, float]:
-    """Decode ``path`` to RGB uint8; returns ``(image, scale)`` with ``scale`` = decoded / original size."""
+    ``fast`` uses libjpeg-turbo's fast integer IDCT and upsampling (pixel values differ by about 1 on average):
+    for training crops, not for evaluation."""
     path = str(path)
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise ImageReadError(f"cannot read frame {path}: {e.strerror}") from None
+    min_scale = next(f for f in (0.125, 0.25, 0.5, 1.0) if f >= min_scale)
     if simplejpeg is not None and data[:3] == b"\xff\xd8\xff":
         try:
             h, w, _, _ = simplejpeg.decode_jpeg_header(data)
-            if reduce > 1:
-                img = simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=math.ceil(h / reduce),
-                                             min_width=math.ceil(w / reduce))
+            if min_scale < 1.0:
+                img = simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=math.ceil(h * min_scale),
+                                             min_width=math.ceil(w * min_scale), fastdct=fast, fastupsample=fast)
             else:
-                img = simplejpeg.decode_jpeg(data, colorspace="RGB")
-            return img, img.shape[1] / w
+                img = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=fast, fastupsample=fast)
+            return img, _dct_scale(img.shape[1], w)
         except ValueError:
             pass  # fall through to OpenCV, which reports corrupt files in its own way
-    return _read_cv2(path, data, reduce)
+    return _read_cv2(path, data, min_scale)
 
 
-def _read_cv2(path: str, data: bytes, reduce: int) -> tuple[np.ndarray, float]:
+def _dct_scale(decoded: int, full: int) -> float:
+    """The exact M/8 factor behind a decoded width (libjpeg rounds the size up)."""
+    m = round(8 * decoded / full)
+    return m / 8 if m and math.ceil(full * m / 8) == decoded else decoded / full
+
+
+def _read_cv2(path: str, data: bytes, min_scale: float) -> tuple[np.ndarray, float]:
     buf = np.frombuffer(data, dtype=np.uint8)
-    flag = _CV2_REDUCED.get(reduce, cv2.IMREAD_COLOR)
+    reduce = max(r for r in _CV2_REDUCED if r <= 1 / min_scale + 1e-9)
+    flag = _CV2_REDUCED[reduce]
     img = cv2.imdecode(buf, flag) if buf.size else None
     if img is None:
         raise ImageReadError(f"cannot decode frame {path}: not a readable image (corrupt or truncated?)")

@@ -18,10 +18,11 @@ class HCATProcessing(CropPairProcessing):
                  template_area_factor: float = 2.0, template_size: int = 128,
                  search_center_jitter: float = 3.0, search_scale_jitter: float = 0.25,
                  template_center_jitter: float = 0.0, template_scale_jitter: float = 0.0,
-                 transforms: Union[list, None] = None, dct_downscale: bool = True):
+                 transforms: Union[list, None] = None, dct_downscale: bool = True, fast_decode: bool = True):
         super().__init__(search_area_factor, search_size, template_area_factor, template_size,
                          search_center_jitter, search_scale_jitter, template_center_jitter, template_scale_jitter,
-                         DEFAULT_TRANSFORMS if transforms is None else transforms, dct_downscale)
+                         DEFAULT_TRANSFORMS if transforms is None else transforms, dct_downscale,
+                         fast_decode=fast_decode)
         self.search_size = search_size
 
     def targets(self, data: dict[str, torch.Tensor], rng) -> dict[str, torch.Tensor]:
