@@ -226,7 +226,7 @@ def load_config(ref: str, overrides: list[str] | tuple = (), registry: Registry 
                 validate: bool = True) -> dict:
     """Load, merge, override and validate a config; returns the resolved plain-data dict.
 
-    The result carries ``_name`` (e.g. ``hcat/demo``), used for the checkpoint and result folders.
+    The result carries ``_name`` (``<plugin>/<config>``), used for the checkpoint and result folders.
     """
     registry = registry or get_registry()
     name, cfg = _load_with_bases(ref, registry)

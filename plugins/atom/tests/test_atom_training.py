@@ -23,10 +23,10 @@ def trained(tmp_path_factory):
     mp.setenv("LTR_DEMO_DIR", str(tmp / "demo"))
     mp.delenv("LTR_PLUGINS", raising=False)
     registry.set_registry(None)
-    cfg = load_config("atom/demo", ["trainer.epochs=6", "data.train.sampler.samples_per_epoch=384",
+    cfg = load_config("atom/demo", ["trainer.epochs=8", "data.train.sampler.samples_per_epoch=384",
                                     "data.val.sampler.samples_per_epoch=128", "data.train.loader.workers=0",
                                     "data.val.loader.workers=0", "trainer.tensorboard=false",
-                                    "scheduler.step_size=4", "trainer.val_every=6"])
+                                    "scheduler.step_size=6", "trainer.val_every=8"])
     messages = []
     trainer = Trainer(cfg, tmp / "ws", out=messages.append)
     history = trainer.train()
