@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from ltr_core.commands.options import set_option, workspace_option
+
 from ltr_core import env as ltr_env
 from ltr_core.config import ConfigError, dump_config, load_config
 from ltr_core.data.dataset import DataError
@@ -34,10 +36,6 @@ class LtrGroup(click.Group):
             sys.exit(1)
 
 
-workspace_option = click.option("--workspace", type=click.Path(file_okay=False), default=None,
-                                help="Checkpoints, logs and results go here (default $LTR_WORKSPACE or ./workspace).")
-set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-                          help="Override a config value (YAML-parsed); repeatable.")
 
 
 @click.group(cls=LtrGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -183,21 +183,22 @@ def test_ddp_ranks_end_with_identical_parameters(tiny_env, tmp_path):
         "from ltr_core.config import load_config\n"
         "from ltr_core.train import distributed as D\n"
         "from ltr_core.train.trainer import Trainer\n"
-        "cfg = load_config('tiny/tiny', ['trainer.epochs=2', 'data.train.loader.batch_size=4'])\n"
+        "cfg = load_config('tiny/tiny', [f'trainer.epochs={sys.argv[1]}', 'data.train.loader.batch_size=4'])\n"
         "ctx = D.setup('cpu')\n"
         f"t = Trainer(cfg, __import__('pathlib').Path(r'{tmp_path / 'ws'}'), ctx, out=lambda m: None)\n"
         "t.train()\n"
         f"torch.save(t.net.state_dict(), r'{dump}'.format(rank=ctx.rank))\n"
         "D.teardown()\n")
-    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          str(script)], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stderr[-3000:]
+    for epochs in (1, 2):                                  # the second run resumes on both ranks
+        out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                              str(script), str(epochs)], capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+        assert out.returncode == 0, out.stderr[-3000:]
     r0 = torch.load(str(dump).format(rank=0), weights_only=True)
     r1 = torch.load(str(dump).format(rank=1), weights_only=True)
     for k in r0:
         assert torch.equal(r0[k], r1[k]), k
-    # only rank 0 wrote: one log line per epoch
+    # only rank 0 wrote: one log line per epoch, over both runs
     assert (tmp_path / "ws" / "logs" / "tiny" / "tiny" / "train.log").read_text().count("epoch ") == 2
 
 
@@ -238,3 +239,12 @@ def test_nproc_launches_torchrun(tiny_env):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "launching: " in out.stdout and "torch.distributed.run" in out.stdout
     assert "world size: 2" in out.stdout
+
+
+def test_fp16_uses_a_grad_scaler(tiny_env):
+    cfg = load_config("tiny/tiny", ["trainer.amp=fp16", "trainer.epochs=1"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None)
+    assert trainer.scaler.is_enabled()
+    history = trainer.train()
+    assert torch.isfinite(torch.tensor(history[0]["loss"]))
+    assert load_checkpoint(ckpt_dir(tiny_env) / "ep0001.pth")["scaler"]["scale"] > 0

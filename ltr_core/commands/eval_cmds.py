@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import click
+
+from ltr_core.commands.options import set_option, workspace_option
 import numpy as np
 
 from ltr_core import env as ltr_env
@@ -14,10 +16,6 @@ from ltr_core.registry import get_registry
 from ltr_core.evaluation.datasets import EVAL_DATASETS, SERVER_SCORED, open_eval_dataset
 from ltr_core.evaluation.metrics import PROTOCOLS, ResultError
 
-workspace_option = click.option("--workspace", type=click.Path(file_okay=False), default=None,
-                                help="Default $LTR_WORKSPACE or ./workspace.")
-set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-                          help="Override a config value (YAML-parsed); repeatable.")
 
 
 class ResultFailure(click.ClickException):

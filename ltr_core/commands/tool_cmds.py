@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from ltr_core.commands.options import set_option, workspace_option
+
 from ltr_core import env as ltr_env
 from ltr_core.config import load_config
 
-set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-                          help="Override a config value (YAML-parsed); repeatable.")
 
 
 @click.group("bench")
@@ -41,7 +41,7 @@ def bench_train_cmd(config, batch, steps, device, overrides):
               help="Replace the config's training datasets by every sequence of ROOT read by READER.")
 @click.option("--workers", type=int, default=0, show_default=True)
 @click.option("--batches", type=int, default=20, show_default=True)
-@click.option("--workspace", type=click.Path(file_okay=False), default=None)
+@workspace_option
 @set_option
 def bench_data_cmd(config, data, workers, batches, workspace, overrides):
     """Time CONFIG's training loader against plain cv2.imread decoding of the same frames."""

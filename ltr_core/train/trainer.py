@@ -96,10 +96,12 @@ class Trainer:
         self.out(f"initialised weights from {path}")
 
     def _resume(self) -> None:
-        found = load_latest(self.ckpt_dir, report=self.out)
-        if found is None:
+        """Rank 0 picks the newest loadable checkpoint and every rank loads that same file."""
+        found = load_latest(self.ckpt_dir, report=self.out) if self.ctx.is_main else None
+        chosen = D.broadcast_object(str(found[1]) if found else None, self.ctx)
+        if chosen is None:
             return
-        state, path = found
+        state, path = found if found else (load_checkpoint(chosen), chosen)
         self.net.load_state_dict(state["net"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

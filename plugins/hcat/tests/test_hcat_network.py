@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -78,6 +79,17 @@ def test_import_official_weights_without_running_pickled_code(tmp_path):
         assert torch.equal(ckpt["net"][k], v), k
     net = build_net(pretrained_backbone=False)
     net.load_state_dict(ckpt["net"], strict=True)
+    # --init-from reads the official file the same way: tensors only, nothing runs
+    from ltr_core.train.importing import load_net_weights
+    assert all(torch.equal(load_net_weights(src)[k], v) for k, v in state.items()) and not marker.exists()
+    # the imported checkpoint is enough to build the tracker (eval and track use exactly this)
+    from ltr_core.track.factory import TrackerFactory
+    from ltr_core.config import load_config
+    tracker = TrackerFactory(load_config("hcat/default"), str(tmp_path / "c.pth"))()
+    frames = np.random.default_rng(0).integers(0, 255, (3, 240, 320, 3), dtype=np.uint8)
+    tracker.initialize(frames[0], [100, 80, 60, 40])
+    box, score = tracker.track(frames[1])
+    assert box.shape == (4,) and 0 <= score <= 1 and box[2] >= 10
 
 
 def test_import_rejects_weights_of_another_network(tmp_path):
