@@ -24,6 +24,7 @@ import copy
 import re
 import dataclasses
 import inspect
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -385,7 +386,7 @@ def _matches(value: Any, tp: Any) -> bool:
         return True
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
-    if origin is Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+    if origin in (Union, types.UnionType):
         return any(_matches(value, a) for a in args)
     if origin is Literal:
         return value in args
@@ -414,9 +415,6 @@ def _matches(value: Any, tp: Any) -> bool:
         return isinstance(value, dict)
     if isinstance(tp, type):
         return isinstance(value, tp)
-    import types
-    if isinstance(tp, types.UnionType):
-        return any(_matches(value, a) for a in tp.__args__)
     return True
 
 

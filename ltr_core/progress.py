@@ -10,12 +10,11 @@ import time
 
 
 class Progress:
-    def __init__(self, total: int, desc: str = "", every: int = 10, enabled: bool = True, unit: str = "it"):
+    def __init__(self, total: int, desc: str = "", every: int = 10, enabled: bool = True):
         self.total = total
         self.desc = desc
         self.every = max(1, every)
         self.enabled = enabled
-        self.unit = unit
         self.count = 0
         self.start = time.perf_counter()
         self.tty = sys.stderr.isatty()

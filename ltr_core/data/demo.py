@@ -49,7 +49,7 @@ def make_demo(out: Path, spec: DemoSpec, progress: bool = True) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     names = class_names(spec.classes)
     train, test = [], []
-    bar = Progress(spec.classes * spec.per_class, "make-demo", every=1, enabled=progress, unit="seq")
+    bar = Progress(spec.classes * spec.per_class, "make-demo", every=1, enabled=progress)
     for ci, cls in enumerate(names):
         for k in range(1, spec.per_class + 1):
             seq = f"{cls}-{k}"

@@ -115,7 +115,7 @@ def run_sequences(make_tracker: Callable, seqs: list[EvalSequence], out_dir: Pat
     out_dir = Path(out_dir)
     todo = [s for s in seqs if not result_is_complete(out_dir, s)]
     skipped = len(seqs) - len(todo)
-    bar = Progress(len(todo), "tracking", every=1, enabled=progress, unit="seq")
+    bar = Progress(len(todo), "tracking", every=1, enabled=progress)
     frames = 0
     track_time = decode_time = 0.0
     if todo:

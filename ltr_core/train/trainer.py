@@ -181,7 +181,7 @@ class Trainer:
         self.actor.train(training)
         batch_size = loader.batch_sampler.batch_size * self.ctx.world_size
         bar = Progress(len(loader), f"{'train' if training else 'val'} ep{epoch}",
-                       every=self.tcfg["log_every"], enabled=self.ctx.is_main, unit="batch")
+                       every=self.tcfg["log_every"], enabled=self.ctx.is_main)
         sums: dict[str, float] = {}
         n = 0
         data_time = compute_time = 0.0
