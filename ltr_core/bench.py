@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ltr_core.components import build_actor, build_net, build_objective
+from ltr_core.config import factory_params
 from ltr_core.data.build import build_datasets, build_sampler
 from ltr_core.data.loader import StackCollate, build_loader
 from ltr_core.progress import Progress
@@ -80,7 +81,7 @@ def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str
     if data:
         reader, root = data.split("=", 1)
         comp = get_registry().get("dataset", reader)
-        kwargs = {"split": "all"} if "split" in _params(comp.factory) else {}
+        kwargs = {"split": "all"} if "split" in factory_params(comp.factory) else {}
         datasets = [comp.factory(root, **kwargs)]
         section["datasets"] = [{"name": reader, "weight": 1.0}]
     else:
@@ -112,9 +113,3 @@ def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str
     return {"sequences": sum(len(d) for d in datasets), "open_s": open_s, "samples": samples,
             "workers": workers, "samples_per_s": samples / pipeline_s, "ms_per_sample": 1000 * pipeline_s / samples,
             "cv2_decode_ms_per_sample": 1000 * decode_s / samples, "ratio_vs_cv2_decode": pipeline_s / decode_s}
-
-
-def _params(factory):
-    from ltr_core.config import factory_params
-
-    return factory_params(factory)

@@ -150,6 +150,11 @@ def _parse_numbers(text: str):
     return values.reshape(-1, 4)
 
 
+def split_numbers(line: str) -> list[float]:
+    """The numbers of one line separated by commas, tabs or spaces (ValueError when one is not a number)."""
+    return [float(p) for p in line.replace("\t", ",").replace(" ", ",").split(",") if p]
+
+
 def _parse_rows(path, text: str) -> list:
     """Line-by-line parse that names the file and line of the first malformed row."""
     rows = []
@@ -157,10 +162,8 @@ def _parse_rows(path, text: str) -> list:
         line = line.strip()
         if not line:
             continue
-        parts = line.replace("\t", ",").replace(" ", ",").split(",")
-        parts = [p for p in parts if p != ""]
         try:
-            values = [float(p) for p in parts]
+            values = split_numbers(line)
         except ValueError:
             raise DataError(f"{path}:{lineno}: expected 4 numbers x,y,w,h, got {line!r}") from None
         if len(values) != 4:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ltr_core.data.dataset import split_numbers
+
 SUCCESS_T = np.linspace(0, 1, 21)
 PRECISION_T = np.arange(0, 51, dtype=np.float64)
 NORM_PRECISION_T = np.arange(0, 51, dtype=np.float64) / 100
@@ -139,9 +141,8 @@ def read_result_file(path, expected_frames: int | None = None) -> np.ndarray:
     for i, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        parts = [p for p in line.replace("\t", ",").replace(" ", ",").split(",") if p]
         try:
-            values = [float(p) for p in parts]
+            values = split_numbers(line)
         except ValueError:
             raise ResultError(f"{path}:{i}: not numbers: {line!r}") from None
         if len(values) != 4:
