@@ -17,10 +17,10 @@ from ltr_core.data.datasets.got10k import GOT10k
 from ltr_core.data.datasets.lasot import LaSOT
 from ltr_core.data.datasets.trackingnet import TrackingNet
 from ltr_core.data.demo import DemoSpec, make_demo
-from ltr_core.data.geometry import box_in_crop, crop_square
+from ltr_core.data.geometry import box_in_crop, crop_square, snap_crop
 from ltr_core.data.image import read_image
 from ltr_core.data.loader import EpochBatches, StackCollate, build_loader
-from ltr_core.data.processing import CropPairProcessing
+from ltr_core.data.processing import IMAGENET_MEAN, IMAGENET_STD, CropPairProcessing
 from ltr_core.data.sampler import TooManyFailures, TrackingSampler
 from ltr_core.config import load_config
 
@@ -269,6 +269,71 @@ def test_dct_downscaled_decode_gives_the_same_crop(tmp_path):
     a = crop_square(full, (600.0, 300.0), 512.0, 64, image_scale=1.0).astype(float)
     b = crop_square(small, (600.0, 300.0), 512.0, 64, image_scale=s4).astype(float)
     assert np.abs(a - b).mean() < 6
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5, 0.25])
+@pytest.mark.parametrize("center,side", [((600.3, 300.7), 333.0), ((30.2, 40.9), 401.0), ((1250.0, 700.0), 500.0)])
+def test_snapped_crop_resizes_a_slice_like_the_warp_does(scale, center, side):
+    rng = np.random.default_rng(1)                                   # values 30..225: never the padding
+    full = cv2.resize(rng.integers(30, 225, (45, 80, 3), dtype=np.uint8), (1280, 720), interpolation=cv2.INTER_LINEAR)
+    img = cv2.resize(full, (int(1280 * scale), int(720 * scale)), interpolation=cv2.INTER_AREA)
+    c, sd = snap_crop(center, side, scale)
+    assert abs(c[0] - center[0]) <= 0.75 / scale and abs(sd - side) <= 0.5 / scale   # corner, side: half a pixel
+    x0, y0 = (c[0] - sd / 2) * scale, (c[1] - sd / 2) * scale
+    assert x0 == round(x0) and y0 == round(y0) and sd * scale == round(sd * scale)
+    sliced = crop_square(img, c, sd, 128, image_scale=scale).astype(float)
+    warped = crop_square(img, (c[0] + 1e-3, c[1]), sd, 128, image_scale=scale).astype(float)  # off-grid: warp
+    assert np.abs(sliced - warped).mean() < 0.5
+    # the zero padding covers exactly the part of the crop outside the image, on both paths
+    u = (np.arange(128) + 0.5) * sd / 128 + (c[0] - sd / 2)            # full-resolution x of each output column
+    v = (np.arange(128) + 0.5) * sd / 128 + (c[1] - sd / 2)
+    outside = (v[:, None] < -1 / scale) | (v[:, None] > 720 + 1 / scale) | (u[None] < -1 / scale) | (u[None] > 1280 + 1 / scale)
+    assert sliced[outside].max(initial=0) == 0 and warped[outside].max(initial=0) == 0
+    inside = (v[:, None] > 1 / scale) & (v[:, None] < 719 - 1 / scale) & (u[None] > 1 / scale) & (u[None] < 1279 - 1 / scale)
+    assert sliced[inside].min() > 0
+
+
+def test_a_crop_entirely_outside_the_frame_is_padding():
+    img = np.full((50, 60, 3), 200, np.uint8)
+    assert crop_square(img, (-100.0, -100.0), 40.0, 16, pad_value=7).tolist() == np.full((16, 16, 3), 7).tolist()
+
+
+class _Frame:
+    """A frame of one colour, read through the transient buffer like a dataset frame."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def read(self, min_scale=1.0, fast=False, transient=False):
+        return read_image(self.path, min_scale, fast, transient)
+
+
+def test_processing_crops_each_frame_before_the_next_read_and_normalises(tmp_path):
+    red, blue = np.zeros((720, 1280, 3), np.uint8), np.zeros((720, 1280, 3), np.uint8)
+    red[..., 2], blue[..., 0] = 200, 200                                # BGR on disk
+    cv2.imwrite(str(tmp_path / "red.jpg"), red)
+    cv2.imwrite(str(tmp_path / "blue.jpg"), blue)
+    proc = CropPairProcessing(search_center_jitter=0, search_scale_jitter=0, transforms=[])
+    box = np.array([[600.0, 300.0, 80.0, 80.0]], np.float32)
+    out = proc({"template_frames": [_Frame(tmp_path / "red.jpg")], "template_boxes": box,
+                "search_frames": [_Frame(tmp_path / "blue.jpg")], "search_boxes": box}, np.random.default_rng(0))
+    expected = lambda rgb: [(v / 255 - m) / s for v, m, s in zip(rgb, IMAGENET_MEAN, IMAGENET_STD)]
+    t, s_ = out["template_images"][0], out["search_images"][0]
+    assert t.shape == (3, 128, 128) and s_.shape == (3, 256, 256)
+    np.testing.assert_allclose(t[:, 64, 64], expected([200, 0, 0]), atol=0.05)   # still red: not overwritten
+    np.testing.assert_allclose(s_[:, 128, 128], expected([0, 0, 200]), atol=0.05)
+    np.testing.assert_allclose(out["search_anno"][0], [96, 96, 64, 64], atol=1e-4)  # 4x crop of an 80 px box
+
+
+def test_transient_reads_share_one_buffer_and_plain_reads_do_not(tmp_path):
+    write_jpeg(tmp_path / "a.jpg", value=10)
+    write_jpeg(tmp_path / "b.jpg", value=240)
+    a, _ = read_image(tmp_path / "a.jpg", transient=True)
+    b, _ = read_image(tmp_path / "b.jpg", transient=True)
+    assert np.shares_memory(a, b) and int(a[0, 0, 0]) > 200               # the second read reused the memory
+    c, _ = read_image(tmp_path / "a.jpg")
+    d, _ = read_image(tmp_path / "b.jpg")
+    assert not np.shares_memory(c, d) and int(c[0, 0, 0]) < 30
 
 
 def test_png_frames_decode_through_the_fallback(tmp_path):

@@ -54,8 +54,9 @@ class FrameRef:
     def path(self) -> str:
         return self.dataset.frame_path(self.seq_id, self.frame_id)
 
-    def read(self, min_scale: float = 1.0, fast: bool = False) -> tuple[np.ndarray, float]:
-        return self.dataset.read_frame(self.seq_id, self.frame_id, min_scale, fast)
+    def read(self, min_scale: float = 1.0, fast: bool = False, transient: bool = False) -> tuple[np.ndarray, float]:
+        """Decode the frame (see :func:`ltr_core.data.image.read_image` for the arguments)."""
+        return self.dataset.read_frame(self.seq_id, self.frame_id, min_scale, fast, transient)
 
 
 class VideoDataset(abc.ABC):
@@ -98,9 +99,9 @@ class VideoDataset(abc.ABC):
         return info
 
     def read_frame(self, seq_id: int, frame_id: int, min_scale: float = 1.0,
-                   fast: bool = False) -> tuple[np.ndarray, float]:
+                   fast: bool = False, transient: bool = False) -> tuple[np.ndarray, float]:
         try:
-            return read_image(self.frame_path(seq_id, frame_id), min_scale, fast)
+            return read_image(self.frame_path(seq_id, frame_id), min_scale, fast, transient)
         except ImageReadError as e:
             raise DataError(str(e)) from None
 

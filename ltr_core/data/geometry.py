@@ -30,24 +30,53 @@ def crop_side(box: np.ndarray, area_factor: float) -> float:
     return float(math.ceil(math.sqrt(max(box[2] * box[3], 1e-6)) * area_factor))
 
 
+def snap_crop(center: tuple[float, float], side: float, image_scale: float = 1.0) -> tuple[tuple[float, float], float]:
+    """Move a crop's corner and side to whole pixels of an image decoded at ``image_scale`` (at most half a
+    decoded pixel each), so :func:`crop_square` can resize a slice instead of warping (about 2x faster).
+    pytracking rounds its crops to whole pixels the same way; use the returned values for the boxes too."""
+    n = max(1, round(side * image_scale))
+    x0 = round((center[0] - side / 2) * image_scale)
+    y0 = round((center[1] - side / 2) * image_scale)
+    side = n / image_scale
+    return ((x0 + n / 2) / image_scale, (y0 + n / 2) / image_scale), side
+
+
 def crop_square(image: np.ndarray, center: tuple[float, float], side: float, out_size: int,
                 image_scale: float = 1.0, pad_value=0, interpolation=cv2.INTER_LINEAR) -> np.ndarray:
     """Crop the square of ``side`` (full-resolution pixels) around ``center`` and resize to ``out_size``.
 
     ``image`` may be a reduced decode of the frame (``image_scale`` = its size / the full size); coordinates
-    stay in full-resolution pixels. Only the output pixels are computed (an affine warp), so cost does not
-    grow with the frame size; outside the image is filled with ``pad_value``.
+    stay in full-resolution pixels. Only the output pixels are computed, so cost does not grow with the frame
+    size; outside the image is filled with ``pad_value``. A crop on whole decoded pixels (see
+    :func:`snap_crop`) is a slice resize; any other an affine warp with the same pixel-centre convention.
     """
+    border = tuple(float(b) for b in (pad_value if isinstance(pad_value, (tuple, list)) else (pad_value,) * 3))
+    n = side * image_scale
+    x0 = (center[0] - side / 2) * image_scale
+    y0 = (center[1] - side / 2) * image_scale
+    if all(abs(v - round(v)) < 1e-6 for v in (n, x0, y0)):
+        return _resize_slice(image, round(x0), round(y0), round(n), out_size, border, interpolation)
     s = out_size / side
-    x0 = center[0] - side / 2
-    y0 = center[1] - side / 2
     # u + 0.5 = ((x_dec + 0.5) / image_scale - x0) * s, for decoded pixel x_dec and output pixel u
     a = s / image_scale
-    m = np.array([[a, 0, (0.5 / image_scale - x0) * s - 0.5],
-                  [0, a, (0.5 / image_scale - y0) * s - 0.5]], dtype=np.float64)
-    border = pad_value if isinstance(pad_value, (tuple, list)) else (pad_value,) * 3
+    m = np.array([[a, 0, (0.5 - x0) * a - 0.5],
+                  [0, a, (0.5 - y0) * a - 0.5]], dtype=np.float64)
     return cv2.warpAffine(image, m, (out_size, out_size), flags=interpolation,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=tuple(float(b) for b in border))
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def _resize_slice(image: np.ndarray, x0: int, y0: int, n: int, out_size: int, border: tuple,
+                  interpolation: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + n, w), min(y0 + n, h)
+    if xa >= xb or ya >= yb:                      # entirely outside the image
+        return np.full((out_size, out_size) + image.shape[2:], border[0] if image.ndim == 2 else
+                       border[:image.shape[2]], dtype=image.dtype)
+    part = image[ya:yb, xa:xb]
+    if (xa, ya, xb, yb) != (x0, y0, x0 + n, y0 + n):
+        part = cv2.copyMakeBorder(part, ya - y0, y0 + n - yb, xa - x0, x0 + n - xb, cv2.BORDER_CONSTANT,
+                                  value=border)
+    return cv2.resize(part, (out_size, out_size), interpolation=interpolation)
 
 
 def box_in_crop(box: np.ndarray, center: tuple[float, float], side: float, out_size: int) -> np.ndarray:

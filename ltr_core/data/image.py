@@ -5,11 +5,16 @@
 full-resolution coordinates into it. A crop that shrinks the frame never needs more pixels than that, and
 decoding small skips most of the inverse-DCT work. (libjpeg-turbo also scales by other M/8, but those paths
 are not SIMD-accelerated and end up slower than a full decode.)
+
+``transient=True`` decodes into a buffer the calling thread reuses: the result is valid only until that thread's
+next transient read. Training crops are cut from a frame before the next one is read, and reusing warm memory
+spares the page faults of a fresh 2.7 MB array per 1280x720 frame (about 5% of the decode).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import cv2
@@ -24,13 +29,15 @@ cv2.setNumThreads(1)  # data workers parallelise across samples; nested threads 
 
 _CV2_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
                 8: cv2.IMREAD_REDUCED_COLOR_8}
+_scratch = threading.local()
 
 
 class ImageReadError(OSError):
     """A frame that is missing or cannot be decoded."""
 
 
-def read_image(path: str | Path, min_scale: float = 1.0, fast: bool = False) -> tuple[np.ndarray, float]:
+def read_image(path: str | Path, min_scale: float = 1.0, fast: bool = False,
+               transient: bool = False) -> tuple[np.ndarray, float]:
     """Decode ``path`` to RGB uint8 at no less than ``min_scale`` of its size; returns ``(image, scale)``.
 
     ``fast`` uses libjpeg-turbo's fast integer IDCT and upsampling (pixel values differ by about 1 on average):
@@ -45,15 +52,22 @@ def read_image(path: str | Path, min_scale: float = 1.0, fast: bool = False) -> 
     if simplejpeg is not None and data[:3] == b"\xff\xd8\xff":
         try:
             h, w, _, _ = simplejpeg.decode_jpeg_header(data)
-            if min_scale < 1.0:
-                img = simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=math.ceil(h * min_scale),
-                                             min_width=math.ceil(w * min_scale), fastdct=fast, fastupsample=fast)
-            else:
-                img = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=fast, fastupsample=fast)
+            size = {"min_height": math.ceil(h * min_scale), "min_width": math.ceil(w * min_scale)} \
+                if min_scale < 1.0 else {}
+            img = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=fast, fastupsample=fast,
+                                         buffer=_buffer(h * w * 3) if transient else None, **size)
             return img, _dct_scale(img.shape[1], w)
         except ValueError:
             pass  # fall through to OpenCV, which reports corrupt files in its own way
     return _read_cv2(path, data, min_scale)
+
+
+def _buffer(nbytes: int) -> np.ndarray:
+    """This thread's reusable decode buffer, grown to at least ``nbytes``."""
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.size < nbytes:
+        buf = _scratch.buf = np.empty(nbytes, dtype=np.uint8)
+    return buf
 
 
 def _dct_scale(decoded: int, full: int) -> float:

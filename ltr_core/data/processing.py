@@ -2,8 +2,8 @@
 
 :class:`Processing` is the interface. :class:`CropPairProcessing` is the shared template/search pair
 processing most trackers use: jitter each box, crop a square of ``area_factor`` times the box's size around the
-jittered centre (zero padding outside the image), resize, augment, normalise, and map the ground-truth boxes
-into the crops. When a crop shrinks the frame, it is decoded at a reduced size in the DCT domain (the smallest
+jittered centre (zero padding outside the image; corner and side on whole decoded pixels, as pytracking
+does), resize, augment, normalise, and map the ground-truth boxes into the crops. When a crop shrinks the frame, it is decoded at a reduced size in the DCT domain (the smallest
 M/8 scale that keeps the crop's output resolution).
 Trackers add their targets by subclassing and overriding :meth:`CropPairProcessing.targets`.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ltr_core.data.dataset import FrameRef
-from ltr_core.data.geometry import box_center, box_in_crop, crop_side, crop_square, jitter_box
+from ltr_core.data.geometry import box_center, box_in_crop, crop_side, crop_square, jitter_box, snap_crop
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -91,16 +91,18 @@ class CropPairProcessing(Processing):
                         if (center_jitter or scale_jitter) else box)
             side = crop_side(jittered, area_factor)
             min_scale = min(1.0, out_size / side) if self.dct_downscale else 1.0
-            image, scale = frame.read(min_scale, self.fast_decode)
-            center = box_center(jittered)
+            image, scale = frame.read(min_scale, self.fast_decode, transient=True)  # cropped before the next read
+            center, side = snap_crop(box_center(jittered), side, scale)
             crops.append(crop_square(image, center, side, out_size, image_scale=scale))
             crop_boxes.append(box_in_crop(box, center, side, out_size))
         return crops, crop_boxes
 
     def _to_tensor(self, images: list[np.ndarray]) -> torch.Tensor:
-        """(n, 3, H, W) float32. Normalisation is a per-channel lookup table from uint8, one pass per image;
-        the result is a channels-last view, made contiguous once when the loader stacks the batch."""
-        batch = np.stack([cv2.LUT(im, self._lut) for im in images])
+        """(n, 3, H, W) float32 in channels-last memory. Normalisation is a per-channel lookup table from uint8,
+        written straight into the output, one pass per image."""
+        batch = np.empty((len(images),) + images[0].shape, dtype=np.float32)
+        for im, out in zip(images, batch):
+            cv2.LUT(im, self._lut, dst=out)
         return torch.from_numpy(batch).permute(0, 3, 1, 2)
 
 

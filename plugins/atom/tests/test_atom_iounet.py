@@ -35,7 +35,7 @@ class Frame:
     def __init__(self, image):
         self.image = image
 
-    def read(self, min_scale=1.0, fast=False):
+    def read(self, min_scale=1.0, fast=False, transient=False):
         return self.image, 1.0
 
 
