@@ -13,7 +13,7 @@ import torch
 from ltr_core.components import build_actor, build_net, build_objective
 from ltr_core.config import factory_params
 from ltr_core.data.build import build_datasets, build_sampler
-from ltr_core.data.loader import StackCollate, build_loader
+from ltr_core.data.loader import StackCollate, build_loader, warm_allocator
 from ltr_core.progress import Progress
 from ltr_core.registry import get_registry
 from ltr_core.track.factory import inference_net_config
@@ -26,7 +26,7 @@ class _SyntheticFrame:
     def __init__(self, image: np.ndarray):
         self.image = image
 
-    def read(self, min_scale: float = 1.0, fast: bool = False):
+    def read(self, min_scale: float = 1.0, fast: bool = False, transient: bool = False):
         return self.image, 1.0
 
 
@@ -106,6 +106,10 @@ def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str
     for index in range(bs, n * bs):
         raw = sampler.draw(np.random.default_rng([cfg["seed"], 0, index]))
         paths += [f.path for f in raw["template_frames"] + raw["search_frames"]]
+    del it                                     # stop the workers before timing the baseline
+    warm_allocator()                           # cv2 at its best, whatever this process did before
+    for p in paths[:8]:
+        cv2.imread(p)
     t0 = time.perf_counter()
     for p in paths:
         cv2.imread(p)
