@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Union
 
+import numpy as np
 import torch
 
 from ltr_core.data.processing import CropPairProcessing
@@ -26,6 +27,6 @@ class HCATProcessing(CropPairProcessing):
         self.search_size = search_size
 
     def targets(self, data: dict[str, torch.Tensor], rng) -> dict[str, torch.Tensor]:
-        box = data["search_anno"] / self.search_size                      # (n, 4) x, y, w, h
-        cxcywh = torch.cat([box[:, :2] + box[:, 2:] / 2, box[:, 2:]], dim=1)
-        return {"search_box": cxcywh}
+        box = data["search_anno"].numpy() / np.float32(self.search_size)   # (n, 4) x, y, w, h
+        cxcywh = np.concatenate([box[:, :2] + box[:, 2:] / 2, box[:, 2:]], axis=1)
+        return {"search_box": torch.from_numpy(cxcywh)}                 # numpy: a few us, not torch's dispatch

@@ -20,3 +20,14 @@ def test_short_training_on_generated_data_lowers_the_loss(tmp_path, monkeypatch)
                                     "scheduler.name=none", "trainer.tensorboard=false"])
     history = Trainer(cfg, tmp_path / "ws", out=lambda m: None).train()
     assert history[-1]["loss"] < 0.85 * history[0]["loss"]
+
+
+def test_processing_targets_are_the_search_box_as_normalised_centre_and_size():
+    import torch
+
+    from ltr_hcat.processing import HCATProcessing
+
+    anno = torch.tensor([[96.0, 64.0, 64.0, 32.0]])
+    out = HCATProcessing().targets({"search_anno": anno}, None)["search_box"]
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, torch.tensor([[0.5, 0.3125, 0.25, 0.125]]))
