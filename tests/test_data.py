@@ -287,9 +287,10 @@ def test_snapped_crop_resizes_a_slice_like_the_warp_does(scale, center, side):
     # the zero padding covers exactly the part of the crop outside the image, on both paths
     u = (np.arange(128) + 0.5) * sd / 128 + (c[0] - sd / 2)            # full-resolution x of each output column
     v = (np.arange(128) + 0.5) * sd / 128 + (c[1] - sd / 2)
-    outside = (v[:, None] < -1 / scale) | (v[:, None] > 720 + 1 / scale) | (u[None] < -1 / scale) | (u[None] > 1280 + 1 / scale)
+    m = 1 / scale                                                       # one decoded pixel of margin
+    outside = (v[:, None] < -m) | (v[:, None] > 720 + m) | (u[None] < -m) | (u[None] > 1280 + m)
     assert sliced[outside].max(initial=0) == 0 and warped[outside].max(initial=0) == 0
-    inside = (v[:, None] > 1 / scale) & (v[:, None] < 719 - 1 / scale) & (u[None] > 1 / scale) & (u[None] < 1279 - 1 / scale)
+    inside = (v[:, None] > m) & (v[:, None] < 719 - m) & (u[None] > m) & (u[None] < 1279 - m)
     assert sliced[inside].min() > 0
 
 

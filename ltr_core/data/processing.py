@@ -2,9 +2,9 @@
 
 :class:`Processing` is the interface. :class:`CropPairProcessing` is the shared template/search pair
 processing most trackers use: jitter each box, crop a square of ``area_factor`` times the box's size around the
-jittered centre (zero padding outside the image; corner and side on whole decoded pixels, as pytracking
-does), resize, augment, normalise, and map the ground-truth boxes into the crops. When a crop shrinks the frame, it is decoded at a reduced size in the DCT domain (the smallest
-M/8 scale that keeps the crop's output resolution).
+jittered centre (zero padding outside the image; corner and side on whole decoded pixels, as pytracking does),
+resize, augment, normalise, and map the ground-truth boxes into the crops. When a crop shrinks the frame, it is
+decoded at a reduced size in the DCT domain (the smallest M/8 scale that keeps the crop's output resolution).
 Trackers add their targets by subclassing and overriding :meth:`CropPairProcessing.targets`.
 """
 
