@@ -71,4 +71,4 @@ class GOT10k(VideoDataset):
         return SequenceInfo(bbox, visible)
 
     def frame_path(self, seq_id: int, frame_id: int) -> str:
-        return str(self._dir / self._names[seq_id] / f"{frame_id + 1:08d}.jpg")
+        return os.path.join(self._dir, self._names[seq_id], f"{frame_id + 1:08d}.jpg")

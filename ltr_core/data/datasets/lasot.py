@@ -72,7 +72,8 @@ class LaSOT(VideoDataset):
         return SequenceInfo(bbox, visible)
 
     def frame_path(self, seq_id: int, frame_id: int) -> str:
-        return str(self._seq_dir(seq_id) / "img" / f"{frame_id + 1:08d}.jpg")
+        name = self._names[seq_id]        # os.path, not pathlib: this runs for every frame read
+        return os.path.join(self.root, name.rsplit("-", 1)[0], name, "img", f"{frame_id + 1:08d}.jpg")
 
     def class_name(self, seq_id: int) -> str:
         return self._names[seq_id].rsplit("-", 1)[0]
