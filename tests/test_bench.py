@@ -1,0 +1,40 @@
+"""`ltr bench data` and `ltr bench train`: the figures and the last-line contract scripts parse."""
+
+import re
+import subprocess
+import sys
+
+
+def ltr(*args):
+    return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_bench_data_replaces_the_datasets_and_ends_with_the_ratio_line(tiny_env, demo_tree):
+    out = ltr("bench", "data", "tiny/tiny", "--data", f"lasot={demo_tree}", "--batches", "3")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    # the tiny config trains on the 4 sequences of train_split.txt; --data takes all 6 of the tree
+    assert lines[0].startswith("opened 6 sequences in ")
+    assert re.fullmatch(r"16 samples, 0 workers: [\d.]+ ms/sample; cv2.imread of the same frames: [\d.]+ ms/sample",
+                        lines[-2])
+    m = re.fullmatch(r"samples/s: ([\d.]+)  ratio_vs_cv2_decode: ([\d.]+)", lines[-1])
+    assert m and float(m.group(1)) > 0 and float(m.group(2)) > 0
+
+
+def test_bench_data_with_workers_and_the_configs_own_datasets(tiny_env):
+    out = ltr("bench", "data", "tiny/tiny", "--workers", "2", "--batches", "3")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[0].startswith("opened 4 sequences in ")
+    assert "16 samples, 2 workers:" in out.stdout
+
+
+def test_bench_data_rejects_a_data_option_without_reader(tiny_env, demo_tree):
+    out = ltr("bench", "data", "tiny/tiny", "--data", str(demo_tree))
+    assert out.returncode != 0 and "expected READER=ROOT" in out.stderr
+
+
+def test_bench_train_prints_step_time_and_samples_per_second(tiny_env):
+    out = ltr("bench", "train", "tiny/tiny", "--batch", "2", "--steps", "2")
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"tiny/tiny: batch 2, 2 steps, \d+ threads, \d+ ms/step \(median\)", out.stdout)
+    assert re.fullmatch(r"samples/s: [\d.]+", out.stdout.strip().splitlines()[-1])
