@@ -296,7 +296,9 @@ def test_snapped_crop_resizes_a_slice_like_the_warp_does(scale, center, side):
 
 def test_a_crop_entirely_outside_the_frame_is_padding():
     img = np.full((50, 60, 3), 200, np.uint8)
-    assert crop_square(img, (-100.0, -100.0), 40.0, 16, pad_value=7).tolist() == np.full((16, 16, 3), 7).tolist()
+    for side in (20.0, 40.0, 20.5):                    # slice, slice too large to pad (warp), off-grid (warp)
+        crop = crop_square(img, (-100.0, -100.0), side, 16, pad_value=7)
+        assert crop.shape == (16, 16, 3) and (crop == 7).all()
 
 
 class _Frame:

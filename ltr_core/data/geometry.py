@@ -55,7 +55,10 @@ def crop_square(image: np.ndarray, center: tuple[float, float], side: float, out
     x0 = (center[0] - side / 2) * image_scale
     y0 = (center[1] - side / 2) * image_scale
     if all(abs(v - round(v)) < 1e-6 for v in (n, x0, y0)):
-        return _resize_slice(image, round(x0), round(y0), round(n), out_size, border, interpolation)
+        x0, y0, n = round(x0), round(y0), round(n)
+        inside = x0 >= 0 and y0 >= 0 and x0 + n <= image.shape[1] and y0 + n <= image.shape[0]
+        if inside or n <= 2 * out_size:  # else padding the slice would cost more than warping
+            return _resize_slice(image, x0, y0, n, out_size, border, interpolation)
     s = out_size / side
     # u + 0.5 = ((x_dec + 0.5) / image_scale - x0) * s, for decoded pixel x_dec and output pixel u
     a = s / image_scale
