@@ -75,7 +75,10 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
             "threads": torch.get_num_threads()}
 
 
-def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str | None = None) -> dict:
+def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str | None = None,
+               parse_all: bool = False) -> dict:
+    """Time the config's training loader and plain cv2.imread decoding of the same frames. ``parse_all`` also
+    times parsing every sequence's annotations (readers otherwise parse a sequence when it is first drawn)."""
     section = dict(cfg["data"]["train"])
     t0 = time.perf_counter()
     if data:
@@ -87,6 +90,11 @@ def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str
     else:
         datasets = build_datasets(section, workspace)
     open_s = time.perf_counter() - t0
+    parse = None
+    if parse_all:
+        t0 = time.perf_counter()
+        frames = sum(len(d.sequence_info(i)) for d in datasets for i in range(len(d)))
+        parse = {"parse_s": time.perf_counter() - t0, "frames": frames}
     sampler = build_sampler(section, cfg["seed"], workspace, datasets=datasets)
     loader_cfg = {**section["loader"], "workers": workers}
     loader = build_loader(sampler, loader_cfg)
@@ -114,6 +122,6 @@ def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str
     for p in paths:
         cv2.imread(p)
     decode_s = time.perf_counter() - t0
-    return {"sequences": sum(len(d) for d in datasets), "open_s": open_s, "samples": samples,
+    return {"sequences": sum(len(d) for d in datasets), "open_s": open_s, "parse": parse, "samples": samples,
             "workers": workers, "samples_per_s": samples / pipeline_s, "ms_per_sample": 1000 * pipeline_s / samples,
             "cv2_decode_ms_per_sample": 1000 * decode_s / samples, "ratio_vs_cv2_decode": pipeline_s / decode_s}

@@ -22,9 +22,11 @@ def test_bench_data_replaces_the_datasets_and_ends_with_the_ratio_line(tiny_env,
 
 
 def test_bench_data_with_workers_and_the_configs_own_datasets(tiny_env):
-    out = ltr("bench", "data", "tiny/tiny", "--workers", "2", "--batches", "3")
+    out = ltr("bench", "data", "tiny/tiny", "--workers", "2", "--batches", "3", "--parse-all")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[0].startswith("opened 4 sequences in ")
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("opened 4 sequences in ")
+    assert re.fullmatch(r"parsed the annotations of all 4 sequences \(160 frames\) in [\d.]+ s", lines[1])
     assert "16 samples, 2 workers:" in out.stdout
 
 

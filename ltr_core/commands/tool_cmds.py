@@ -41,17 +41,21 @@ def bench_train_cmd(config, batch, steps, device, overrides):
               help="Replace the config's training datasets by every sequence of ROOT read by READER.")
 @click.option("--workers", type=int, default=0, show_default=True)
 @click.option("--batches", type=int, default=20, show_default=True)
+@click.option("--parse-all", is_flag=True, help="Also time parsing every sequence's annotations up front.")
 @workspace_option
 @set_option
-def bench_data_cmd(config, data, workers, batches, workspace, overrides):
+def bench_data_cmd(config, data, workers, batches, parse_all, workspace, overrides):
     """Time CONFIG's training loader against plain cv2.imread decoding of the same frames."""
     from ltr_core.bench import bench_data
 
     if data and "=" not in data:
         raise click.BadParameter(f"{data!r}: expected READER=ROOT, e.g. lasot=/data/lasot", param_hint="--data")
     cfg = load_config(config, overrides)
-    r = bench_data(cfg, ltr_env.workspace_dir(workspace), batches, workers, data)
+    r = bench_data(cfg, ltr_env.workspace_dir(workspace), batches, workers, data, parse_all)
     click.echo(f"opened {r['sequences']} sequences in {r['open_s']:.2f} s")
+    if r["parse"]:
+        click.echo(f"parsed the annotations of all {r['sequences']} sequences ({r['parse']['frames']} frames) "
+                   f"in {r['parse']['parse_s']:.2f} s")
     click.echo(f"{r['samples']} samples, {r['workers']} workers: {r['ms_per_sample']:.1f} ms/sample; "
                f"cv2.imread of the same frames: {r['cv2_decode_ms_per_sample']:.1f} ms/sample")
     click.echo(f"samples/s: {r['samples_per_s']:.1f}  ratio_vs_cv2_decode: {r['ratio_vs_cv2_decode']:.2f}")
