@@ -119,11 +119,13 @@ def train_cmd(config, overrides, workspace, init_from, no_resume, nproc):
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
     ctx = D.setup(cfg["trainer"]["device"])
+    finished = False
     try:
         trainer = Trainer(cfg, ws, ctx, init_from=init_from, resume=not no_resume)
         trainer.train()
+        finished = True
     finally:
-        D.teardown()
+        D.teardown(synchronize=finished)
 
 
 def _launch_torchrun(nproc: int) -> None:

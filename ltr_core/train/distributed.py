@@ -50,8 +50,13 @@ def setup(device_setting: str = "auto") -> DistContext:
     return DistContext(rank, world, local, device)
 
 
-def teardown() -> None:
+def teardown(synchronize: bool = True) -> None:
+    """Leave the process group. ``synchronize`` first waits for every rank: rank 0 may still be writing the last
+    checkpoint, and a rank that tears its gloo connections down early can abort the others. Pass False when
+    leaving on an error, when the other ranks may never arrive."""
     if dist.is_initialized():
+        if synchronize:
+            dist.barrier()
         dist.destroy_process_group()
 
 
