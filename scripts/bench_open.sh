@@ -26,4 +26,4 @@ for c in range(70):
         os.symlink(seed / "img", seq / "img")
 PY
 # the two opening lines only: the speed lines that follow would be about 64x48 frames
-ltr bench data hcat/default --data "lasot=$out/tree" --parse-all --batches 2 2>/dev/null | sed -n 1,2p
+ltr bench data hcat/default --data "lasot=$out/tree" --parse-all --batches 2 | sed -n 1,2p
