@@ -82,6 +82,41 @@ def _resize_slice(image: np.ndarray, x0: int, y0: int, n: int, out_size: int, bo
     return cv2.resize(part, (out_size, out_size), interpolation=interpolation)
 
 
+def subwindow_crop(image: np.ndarray, center, side: int, out_size: int, pad_value) -> np.ndarray:
+    """The Siamese trackers' crop (SiamRPN++/pysot, TransT, HCAT): a window of ``side`` whole pixels around
+    ``center``, the part inside the image resized on its own and the padding added at output scale.
+
+    The window's first pixel is ``floor(c - (side + 1) / 2 + 0.5)`` on each axis. The inside part is resized to
+    ``round(part / (side / out_size))`` pixels and each of the four pad widths is rounded the same way
+    (round half to even), then filled with ``pad_value`` (per channel). Those roundings can leave the pieces a
+    pixel short of ``out_size``: such a last row or column stays 0, as in the original; a piece a pixel too
+    long is cut (the original stops with a shape error there). Returns float64 ``(out, out, C)``.
+    """
+    h, w = image.shape[:2]
+    factor = side / out_size
+    first = (side + 1) / 2
+    x0 = int(np.floor(center[0] - first + 0.5))
+    y0 = int(np.floor(center[1] - first + 0.5))
+    x1, y1 = x0 + side - 1, y0 + side - 1
+    part = image[max(0, y0):min(y1 + 1, h), max(0, x0):min(x1 + 1, w)]
+    rows, cols = round(part.shape[0] / factor), round(part.shape[1] / factor)
+    top, left = round(max(0, -y0) / factor), round(max(0, -x0) / factor)
+    bottom, right = round(max(0, y1 - h + 1) / factor), round(max(0, x1 - w + 1) / factor)
+    out = np.zeros((out_size, out_size, image.shape[2]), np.float64)
+    rows, cols = min(rows, out_size - top), min(cols, out_size - left)
+    out[top:top + rows, left:left + cols] = cv2.resize(part, (cols, rows)).reshape(rows, cols, -1)
+    pad = np.asarray(pad_value, np.float64)
+    if top:
+        out[:top, left:left + cols] = pad
+    if bottom:
+        out[top + rows:, left:left + cols] = pad
+    if left:
+        out[:, :left] = pad
+    if right:
+        out[:, left + cols:] = pad
+    return out
+
+
 def box_in_crop(box: np.ndarray, center: tuple[float, float], side: float, out_size: int) -> np.ndarray:
     """Map a full-resolution ``x, y, w, h`` box into the crop's pixel coordinates."""
     s = out_size / side

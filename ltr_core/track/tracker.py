@@ -21,8 +21,8 @@ class Tracker(abc.ABC):
         self.net = net.eval()
         self.device = torch.device(device)
         self.net.to(self.device)
-        self._mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(1, 3, 1, 1) * 255
-        self._std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1) * 255
+        self.mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1)
 
     @abc.abstractmethod
     def initialize(self, image: np.ndarray, box) -> None:
@@ -37,4 +37,4 @@ class Tracker(abc.ABC):
         pad = tuple(float(v) for v in image.reshape(-1, 3).mean(0))
         crop = crop_square(image, center, side, out_size, pad_value=pad)
         t = torch.from_numpy(crop).to(self.device).permute(2, 0, 1).unsqueeze(0).float()
-        return (t - self._mean) / self._std
+        return (t / 255 - self.mean) / self.std

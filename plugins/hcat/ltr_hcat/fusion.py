@@ -31,7 +31,13 @@ class QueryLayer(nn.Module):
 
 
 class FusionLayer(nn.Module):
-    """Search tokens attend to the queries, then the queries attend to the updated search tokens."""
+    """Search tokens attend to the queries, then the queries attend to the updated search tokens.
+
+    Which released parameters serve which update cannot be read from the names, and a strict load cannot catch
+    a swap: the search update uses ``multihead_attn2``, ``linear21/22``, ``norm22/23``; the query update uses
+    ``multihead_attn1``, ``linear11/12``, ``norm12/13`` (checked against the original's outputs by
+    ``tests/test_hcat_golden.py``).
+    """
 
     def __init__(self, d: int, nhead: int, dim_ff: int, dropout: float):
         super().__init__()
@@ -45,12 +51,12 @@ class FusionLayer(nn.Module):
 
     def forward(self, search, search_pos, queries, query_pos):
         drop = self.dropout
-        search = self.norm12(search + drop(_attend(self.multihead_attn1, search + search_pos, queries + query_pos,
+        search = self.norm22(search + drop(_attend(self.multihead_attn2, search + search_pos, queries + query_pos,
                                                    queries)))
-        search = self.norm13(search + drop(self.linear12(drop(F.relu(self.linear11(search))))))
-        queries = self.norm22(queries + drop(_attend(self.multihead_attn2, queries + query_pos, search + search_pos,
+        search = self.norm23(search + drop(self.linear22(drop(F.relu(self.linear21(search))))))
+        queries = self.norm12(queries + drop(_attend(self.multihead_attn1, queries + query_pos, search + search_pos,
                                                      search)))
-        queries = self.norm23(queries + drop(self.linear22(drop(F.relu(self.linear21(queries))))))
+        queries = self.norm13(queries + drop(self.linear12(drop(F.relu(self.linear11(queries))))))
         return search, queries
 
 

@@ -1,4 +1,10 @@
-"""HCAT's tracker: template branch once, search branch per frame, Hanning-window penalty, no smoothing."""
+"""HCAT's tracker: template branch once, search branch per frame, Hanning-window penalty, no smoothing.
+
+It reproduces the original CPU tracker (``pysot_toolkit/trackers/tracker_cpu.py`` in chenxin-dlut/HCAT) box
+for box: the Siamese subwindow crop with its roundings, padding with the first frame's per-channel mean, and
+the same float32/float64 arithmetic for sizes and scores (``tests/test_hcat_golden.py`` checks it against the
+original's boxes).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import math
 import numpy as np
 import torch
 
+from ltr_core.data.geometry import subwindow_crop
 from ltr_core.track.tracker import Tracker
 
 
@@ -22,33 +29,42 @@ class HCATTracker(Tracker):
         self.min_size = min_size
         self.window = None
 
+    def _crop(self, image: np.ndarray, side: int, out_size: int) -> torch.Tensor:
+        crop = subwindow_crop(image, self.center, side, out_size, self.pad_value)
+        t = torch.from_numpy(crop.transpose(2, 0, 1)[None].astype(np.float32)).to(self.device)
+        return (t / 255 - self.mean) / self.std
+
     @torch.no_grad()
     def initialize(self, image: np.ndarray, box) -> None:
         x, y, w, h = (float(v) for v in box)
         self.center = np.array([x + w / 2, y + h / 2])
         self.size = np.array([w, h])
+        self.pad_value = np.mean(image, axis=(0, 1))         # the first frame's, kept for every later crop
         p = (w + h) / 2
         s_z = math.ceil(math.sqrt((w + p) * (h + p)))
-        self.queries = self.net.template_branch(self.crop_tensor(image, self.center, s_z, self.template_size))
+        self.queries = self.net.template_branch(self._crop(image, s_z, self.template_size))
 
     @torch.no_grad()
     def track(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        # self.size keeps the network's float32 values as they come (the original's s_x is computed in float32
+        # whenever neither side was clipped), so the ceil below rounds exactly as the original's does
         w, h = self.size
-        p = (w + h) / 2
+        p = (w + h) * 0.5
         s_x = math.ceil(math.sqrt((w + 3 * p) * (h + 3 * p)))
-        out = self.net.search_branch(self.crop_tensor(image, self.center, s_x, self.search_size), self.queries)
-        score = out["pred_logits"][0].softmax(-1)[:, 0]
-        if self.window is None or self.window.numel() != score.numel():
-            n = math.isqrt(score.numel())
-            han = torch.from_numpy(np.outer(np.hanning(n), np.hanning(n))).float().flatten()
-            self.window = han.to(score.device)
+        out = self.net.search_branch(self._crop(image, s_x, self.search_size), self.queries)
+        score = out["pred_logits"][0].float().softmax(-1)[:, 0].cpu().numpy()
+        if self.window is None or self.window.size != score.size:
+            n = math.isqrt(score.size)
+            self.window = np.outer(np.hanning(n), np.hanning(n)).flatten()
         penalised = score * (1 - self.window_influence) + self.window * self.window_influence
-        best = int(penalised.argmax())
-        cx, cy, bw, bh = (out["pred_boxes"][0, best].double().cpu().numpy() * s_x)
-        cx += self.center[0] - s_x / 2
-        cy += self.center[1] - s_x / 2
+        best = int(np.argmax(penalised))
+        bx, by, bw, bh = out["pred_boxes"][0, best].float().cpu().numpy() * s_x   # float32, as the original
+        cx = bx + self.center[0] - s_x / 2
+        cy = by + self.center[1] - s_x / 2
         H, W = image.shape[:2]
-        self.center = np.array([min(max(cx, 0.0), W), min(max(cy, 0.0), H)])
-        self.size = np.array([min(max(bw, self.min_size), W), min(max(bh, self.min_size), H)])
-        box = np.array([self.center[0] - self.size[0] / 2, self.center[1] - self.size[1] / 2, *self.size])
+        cx, cy = max(0, min(cx, W)), max(0, min(cy, H))
+        bw, bh = max(self.min_size, min(bw, W)), max(self.min_size, min(bh, H))
+        self.center = np.array([cx, cy])
+        self.size = np.array([bw, bh])
+        box = np.array([cx - bw / 2, cy - bh / 2, bw, bh], dtype=np.float64)
         return box, float(score[best])

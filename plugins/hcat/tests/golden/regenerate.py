@@ -1,0 +1,123 @@
+"""Regenerate HCAT's golden fixtures by running the ORIGINAL HCAT code (github.com/chenxin-dlut/HCAT).
+
+Usage (outside the test suite; needs a checkout of the original and this repository's Python env):
+
+    git clone https://github.com/chenxin-dlut/HCAT /tmp/HCAT
+    python plugins/hcat/tests/golden/regenerate.py /tmp/HCAT
+
+The original does not import on current PyTorch/torchvision as it is. Instead of editing it, this script
+stubs what its import chain pulls in but HCAT-Res18 does not use (the timm-based ConvNeXt and LightTrack
+backbones, torchvision's removed ``model_urls``) and makes ``util.misc``'s torchvision version check read a modern version. Nothing of the original
+is copied here: its classes are imported and run, and only the numbers they produce are written to
+``plugins/hcat/tests/data/golden_*.npz``.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).parent
+DATA = HERE.parent / "data"
+sys.path.insert(0, str(HERE))
+import recipe  # noqa: E402
+import sequence  # noqa: E402
+
+
+def import_original(root: Path):
+    sys.path.insert(0, str(root))
+    for name in ("ltr.models.backbone.convnext", "ltr.models.backbone.lighttrack_backbone"):
+        stub = types.ModuleType(name)
+        stub.convnext_tiny = stub.convnext_small = stub.convnext_base = None
+        stub.convnext_large = stub.convnext_xlarge = stub.lightrack_backbone_M = None
+        sys.modules[name] = stub
+    import torchvision
+    import torchvision.models.resnet as tv_resnet
+    if not hasattr(tv_resnet, "model_urls"):   # removed in torchvision 0.13; only read for pretrained weights
+        tv_resnet.model_urls = {}
+    real_version = torchvision.__version__
+    torchvision.__version__ = "9.9"          # util.misc compares float(version[:3]) with 0.7
+    try:
+        import util.misc  # noqa: F401
+    finally:
+        torchvision.__version__ = real_version
+    from ltr.models.tracking import hcat as hcat_module
+    from ltr.models.backbone.transt_backbone import build_backbone
+    from ltr.models.neck.featurefusion_network import build_featurefusion_network
+    return hcat_module, build_backbone, build_featurefusion_network
+
+
+def original_net(root: Path, state: dict):
+    hcat_module, build_backbone, build_featurefusion_network = import_original(root)
+    settings = types.SimpleNamespace(backbone="resnet18", hidden_dim=256, dropout=0.1, nheads=8,
+                                     dim_feedforward=2048, featurefusion_layers=2, position_embedding="sine")
+    net = hcat_module.HCAT(build_backbone(settings, backbone_pretrained=False),
+                           build_featurefusion_network(settings), num_classes=1)
+    net.load_state_dict(state, strict=True)
+    return net.eval()
+
+
+@torch.no_grad()
+def network_fixture(root: Path) -> None:
+    net = original_net(root, recipe.state_dict(seed=0))
+    search, template = recipe.inputs(seed=0, batch=2)
+    full = net(search, template)
+    net.template(template, 16)
+    split = net.track(search)
+    np.savez_compressed(DATA / "golden_network.npz",
+                        pred_logits=full["pred_logits"].numpy(), pred_boxes=full["pred_boxes"].numpy(),
+                        split_pred_logits=split["pred_logits"].numpy(), split_pred_boxes=split["pred_boxes"].numpy())
+    print("golden_network.npz: logits", full["pred_logits"].abs().mean().item(),
+          "split == full:", torch.equal(split["pred_logits"], full["pred_logits"]))
+
+
+@torch.no_grad()
+def tracker_fixture(root: Path) -> None:
+    """The original CPU tracker (``pysot_toolkit/trackers/tracker_cpu.py``, with the window penalty 0.42 and
+    sizes that HCAT's ``pysot_toolkit/test.py`` passes) on ``sequence.build()``, initialised on the first GT box
+    as ``test.py`` does. Also records, per frame, the gap between the best and second-best penalised score, to
+    show that no argmax is decided by float noise."""
+    net = original_net(root, recipe.tracker_state_dict())
+    from pysot_toolkit.trackers.tracker_cpu import Tracker
+
+    captured = {}
+    real_track = net.track
+
+    def track_and_keep(x):
+        captured["out"] = real_track(x)
+        return captured["out"]
+
+    net.track = track_and_keep
+    tracker = Tracker(name="HCAT", net=net, feature_size=16, window_penalty=0.42, penalty_k=0,
+                      exemplar_size=128, instance_size=256)
+    tracker.features_initialized = True            # the net is already built and loaded
+    frames, gt, _ = sequence.build()
+    x, y, w, h = gt[0]
+    boxes, scores, gaps = [[x, y, w, h]], [np.nan], [np.nan]
+    tracker.initialize(frames[0], {"init_bbox": [x + w / 2 - w / 2, y + h / 2 - h / 2, w, h]})
+    window = np.outer(np.hanning(16), np.hanning(16)).flatten()
+    for frame in frames[1:]:
+        out = tracker.track(frame)
+        boxes.append([float(v) for v in out["target_bbox"]])
+        scores.append(float(out["best_score"]))
+        score = captured["out"]["pred_logits"][0].softmax(-1)[:, 0].numpy()
+        top2 = np.sort(score * (1 - 0.42) + window * 0.42)[-2:]
+        gaps.append(float(top2[1] - top2[0]))
+    np.savez_compressed(DATA / "golden_tracker.npz", boxes=np.array(boxes), best_score=np.array(scores),
+                        score_gap=np.array(gaps), frames_sha256=np.array(sequence.checksum(frames)))
+    print("golden_tracker.npz: smallest top-2 score gap", np.nanmin(gaps))
+
+
+def main(root: str) -> None:
+    root = Path(root).resolve()
+    torch.set_num_threads(1)
+    network_fixture(root)
+    tracker_fixture(root)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
