@@ -80,7 +80,7 @@ def test_score_compares_folders_and_reports_malformed_files(trained_tiny):
     lines[6] = "1,2,nan,4"
     bad.write_text("\n".join(lines) + "\n")
     out = ltr("score", "--results", str(b), "--dataset", "demo")
-    assert out.returncode == 2 and f"{bad}:7: NaN or infinite value" in out.stderr
+    assert out.returncode == 2 and f"{bad}:7: NaN or negative width/height" in out.stderr
 
 
 def test_track_a_video_writes_boxes_and_an_annotated_video(trained_tiny, demo_tree, tmp_path):

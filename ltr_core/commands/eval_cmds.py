@@ -108,16 +108,22 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
 @click.option("--plots", type=click.Path(file_okay=False), default=None,
               help="Where the PNG plots go (default: the first results folder).")
+@click.option("--sequences", default=None, help="Comma-separated sequence names (default: the whole split).")
 @click.option("--no-per-sequence", is_flag=True, help="Only the summary table.")
 @click.option("--json", "as_json", is_flag=True)
 @workspace_option
-def score_cmd(results, more_results, dataset, split, protocol, plots, no_per_sequence, as_json, workspace):
+def score_cmd(results, more_results, dataset, split, protocol, plots, sequences, no_per_sequence, as_json,
+              workspace):
     """Score result folders (one x,y,w,h file per sequence) on a dataset split; compare several at once."""
     from ltr_core.track.runner import sequences_from_dataset
 
     ws = ltr_env.workspace_dir(workspace)
     dirs = [Path(d) for d in list(results) + list(more_results)]
-    seqs = sequences_from_dataset(open_eval_dataset(dataset, split, ws))
+    only = [s.strip() for s in sequences.split(",") if s.strip()] if sequences else None
+    try:
+        seqs = sequences_from_dataset(open_eval_dataset(dataset, split, ws), only)
+    except KeyError as e:
+        raise click.BadParameter(str(e.args[0]), param_hint="--sequences") from None
     _score_and_report(dirs, seqs, dataset, protocol, Path(plots) if plots else dirs[0], as_json,
                       not no_per_sequence)
 

@@ -87,6 +87,11 @@ class VideoDataset(abc.ABC):
         """Path of a frame image (``frame_id`` is 0-based)."""
 
     # -- shared ---------------------------------------------------------------------------------------
+    def eval_annotations(self, seq_id: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """What scoring needs: the ground truth as written (float64, NaN kept) and the target-visibility flags,
+        or ``None`` for a dataset whose evaluation uses no flags (the toolkits use them only for LaSOT)."""
+        return self.sequence_info(seq_id).bbox.astype(np.float64), None
+
     def __len__(self) -> int:
         return len(self.sequence_names())
 
@@ -114,8 +119,11 @@ class VideoDataset(abc.ABC):
             raise DataError(f"{type(self).__name__}: no usable sequence under {self.root}. Expected layout: {layout}")
 
 
-def read_box_file(path: Path, expected_rows: int | None = None) -> np.ndarray:
-    """Parse an ``x,y,w,h`` per line file (comma, tab or space separated), naming the file and line on error."""
+def read_box_file(path: Path, expected_rows: int | None = None, raw: bool = False) -> np.ndarray:
+    """Parse an ``x,y,w,h`` per line file (comma, tab or space separated), naming the file and line on error.
+
+    Training reads float32 with NaN boxes set to 0 (invisible); ``raw=True`` keeps float64 and NaN, for scoring.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8", errors="strict")
     except (OSError, UnicodeDecodeError) as e:
@@ -129,6 +137,8 @@ def read_box_file(path: Path, expected_rows: int | None = None) -> np.ndarray:
         raise DataError(f"annotation {path} is empty")
     if expected_rows is not None and len(rows) != expected_rows:
         raise DataError(f"annotation {path} has {len(rows)} rows but the sequence has {expected_rows} frames")
+    if raw:
+        return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
     arr = np.asarray(rows, dtype=np.float32).reshape(-1, 4)
     arr[~np.isfinite(arr)] = 0  # NaN boxes (absent targets in some datasets) count as invisible
     return arr

@@ -1,34 +1,61 @@
-"""Per-sequence OPE curves and dataset scores.
+"""Per-sequence OPE curves and dataset scores, in each reference toolkit's convention.
 
-Two conventions (REFERENCE: evaluation protocols):
+Curves: success at IoU thresholds ``arange(0, 1.05, 0.05)`` (fraction of frames with IoU > t; AUC is their
+mean), precision at 0..50 px (``<= t``; the score at 20 px) and normalized precision at 0..0.5 (the score at
+0.2). A sequence's curve is a fraction of ALL its frames in every convention; the dataset curve is the mean
+over sequences. ``visible`` (per-frame target visibility from the dataset's flags) is given only for datasets
+that have such flags (LaSOT and the demo); ``None`` selects each toolkit's rules for datasets without them.
 
-* ``pytracking``: the first prediction is replaced by the ground truth; a prediction of zero size takes the
-  previous frame's box; boxes use the "-1 pixel" convention (last pixel ``x + w - 1``, centre
-  ``x + (w - 1) / 2``); invalid frames (GT w or h <= 0, or target not visible) get IoU -1 and centre error
-  inf, and stay in the denominator.
-* ``pysot``: boxes as given (centre ``x + w / 2``), IoU clipped to [0, 1]; frames where the target is absent
-  are removed before scoring.
-
-Curves: success at IoU thresholds 0, 0.05, ..., 1 (fraction with IoU > t; AUC is their mean), precision at
-0..50 px (score at 20), normalised precision at 0..0.5 (score at 0.2); fractions are of the scored frames.
+``pytracking`` (visionml/pytracking, ``analysis/extract_results.py``):
+  * a NaN or a negative predicted size is an error;
+  * from frame 1 on, a prediction with a zero width or height takes the previous frame's (already fixed) box,
+    the raw frame-0 prediction included, unless the ground truth of that frame has a NaN; only then is frame 0
+    set to the ground truth;
+  * a longer result is cut to the ground truth's length; a shorter one is an error with visibility flags and
+    is padded with zero boxes without;
+  * a frame is valid when all four GT values are > 0 (a box touching the left or top border is invalid) and
+    the target is visible; invalid frames get IoU -1, centre error inf and normalized centre error -1 (a
+    success at every threshold), except that frames whose target is not visible get inf for both errors;
+  * centres ``x + (w - 1) / 2``; normalized centres divide each centre by the GT size before subtracting.
+``pysot`` (HCAT's copy of the pysot toolkit, ``pysot_toolkit/toolkit``, which HCAT's paper numbers come from):
+  * with visibility flags, frames where the target is absent are dropped, but the denominator stays the full
+    sequence length;
+  * IoU (clipped to [0, 1]) only where the GT width and height are > 0, -1 elsewhere; NaN never succeeds;
+  * centres ``x + (w - 1) / 2``; the centre error is -1 (a success) where a GT centre coordinate is <= 0;
+    normalized centres are centres divided by GT (w, h) + 1e-16, with the same -1 rule on them;
+  * a result whose length differs from the ground truth's is an error.
+``pysot-upstream`` (StrangerZhang/pysot-toolkit): as ``pysot`` but IoU is -1 wherever ANY GT value is <= 0.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ltr_core.data.dataset import split_numbers
 
-SUCCESS_T = np.linspace(0, 1, 21)
+SUCCESS_T = np.arange(0, 1.05, 0.05)          # as both toolkits build it: 0.6500000000000001, not 0.65
 PRECISION_T = np.arange(0, 51, dtype=np.float64)
 NORM_PRECISION_T = np.arange(0, 51, dtype=np.float64) / 100
-PROTOCOLS = ("pytracking", "pysot")
+PROTOCOLS = ("pytracking", "pysot", "pysot-upstream")
 
 
 class ResultError(ValueError):
     """A result that cannot be scored (wrong length, NaN, negative size...)."""
+
+
+@dataclass
+class ResultFile:
+    """A parsed result file: boxes and the line number each came from (for error messages)."""
+
+    path: Path
+    boxes: np.ndarray                  # (N, 4) float64, as written (NaN kept)
+    lines: np.ndarray = field(repr=False)
+
+    def where(self, row: int) -> str:
+        return f"{self.path}:{int(self.lines[row])}"
 
 
 @dataclass
@@ -51,68 +78,110 @@ class SequenceCurves:
         return float(self.norm_precision[20])
 
 
+def check_result(result: ResultFile, frames: int, protocol: str, has_flags: bool) -> None:
+    """Refuse, naming file and line, what the protocol's toolkit refuses."""
+    boxes = result.boxes
+    if protocol == "pytracking":
+        bad = np.flatnonzero(np.isnan(boxes).any(1) | (boxes[:, 2:] < 0).any(1))
+        if bad.size:
+            raise ResultError(f"{result.where(bad[0])}: NaN or negative width/height, which the pytracking "
+                              f"protocol does not score; fix the tracker's output for that frame")
+        if has_flags and len(boxes) < frames:
+            raise ResultError(f"{result.path}: {len(boxes)} boxes but the sequence has {frames} frames")
+    elif len(boxes) != frames:
+        raise ResultError(f"{result.path}: {len(boxes)} boxes but the sequence has {frames} frames "
+                          f"(the {protocol} protocol scores only complete results)")
+
+
 def sequence_curves(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray | None = None,
                     protocol: str = "pytracking") -> SequenceCurves:
     pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
-    if len(pred) != len(gt):
-        raise ResultError(f"prediction has {len(pred)} frames but the ground truth has {len(gt)}")
-    visible = np.ones(len(gt), dtype=bool) if visible is None else np.asarray(visible, dtype=bool)
+    if visible is not None:
+        visible = np.asarray(visible, dtype=bool)
     if protocol == "pytracking":
         iou, err, nerr = _pytracking_errors(pred, gt, visible)
-    elif protocol == "pysot":
-        iou, err, nerr = _pysot_errors(pred, gt, visible)
+    elif protocol in ("pysot", "pysot-upstream"):
+        if len(pred) != len(gt):
+            raise ResultError(f"prediction has {len(pred)} frames but the ground truth has {len(gt)}")
+        iou, err, nerr = _pysot_errors(pred, gt, visible, all_four=protocol == "pysot-upstream")
     else:
-        raise ValueError(f"unknown protocol {protocol!r}; use one of {PROTOCOLS}")
-    n = max(len(iou), 1)
-    return SequenceCurves(
-        success=(iou[None, :] > SUCCESS_T[:, None]).sum(1) / n,
-        precision=(err[None, :] <= PRECISION_T[:, None]).sum(1) / n,
-        norm_precision=(nerr[None, :] <= NORM_PRECISION_T[:, None]).sum(1) / n,
-        frames=len(iou))
+        raise ValueError(f"unknown protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    n = len(gt)
+    with np.errstate(invalid="ignore"):
+        return SequenceCurves(
+            success=(iou[None, :] > SUCCESS_T[:, None]).sum(1) / n,
+            precision=(err[None, :] <= PRECISION_T[:, None]).sum(1) / n,
+            norm_precision=(nerr[None, :] <= NORM_PRECISION_T[:, None]).sum(1) / n,
+            frames=n)
+
+
+def _centers(boxes: np.ndarray) -> np.ndarray:
+    return boxes[:, :2] + (boxes[:, 2:] - 1) / 2
 
 
 def _pytracking_errors(pred, gt, visible):
-    pred = pred.copy()
-    pred[0] = gt[0]
-    # a zero-size prediction keeps the previous box (sequentially: runs of them all take the last good one)
-    bad = (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
-    if bad.any():
-        idx = np.where(~bad, np.arange(len(pred)), 0)
+    if np.isnan(pred).any() or (pred[:, 2:] < 0).any():
+        raise ResultError("NaN or negative width/height in the prediction")
+    if np.isnan(gt).any():
+        raise ResultError("NaN in the ground truth (the pytracking protocol scores it only for UAV123)")
+    pred = pred[:len(gt)].copy()
+    # zero-size predictions take the previous frame's box; runs of them all take the last good one
+    zero = (pred[:, 2:] == 0).any(1)
+    zero[0] = False
+    if zero.any():
+        idx = np.where(zero, 0, np.arange(len(pred)))
         np.maximum.accumulate(idx, out=idx)
         pred = pred[idx]
-    valid = (gt[:, 2] > 0) & (gt[:, 3] > 0) & visible
+    if len(pred) < len(gt):
+        if visible is not None:
+            raise ResultError(f"prediction has {len(pred)} frames but the ground truth has {len(gt)}")
+        pred = np.concatenate([pred, np.zeros((len(gt) - len(pred), 4))])
+    pred[0] = gt[0]
+    valid = (gt > 0).all(1)
+    if visible is not None:
+        valid &= visible
     tl = np.maximum(pred[:, :2], gt[:, :2])
     br = np.minimum(pred[:, :2] + pred[:, 2:] - 1, gt[:, :2] + gt[:, 2:] - 1)
     inter = np.clip(br - tl + 1, 0, None).prod(1)
     union = pred[:, 2:].prod(1) + gt[:, 2:].prod(1) - inter
+    pc, gc = _centers(pred), _centers(gt)
     with np.errstate(divide="ignore", invalid="ignore"):
-        iou = np.where(union > 0, inter / union, 0.0)
-        pc = pred[:, :2] + (pred[:, 2:] - 1) / 2
-        gc = gt[:, :2] + (gt[:, 2:] - 1) / 2
+        iou = inter / union
         err = np.sqrt(((pc - gc) ** 2).sum(1))
-        nerr = np.sqrt((((pc - gc) / gt[:, 2:]) ** 2).sum(1))
+        nerr = np.sqrt(((pc / gt[:, 2:] - gc / gt[:, 2:]) ** 2).sum(1))
     iou[~valid] = -1.0
     err[~valid] = np.inf
-    nerr[~valid] = np.inf
+    nerr[~valid] = -1.0
+    if visible is not None:
+        err[~visible] = np.inf
+        nerr[~visible] = np.inf
     return iou, err, nerr
 
 
-def _pysot_errors(pred, gt, visible):
-    keep = visible
-    pred, gt = pred[keep], gt[keep]
-    tl = np.maximum(pred[:, :2], gt[:, :2])
-    br = np.minimum(pred[:, :2] + pred[:, 2:], gt[:, :2] + gt[:, 2:])
-    inter = np.clip(br - tl, 0, None).prod(1)
-    union = np.clip(pred[:, 2:], 0, None).prod(1) + np.clip(gt[:, 2:], 0, None).prod(1) - inter
+def _pysot_errors(pred, gt, visible, all_four: bool):
+    if visible is not None:
+        pred, gt = pred[visible], gt[visible]
+    iou = np.full(len(gt), -1.0)
+    mask = (gt > 0).all(1) if all_four else (gt[:, 2:] > 0).all(1)
+    g, p = gt[mask], pred[mask]
     with np.errstate(divide="ignore", invalid="ignore"):
-        iou = np.clip(np.where(union > 0, inter / union, 0.0), 0, 1)
-        pc = pred[:, :2] + pred[:, 2:] / 2
-        gc = gt[:, :2] + gt[:, 2:] / 2
-        err = np.sqrt(((pc - gc) ** 2).sum(1))
-        nerr = np.sqrt((((pc - gc) / np.where(gt[:, 2:] > 0, gt[:, 2:], np.nan)) ** 2).sum(1))
-    nerr = np.nan_to_num(nerr, nan=np.inf)
+        width = np.maximum(0, np.minimum(g[:, 0] + g[:, 2], p[:, 0] + p[:, 2]) - np.maximum(g[:, 0], p[:, 0]))
+        height = np.maximum(0, np.minimum(g[:, 1] + g[:, 3], p[:, 1] + p[:, 3]) - np.maximum(g[:, 1], p[:, 1]))
+        inter = width * height
+        iou[mask] = np.clip(inter / (g[:, 2] * g[:, 3] + p[:, 2] * p[:, 3] - inter), 0, 1)
+        gc, pc = _centers(gt), _centers(pred)
+        err = _pysot_distance(gc, pc)
+        size = gt[:, 2:] + 1e-16
+        nerr = _pysot_distance(gc / size, pc / size)
     return iou, err, nerr
+
+
+def _pysot_distance(gc: np.ndarray, pc: np.ndarray) -> np.ndarray:
+    dist = np.full(len(gc), -1.0)
+    mask = (gc > 0).all(1)
+    dist[mask] = np.sqrt(((gc[mask] - pc[mask]) ** 2).sum(1))
+    return dist
 
 
 def dataset_scores(curves: list[SequenceCurves]) -> dict:
@@ -128,17 +197,16 @@ def dataset_scores(curves: list[SequenceCurves]) -> dict:
             "norm_precision_curve": norm.tolist()}
 
 
-def read_result_file(path, expected_frames: int | None = None) -> np.ndarray:
-    """Parse one result file (``x,y,w,h`` per line); errors name the file and line."""
-    from pathlib import Path
-
+def read_result_file(path) -> ResultFile:
+    """Parse one result file (``x,y,w,h`` per line, separated by commas, tabs or spaces; ``nan`` allowed here,
+    each protocol decides in :func:`check_result`). Errors name the file and line."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ResultError(f"{path}: cannot read ({e})") from None
-    rows = []
-    for i, line in enumerate(lines, 1):
+    rows, lines = [], []
+    for i, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -147,11 +215,8 @@ def read_result_file(path, expected_frames: int | None = None) -> np.ndarray:
             raise ResultError(f"{path}:{i}: not numbers: {line!r}") from None
         if len(values) != 4:
             raise ResultError(f"{path}:{i}: expected x,y,w,h (4 values), got {len(values)}")
-        if not all(np.isfinite(values)):
-            raise ResultError(f"{path}:{i}: NaN or infinite value in {line!r}")
-        if values[2] < 0 or values[3] < 0:
-            raise ResultError(f"{path}:{i}: negative width or height in {line!r}")
         rows.append(values)
-    if expected_frames is not None and len(rows) != expected_frames:
-        raise ResultError(f"{path}: {len(rows)} lines but the sequence has {expected_frames} frames")
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+        lines.append(i)
+    if not rows:
+        raise ResultError(f"{path}: no boxes in the file")
+    return ResultFile(path, np.asarray(rows, dtype=np.float64).reshape(-1, 4), np.asarray(lines))

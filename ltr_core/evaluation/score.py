@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ltr_core.evaluation.metrics import (NORM_PRECISION_T, PRECISION_T, SUCCESS_T, ResultError, dataset_scores,
-                                         read_result_file, sequence_curves)
+from ltr_core.evaluation.metrics import (NORM_PRECISION_T, PRECISION_T, SUCCESS_T, ResultError, check_result,
+                                         dataset_scores, read_result_file, sequence_curves)
 from ltr_core.evaluation.plots import plot_curves
 from ltr_core.track.runner import EvalSequence
 
@@ -21,11 +21,17 @@ def score_folder(results_dir: Path, seqs: list[EvalSequence], protocol: str) -> 
         path = results_dir / f"{seq.name}.txt"
         if not path.is_file():
             raise ResultError(f"{path}: missing result for sequence {seq.name} (run `ltr eval` to produce it)")
-        pred = read_result_file(path, expected_frames=len(seq))
-        per_seq[seq.name] = sequence_curves(pred, seq.gt, seq.visible, protocol)
+        result = read_result_file(path)
+        check_result(result, len(seq), protocol, has_flags=seq.visible is not None)
+        try:
+            per_seq[seq.name] = sequence_curves(result.boxes, seq.gt, seq.visible, protocol)
+        except ResultError as e:
+            raise ResultError(f"{path}: {e}") from None
     scores = dataset_scores(list(per_seq.values()))
     scores["per_sequence"] = {n: {"auc": 100 * c.auc, "precision": 100 * c.prec20,
                                   "norm_precision": 100 * c.norm_prec} for n, c in per_seq.items()}
+    scores["per_sequence_curves"] = {n: {"success": c.success.tolist(), "precision": c.precision.tolist(),
+                                         "norm_precision": c.norm_precision.tolist()} for n, c in per_seq.items()}
     return scores
 
 

@@ -27,7 +27,7 @@ class EvalSequence:
     name: str
     frames: list[str]
     gt: np.ndarray          # (N, 4)
-    visible: np.ndarray     # (N,) bool
+    visible: np.ndarray | None   # (N,) bool from the dataset's visibility flags; None where it has none
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -43,9 +43,8 @@ def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None) -> l
     for i, name in enumerate(names):
         if only and name not in only:
             continue
-        info = ds.sequence_info(i)
-        out.append(EvalSequence(name.replace("/", "__"), [ds.frame_path(i, f) for f in range(len(info))],
-                                info.bbox.astype(np.float64), info.visible.copy()))
+        gt, visible = ds.eval_annotations(i)
+        out.append(EvalSequence(name.replace("/", "__"), [ds.frame_path(i, f) for f in range(len(gt))], gt, visible))
     return out
 
 

@@ -70,5 +70,9 @@ class GOT10k(VideoDataset):
             visible &= read_flag_file(d / "cover.label", len(bbox)) > 0
         return SequenceInfo(bbox, visible)
 
+    def eval_annotations(self, seq_id: int) -> tuple[np.ndarray, None]:
+        """Raw float64 ground truth and no flags: GOT-10k is scored on its boxes alone."""
+        return read_box_file(self._dir / self._names[seq_id] / "groundtruth.txt", raw=True), None
+
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         return os.path.join(self._dir, self._names[seq_id], f"{frame_id + 1:08d}.jpg")

@@ -71,6 +71,17 @@ class LaSOT(VideoDataset):
                 visible &= read_flag_file(d / flag_file, len(bbox)) == 0
         return SequenceInfo(bbox, visible)
 
+    def eval_annotations(self, seq_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Raw float64 ground truth; visibility from ``full_occlusion.txt`` and ``out_of_view.txt`` only (a
+        zero-size box is invalid for scoring, not invisible)."""
+        d = self._seq_dir(seq_id)
+        gt = read_box_file(d / "groundtruth.txt", raw=True)
+        visible = np.ones(len(gt), dtype=bool)
+        for flag_file in ("full_occlusion.txt", "out_of_view.txt"):
+            if (d / flag_file).exists():
+                visible &= read_flag_file(d / flag_file, len(gt)) == 0
+        return gt, visible
+
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         name = self._names[seq_id]        # os.path, not pathlib: this runs for every frame read
         return os.path.join(self.root, name.rsplit("-", 1)[0], name, "img", f"{frame_id + 1:08d}.jpg")
