@@ -30,6 +30,28 @@ def crop_side(box: np.ndarray, area_factor: float) -> float:
     return float(math.ceil(math.sqrt(max(box[2] * box[3], 1e-6)) * area_factor))
 
 
+def context_side(box: np.ndarray, area_factor: float) -> int:
+    """Side of the Siamese trackers' context crop: ceil(sqrt((w + p)(h + p))) with p = (f - 1)(w + h) / 2."""
+    p = (area_factor - 1) * (box[2] + box[3]) * 0.5
+    return max(1, math.ceil(math.sqrt(max((box[2] + p) * (box[3] + p), 0.0))))
+
+
+def window_corner(center: tuple[float, float], side: int) -> tuple[int, int]:
+    """First pixel of a ``side``-pixel window around ``center``: floor(c - (side + 1) / 2 + 0.5) per axis."""
+    first = (side + 1) / 2
+    return int(np.floor(center[0] - first + 0.5)), int(np.floor(center[1] - first + 0.5))
+
+
+def box_in_window(box: np.ndarray, center: tuple[float, float], side: float, out_size: int) -> np.ndarray:
+    """Map a box into a crop of ``side`` around ``center`` with the pixel-centre convention of the Siamese
+    trackers' training code: the crop's middle is ``(out - 1) / 2``, sizes scale by ``out / side``."""
+    s = out_size / side
+    cx = (out_size - 1) / 2 + (box[0] + box[2] / 2 - center[0]) * s
+    cy = (out_size - 1) / 2 + (box[1] + box[3] / 2 - center[1]) * s
+    w, h = box[2] * s, box[3] * s
+    return np.array([cx - w / 2, cy - h / 2, w, h], dtype=np.float32)
+
+
 def snap_crop(center: tuple[float, float], side: float, image_scale: float = 1.0) -> tuple[tuple[float, float], float]:
     """Move a crop's corner and side to whole pixels of an image decoded at ``image_scale`` (at most half a
     decoded pixel each), so :func:`crop_square` can resize a slice instead of warping (about 2x faster).
@@ -42,13 +64,16 @@ def snap_crop(center: tuple[float, float], side: float, image_scale: float = 1.0
 
 
 def crop_square(image: np.ndarray, center: tuple[float, float], side: float, out_size: int,
-                image_scale: float = 1.0, pad_value=0, interpolation=cv2.INTER_LINEAR) -> np.ndarray:
+                image_scale: float = 1.0, pad_value=0, interpolation=cv2.INTER_LINEAR,
+                pad_then_resize: bool = False) -> np.ndarray:
     """Crop the square of ``side`` (full-resolution pixels) around ``center`` and resize to ``out_size``.
 
     ``image`` may be a reduced decode of the frame (``image_scale`` = its size / the full size); coordinates
     stay in full-resolution pixels. Only the output pixels are computed, so cost does not grow with the frame
     size; outside the image is filled with ``pad_value``. A crop on whole decoded pixels (see
     :func:`snap_crop`) is a slice resize; any other an affine warp with the same pixel-centre convention.
+    ``pad_then_resize`` always pads the slice and resizes it (on whole pixels), as the original training code
+    of the Siamese trackers does, even where a warp would be cheaper.
     """
     border = tuple(float(b) for b in (pad_value if isinstance(pad_value, (tuple, list)) else (pad_value,) * 3))
     n = side * image_scale
@@ -57,7 +82,7 @@ def crop_square(image: np.ndarray, center: tuple[float, float], side: float, out
     if all(abs(v - round(v)) < 1e-6 for v in (n, x0, y0)):
         x0, y0, n = round(x0), round(y0), round(n)
         inside = x0 >= 0 and y0 >= 0 and x0 + n <= image.shape[1] and y0 + n <= image.shape[0]
-        if inside or n <= 2 * out_size:  # else padding the slice would cost more than warping
+        if inside or pad_then_resize or n <= 2 * out_size:  # else padding would cost more than warping
             return _resize_slice(image, x0, y0, n, out_size, border, interpolation)
     s = out_size / side
     # u + 0.5 = ((x_dec + 0.5) / image_scale - x0) * s, for decoded pixel x_dec and output pixel u

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from ltr_core.data.dataset import FrameRef
-from ltr_core.data.geometry import box_center, box_in_crop, crop_side, crop_square, jitter_box, snap_crop
+from ltr_core.data.geometry import (box_center, box_in_crop, box_in_window, context_side, crop_side, crop_square,
+                                    jitter_box, snap_crop, window_corner)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -45,9 +46,15 @@ class CropPairProcessing(Processing):
                  search_center_jitter: float = 3.0, search_scale_jitter: float = 0.25,
                  template_center_jitter: float = 0.0, template_scale_jitter: float = 0.0,
                  transforms: Union[list, None] = None, dct_downscale: bool = True, normalize: bool = True,
-                 center_jitter_base: Literal["mean_side", "sqrt_area"] = "mean_side", fast_decode: bool = True):
+                 center_jitter_base: Literal["mean_side", "sqrt_area"] = "mean_side", fast_decode: bool = True,
+                 crop_style: Literal["area", "context"] = "area"):
         """``transforms``: list of ``{name: <transform>, ...}`` applied to the crops (see ``ltr list transform``).
         ``center_jitter_base``: the centre offset scales with (w + h) / 2 (``mean_side``) or sqrt(w * h).
+        ``crop_style``: ``area`` is pytracking's crop (side ceil(sqrt(w * h) * f), zero padding, boxes mapped with
+        the crop's middle at out / 2); ``context`` is the Siamese trackers' (SiamRPN++, TransT and others train
+        with it): side ceil(sqrt((w + p)(h + p))) with p = (f - 1)(w + h) / 2, a window of whole pixels from
+        floor(c - (side + 1) / 2 + 0.5), padding with the frame's per-channel mean (truncated to an integer),
+        the padded slice resized, and boxes mapped with the crop's middle at (out - 1) / 2.
         ``fast_decode``: libjpeg-turbo's fast IDCT and upsampling (about 1 grey level of difference, ~8% faster)."""
         self.search = (search_area_factor, search_size, search_center_jitter, search_scale_jitter)
         self.template = (template_area_factor, template_size, template_center_jitter, template_scale_jitter)
@@ -56,6 +63,9 @@ class CropPairProcessing(Processing):
         self.normalize = normalize
         self.center_jitter_base = center_jitter_base
         self.fast_decode = fast_decode
+        if crop_style not in ("area", "context"):
+            raise ValueError(f"crop_style {crop_style!r}: use area or context")
+        self.crop_style = crop_style
         values = np.arange(256, dtype=np.float32)[:, None]
         mean = np.array(IMAGENET_MEAN, dtype=np.float32) * 255
         std = np.array(IMAGENET_STD, dtype=np.float32) * 255
@@ -89,13 +99,28 @@ class CropPairProcessing(Processing):
         for frame, box in zip(frames, boxes):
             jittered = (jitter_box(box, center_jitter, scale_jitter, rng, self.center_jitter_base)
                         if (center_jitter or scale_jitter) else box)
-            side = crop_side(jittered, area_factor)
-            min_scale = min(1.0, out_size / side) if self.dct_downscale else 1.0
-            image, scale = frame.read(min_scale, self.fast_decode, transient=True)  # cropped before the next read
-            center, side = snap_crop(box_center(jittered), side, scale)
-            crops.append(crop_square(image, center, side, out_size, image_scale=scale))
-            crop_boxes.append(box_in_crop(box, center, side, out_size))
+            crop, crop_box = self.crop(frame, box, jittered, area_factor, out_size)
+            crops.append(crop)
+            crop_boxes.append(crop_box)
         return crops, crop_boxes
+
+    def crop(self, frame: FrameRef, box: np.ndarray, around: np.ndarray, area_factor: float,
+             out_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Crop ``frame`` around the (jittered) box ``around`` and map ``box`` into the crop."""
+        context = self.crop_style == "context"
+        side = context_side(around, area_factor) if context else crop_side(around, area_factor)
+        min_scale = min(1.0, out_size / side) if self.dct_downscale else 1.0
+        image, scale = frame.read(min_scale, self.fast_decode, transient=True)  # cropped before the next read
+        if not context:
+            center, side = snap_crop(box_center(around), side, scale)
+            return crop_square(image, center, side, out_size, image_scale=scale), box_in_crop(box, center, side,
+                                                                                                out_size)
+        x0, y0 = window_corner(box_center(around), side)
+        # on a reduced decode the window moves by at most half a decoded pixel (see snap_crop)
+        center, snapped = snap_crop((x0 + side / 2, y0 + side / 2), side, scale)
+        pad = tuple(float(np.floor(v)) for v in cv2.mean(image)[:3])
+        crop = crop_square(image, center, snapped, out_size, image_scale=scale, pad_value=pad, pad_then_resize=True)
+        return crop, box_in_window(box, box_center(around), side, out_size)
 
     def _to_tensor(self, images: list[np.ndarray]) -> torch.Tensor:
         """(n, 3, H, W) float32 in channels-last memory. Normalisation is a per-channel lookup table from uint8,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Literal, Union
 
 import numpy as np
 import torch
@@ -13,17 +13,19 @@ DEFAULT_TRANSFORMS = [{"name": "grayscale", "p": 0.05}, {"name": "brightness", "
 
 
 class HCATProcessing(CropPairProcessing):
-    """Template 2x / 128 px without jitter, search 4x / 256 px with jitter; target box as normalised cx,cy,w,h."""
+    """Template 2x / 128 px without jitter, search 4x / 256 px with jitter, context crops padded with the frame's
+    mean as the original trains (the tracker crops the same way); target box as normalised cx,cy,w,h."""
 
     def __init__(self, search_area_factor: float = 4.0, search_size: int = 256,
                  template_area_factor: float = 2.0, template_size: int = 128,
                  search_center_jitter: float = 3.0, search_scale_jitter: float = 0.25,
                  template_center_jitter: float = 0.0, template_scale_jitter: float = 0.0,
-                 transforms: Union[list, None] = None, dct_downscale: bool = True, fast_decode: bool = True):
+                 transforms: Union[list, None] = None, dct_downscale: bool = True, fast_decode: bool = True,
+                 crop_style: Literal["area", "context"] = "context"):
         super().__init__(search_area_factor, search_size, template_area_factor, template_size,
                          search_center_jitter, search_scale_jitter, template_center_jitter, template_scale_jitter,
                          DEFAULT_TRANSFORMS if transforms is None else transforms, dct_downscale,
-                         fast_decode=fast_decode)
+                         fast_decode=fast_decode, crop_style=crop_style)
         self.search_size = search_size
 
     def targets(self, data: dict[str, torch.Tensor], rng) -> dict[str, torch.Tensor]:

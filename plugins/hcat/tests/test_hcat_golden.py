@@ -80,3 +80,55 @@ def test_tracker_gives_the_original_trackers_boxes_on_every_frame():
     np.testing.assert_allclose(np.array(boxes), golden["boxes"], rtol=0, atol=0.01)
     # the sequence drives crops past the left border at the start and past the bottom-right corner later
     assert golden["boxes"][:, 0].max() + golden["boxes"][:, 2].max() > 320 and golden["boxes"][:, 1].max() > 200
+
+
+class FullFrame:
+    """A frame already decoded at full size (the training path without DCT downscaling)."""
+
+    def __init__(self, image):
+        self.image = image
+
+    def read(self, min_scale=1.0, fast=False, transient=False):
+        return self.image, 1.0
+
+
+def test_training_crops_and_boxes_equal_the_originals():
+    """Context crop side, whole-pixel window, padding with the frame's mean, (out - 1) / 2 box mapping."""
+    from ltr_hcat.processing import HCATProcessing
+    from regenerate import CROP_CASES, CROP_SIZES
+
+    golden = np.load(DATA / "golden_processing.npz")
+    frame = FullFrame(sequence.build()[0][0])
+    processing = HCATProcessing(transforms=[])
+    for i, (jittered, gt) in enumerate(CROP_CASES):
+        for kind, (factor, size) in CROP_SIZES.items():
+            crop, box = processing.crop(frame, np.array(gt), np.array(jittered), factor, size)
+            np.testing.assert_array_equal(crop, golden[f"{kind}_crop_{i}"], err_msg=f"{kind} crop {i}")
+            np.testing.assert_allclose(box, golden[f"{kind}_box_{i}"], rtol=0, atol=1e-4, err_msg=f"{kind} box {i}")
+
+
+def test_loss_terms_equal_the_original_set_criterion():
+    from ltr_hcat.objective import build_objective
+
+    golden = np.load(DATA / "golden_loss.npz")
+    outputs = {"pred_logits": torch.from_numpy(golden["pred_logits"]), "pred_boxes": torch.from_numpy(golden["pred_boxes"])}
+    loss, terms = build_objective()(outputs, torch.from_numpy(golden["inside_targets"]))
+    assert loss.item() == pytest.approx(float(golden["inside_total"]), abs=1e-5)
+    for mine, theirs in (("ce", "loss_ce"), ("l1", "loss_bbox"), ("giou", "loss_giou"), ("iou", "iou")):
+        assert terms[mine].item() == pytest.approx(float(golden[f"inside_{theirs}"]), abs=1e-6), mine
+
+
+def test_loss_differs_from_the_original_only_where_its_slice_drops_a_target_past_the_left_border():
+    """Intended difference: the original slices the grid with a negative start for a box past the left or top
+    border, which selects no cell, so that sample gets no positive and no box loss. ltr clamps the range to the
+    grid and keeps the border cells as positives."""
+    from ltr_hcat.objective import build_objective, positive_mask
+
+    golden = np.load(DATA / "golden_loss.npz")
+    targets = torch.from_numpy(golden["past_left_targets"])
+    assert golden["past_left_positives"].tolist()[-1] == 0
+    mine = positive_mask(targets, 16).sum(1).tolist()
+    assert mine[:3] == golden["past_left_positives"].tolist()[:3] and mine[3] > 0
+    outputs = {"pred_logits": torch.from_numpy(golden["pred_logits"]), "pred_boxes": torch.from_numpy(golden["pred_boxes"])}
+    loss, _ = build_objective()(outputs, targets)
+    assert abs(loss.item() - float(golden["past_left_total"])) > 1e-2

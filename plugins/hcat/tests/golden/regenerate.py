@@ -112,11 +112,76 @@ def tracker_fixture(root: Path) -> None:
     print("golden_tracker.npz: smallest top-2 score gap", np.nanmin(gaps))
 
 
+# (jittered box the crop is taken around, GT box to map into it) on a 240x320 frame of sequence.build()
+CROP_CASES = [
+    ([100.0, 80.0, 40.0, 30.0], [104.5, 77.25, 38.0, 33.0]),     # inside the frame
+    ([-12.3, 150.7, 60.0, 20.0], [-10.0, 152.0, 55.0, 22.0]),    # elongated, past the left and bottom borders
+    ([280.2, 5.6, 30.5, 70.25], [283.0, 2.0, 30.0, 71.0]),       # past the right and top borders
+]
+CROP_SIZES = {"search": (4.0, 64), "template": (2.0, 32)}
+
+
+def processing_fixture(root: Path) -> None:
+    """The original's training crop (``ltr/data/processing_utils.py``: ``jittered_center_crop``, which calls
+    ``sample_target`` and ``transform_image_to_crop``) for given jittered and GT boxes."""
+    import_original(root)
+    data_pkg = types.ModuleType("ltr.data")            # its __init__ imports the loader (torch._six)
+    data_pkg.__path__ = [str(root / "ltr" / "data")]
+    sys.modules["ltr.data"] = data_pkg
+    from ltr.data import processing_utils as prutils
+
+    frame = sequence.build()[0][0]
+    out = {}
+    for i, (jittered, gt) in enumerate(CROP_CASES):
+        for kind, (factor, size) in CROP_SIZES.items():
+            crops, boxes, _ = prutils.jittered_center_crop([frame], [torch.tensor(jittered)], [torch.tensor(gt)],
+                                                           factor, size)
+            out[f"{kind}_crop_{i}"] = crops[0]
+            out[f"{kind}_box_{i}"] = boxes[0].numpy()
+    np.savez_compressed(DATA / "golden_processing.npz", **out)
+    print("golden_processing.npz:", len(out), "arrays")
+
+
+# normalised (cx, cy, w, h) targets on the 16x16 grid: inside, within one cell, past the bottom-right corner,
+# past the left/top border (where the original's NumPy slice with a negative start selects no cell)
+LOSS_TARGETS = [[0.5, 0.45, 0.3, 0.2], [0.61, 0.37, 0.02, 0.03], [0.93, 0.95, 0.3, 0.25]]
+LOSS_TARGET_PAST_LEFT = [0.02, 0.5, 0.2, 0.3]
+
+
+@torch.no_grad()
+def loss_fixture(root: Path) -> None:
+    """The original's ``SetCriterion`` (``hcat_loss``: TrackingMatcher, weights 8.334/5/2, eos 0.0625) on fixed
+    network outputs and targets, once for targets it handles like ltr and once with a target past the left
+    border."""
+    hcat_module = import_original(root)[0]
+    criterion = hcat_module.hcat_loss(types.SimpleNamespace(device="cpu"))
+    rng = np.random.default_rng([0, 11])
+    logits = torch.from_numpy(rng.normal(0, 1.5, (4, 256, 2)).astype(np.float32))
+    boxes = torch.from_numpy(rng.uniform(0.05, 0.95, (4, 256, 4)).astype(np.float32))
+    boxes[..., 2:] *= 0.5
+    out = {"pred_logits": logits, "pred_boxes": boxes}
+    fixture = {"pred_logits": logits.numpy(), "pred_boxes": boxes.numpy()}
+    for name, targets in (("inside", LOSS_TARGETS + [LOSS_TARGETS[0]]), ("past_left", LOSS_TARGETS + [LOSS_TARGET_PAST_LEFT])):
+        t = torch.tensor(targets, dtype=torch.float32)
+        losses = criterion(out, [{"boxes": t[i:i + 1], "labels": torch.tensor([0])} for i in range(len(t))])
+        total = sum(losses[k] * criterion.weight_dict[k] for k in losses if k in criterion.weight_dict)
+        fixture[f"{name}_targets"] = t.numpy()
+        for k in ("loss_ce", "loss_bbox", "loss_giou", "iou"):
+            fixture[f"{name}_{k}"] = np.float64(losses[k])
+        fixture[f"{name}_total"] = np.float64(total)
+        fixture[f"{name}_positives"] = np.array([len(i) for i, _ in criterion.matcher(out, [
+            {"boxes": t[j:j + 1]} for j in range(len(t))])])
+    np.savez_compressed(DATA / "golden_loss.npz", **fixture)
+    print("golden_loss.npz:", {k: float(v) for k, v in fixture.items() if k.endswith("total")})
+
+
 def main(root: str) -> None:
     root = Path(root).resolve()
     torch.set_num_threads(1)
     network_fixture(root)
     tracker_fixture(root)
+    processing_fixture(root)
+    loss_fixture(root)
 
 
 if __name__ == "__main__":
