@@ -87,3 +87,12 @@ def test_ltr_score_command_prints_the_toolkit_figures(protocol, kind, tmp_path):
     assert out.returncode == 0, out.stderr
     d = golden["dataset"]
     assert f"{d['auc']:6.1f}  {d['precision']:6.1f}  {d['norm_precision']:6.1f}" in out.stdout, out.stdout
+
+
+def test_evaluation_reads_raw_ground_truth_and_flag_only_visibility():
+    lasot = LaSOT(DATA / "lasot", split="all")
+    seq = sequences("lasot")["rule-1"]
+    assert seq.gt.dtype == np.float64
+    assert seq.visible[7] and not lasot.sequence_info(0).visible[7]    # zero-width GT: invalid, not invisible
+    assert not seq.visible[10] and not seq.visible[15]                 # occluded; out of view
+    assert sequences("got10k")["GOT-10k_Val_000001"].visible is None   # GOT-10k is scored without flags
