@@ -424,3 +424,20 @@ def test_short_sequences_and_too_few_visible_frames_are_never_drawn(tmp_path):
     ds = LaSOT(tmp_path, split="all")
     sampler = TrackingSampler([ds], RecordFrames(), samples_per_epoch=60, max_gap=5)
     assert {int(sampler[(0, i)]["seq"]) for i in range(60)} == {2}
+
+
+def test_context_crop_pads_with_the_frame_mean_and_centres_the_box_at_out_minus_one_half():
+    from ltr_core.data.processing import CropPairProcessing
+
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[:, 50:] = 201                                    # per-channel mean 100.5 -> padding 100
+    frame = type("Frame", (), {"read": lambda self, *a, **k: (image, 1.0)})()
+    processing = CropPairProcessing(crop_style="context", transforms=[])
+    box = np.array([2.0, 3.0, 20.0, 10.0])
+    crop, mapped = processing.crop(frame, box, box, 4.0, 32)
+    assert crop[0, 0].tolist() == [100, 100, 100]          # past the top-left corner: the mean, truncated
+    assert (mapped[:2] + mapped[2:] / 2).tolist() == [15.5, 15.5]
+    # side ceil(sqrt((20 + 45) * (10 + 45))) = 60, not ceil(sqrt(20 * 10) * 4) = 57
+    assert mapped[2] == pytest.approx(20 * 32 / 60)
+    with pytest.raises(ValueError, match="crop_style"):
+        CropPairProcessing(crop_style="square")

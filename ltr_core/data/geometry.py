@@ -108,7 +108,7 @@ def _resize_slice(image: np.ndarray, x0: int, y0: int, n: int, out_size: int, bo
 
 
 def subwindow_crop(image: np.ndarray, center, side: int, out_size: int, pad_value) -> np.ndarray:
-    """The Siamese trackers' crop (SiamRPN++/pysot, TransT, HCAT): a window of ``side`` whole pixels around
+    """The Siamese trackers' crop (pysot's ``get_subwindow`` and its descendants): a window of ``side`` whole pixels around
     ``center``, the part inside the image resized on its own and the padding added at output scale.
 
     The window's first pixel is ``floor(c - (side + 1) / 2 + 0.5)`` on each axis. The inside part is resized to

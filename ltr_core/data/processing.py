@@ -51,7 +51,7 @@ class CropPairProcessing(Processing):
         """``transforms``: list of ``{name: <transform>, ...}`` applied to the crops (see ``ltr list transform``).
         ``center_jitter_base``: the centre offset scales with (w + h) / 2 (``mean_side``) or sqrt(w * h).
         ``crop_style``: ``area`` is pytracking's crop (side ceil(sqrt(w * h) * f), zero padding, boxes mapped with
-        the crop's middle at out / 2); ``context`` is the Siamese trackers' (SiamRPN++, TransT and others train
+        the crop's middle at out / 2); ``context`` is the Siamese trackers' (the pysot family trains
         with it): side ceil(sqrt((w + p)(h + p))) with p = (f - 1)(w + h) / 2, a window of whole pixels from
         floor(c - (side + 1) / 2 + 0.5), padding with the frame's per-channel mean (truncated to an integer),
         the padded slice resized, and boxes mapped with the crop's middle at (out - 1) / 2.

@@ -17,14 +17,15 @@ that have such flags (LaSOT and the demo); ``None`` selects each toolkit's rules
     the target is visible; invalid frames get IoU -1, centre error inf and normalized centre error -1 (a
     success at every threshold), except that frames whose target is not visible get inf for both errors;
   * centres ``x + (w - 1) / 2``; normalized centres divide each centre by the GT size before subtracting.
-``pysot`` (HCAT's copy of the pysot toolkit, ``pysot_toolkit/toolkit``, which HCAT's paper numbers come from):
+``pysot`` (the pysot toolkit as trackers copy it into their releases, and report paper numbers with):
   * with visibility flags, frames where the target is absent are dropped, but the denominator stays the full
     sequence length;
   * IoU (clipped to [0, 1]) only where the GT width and height are > 0, -1 elsewhere; NaN never succeeds;
   * centres ``x + (w - 1) / 2``; the centre error is -1 (a success) where a GT centre coordinate is <= 0;
     normalized centres are centres divided by GT (w, h) + 1e-16, with the same -1 rule on them;
   * a result whose length differs from the ground truth's is an error.
-``pysot-upstream`` (StrangerZhang/pysot-toolkit): as ``pysot`` but IoU is -1 wherever ANY GT value is <= 0.
+``pysot-upstream`` (StrangerZhang/pysot-toolkit itself): as ``pysot`` but IoU is -1 wherever ANY GT value is
+<= 0. Plugins' READMEs say which variant their published numbers used.
 """
 
 from __future__ import annotations

@@ -107,6 +107,15 @@ def test_training_crops_and_boxes_equal_the_originals():
             np.testing.assert_allclose(box, golden[f"{kind}_box_{i}"], rtol=0, atol=1e-4, err_msg=f"{kind} box {i}")
 
 
+def test_target_encoding_equals_the_original_actors():
+    from ltr_hcat.processing import HCATProcessing
+
+    golden = np.load(DATA / "golden_processing.npz")
+    boxes = np.stack([golden[f"search_box_{i}"] for i in range(3)])                # three search frames' boxes
+    targets = HCATProcessing(search_size=64, transforms=[]).targets({"search_anno": torch.from_numpy(boxes)}, None)
+    np.testing.assert_allclose(targets["search_box"].numpy(), golden["search_targets"], rtol=0, atol=1e-6)
+
+
 def test_loss_terms_equal_the_original_set_criterion():
     from ltr_hcat.objective import build_objective
 

@@ -138,8 +138,32 @@ def processing_fixture(root: Path) -> None:
                                                            factor, size)
             out[f"{kind}_crop_{i}"] = crops[0]
             out[f"{kind}_box_{i}"] = boxes[0].numpy()
+    out.update(target_encoding(root, np.stack([out[f"search_box_{i}"] for i in range(len(CROP_CASES))]), 64))
     np.savez_compressed(DATA / "golden_processing.npz", **out)
     print("golden_processing.npz:", len(out), "arrays")
+
+
+def target_encoding(root: Path, search_boxes: np.ndarray, search_size: int) -> dict:
+    """The targets the original actor (``ltr/actors/tracking.py``, HCATActor) hands to the loss for the given
+    search-crop boxes, captured by a stand-in objective."""
+    sys.modules.setdefault("pytracking", types.SimpleNamespace(TensorDict=dict))   # base_actor's only import
+    from ltr.actors.tracking import HCATActor
+
+    captured = {}
+
+    class Capture:
+        weight_dict = {"loss_ce": 1.0}
+
+        def __call__(self, outputs, targets):
+            captured["boxes"] = torch.cat([t["boxes"] for t in targets]).numpy()
+            zero = torch.zeros(())
+            return {"loss_ce": zero, "loss_bbox": zero, "loss_giou": zero, "iou": zero}
+
+    n = len(search_boxes)
+    actor = HCATActor(net=lambda search, template: {}, objective=Capture())
+    actor({"search_images": torch.zeros(n, 3, search_size, search_size), "template_images": torch.zeros(n, 3, 8, 8),
+           "search_anno": torch.from_numpy(search_boxes.copy())})
+    return {"search_targets": captured["boxes"]}
 
 
 # normalised (cx, cy, w, h) targets on the 16x16 grid: inside, within one cell, past the bottom-right corner,
