@@ -50,29 +50,72 @@ def synthetic_batch(cfg: dict, batch: int, seed: int = 0) -> dict:
     return StackCollate(section["loader"]["stack_dim"])(samples)
 
 
+def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048, reps: int = 10) -> float:
+    """GFLOP/s of a large square matmul in ``dtype`` on ``device``, timed in this process (best of ``reps``):
+    the machine's own reference for what the training step achieves."""
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    best = float("inf")
+    for _ in range(reps + 2):
+        _sync(device)
+        t0 = time.perf_counter()
+        a @ b
+        _sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str = "cpu") -> dict:
+    """Time the training step as the trainer builds it from ``cfg`` (``trainer.amp``, ``channels_last``,
+    ``compile``, ``clip_grad_norm``, ``optimizer.impl``) on a synthetic batch; count its FLOPs and compare the
+    achieved rate with a matmul in the step's compute dtype timed in the same process."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from ltr_core.train.step import AMP_DTYPES, TrainStep, compile_net
+
+    device = torch.device(device)
+    tcfg = cfg["trainer"]
     torch.manual_seed(cfg["seed"])
     net = build_net(inference_net_config(cfg)).to(device)
-    actor = build_actor(cfg, net, build_objective(cfg)).to(device)
+    if tcfg["channels_last"]:
+        net.to(memory_format=torch.channels_last)
     optimizer = build_optimizer(net, cfg["optimizer"])
-    data = {k: v.to(device) if torch.is_tensor(v) else v for k, v in synthetic_batch(cfg, batch).items()}
+    net_for_actor = compile_net(net, device) if tcfg["compile"] else net
+    actor = build_actor(cfg, net_for_actor, build_objective(cfg)).to(device)
+    step = TrainStep(actor, net, optimizer, device, tcfg["amp"], tcfg["channels_last"], tcfg["clip_grad_norm"])
+    data = step.to_device(synthetic_batch(cfg, batch))
     actor.train(True)
     times = []
     bar = Progress(warmup + steps, "bench train", every=1)
     for i in range(warmup + steps):
+        _sync(device)
         t0 = time.perf_counter()
-        loss, _ = actor(data)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if device != "cpu":
-            torch.cuda.synchronize()
+        step(data)
+        _sync(device)
         if i >= warmup:
             times.append(time.perf_counter() - t0)
         bar.update(1)
-    step = float(np.median(times))
-    return {"batch": batch, "steps": steps, "ms_per_step": 1000 * step, "samples_per_s": batch / step,
-            "threads": torch.get_num_threads()}
+    seconds = float(np.median(times))
+    # FLOPs of the same step, counted on the eager network (the compiled one does the same arithmetic)
+    eager = TrainStep(build_actor(cfg, net, build_objective(cfg)).to(device), net, optimizer, device, tcfg["amp"],
+                      tcfg["channels_last"], tcfg["clip_grad_norm"])
+    counter = FlopCounterMode(display=False)
+    with counter:
+        eager(data)
+    flops = counter.get_total_flops()
+    dtype = AMP_DTYPES.get(tcfg["amp"], torch.float32)
+    peak = matmul_peak(dtype, device)
+    achieved = flops / seconds / 1e9
+    return {"batch": batch, "steps": steps, "ms_per_step": 1000 * seconds, "samples_per_s": batch / seconds,
+            "threads": torch.get_num_threads(), "gflop_per_step": flops / 1e9, "gflops": achieved,
+            "peak_gflops": peak, "peak_dtype": str(dtype).replace("torch.", ""), "fraction_of_peak": achieved / peak,
+            "amp": tcfg["amp"], "channels_last": tcfg["channels_last"], "compile": tcfg["compile"],
+            "optimizer_impl": cfg["optimizer"]["impl"]}
 
 
 def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str | None = None,

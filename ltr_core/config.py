@@ -63,7 +63,7 @@ class LoaderConfig:
     batch_size: int = 8
     workers: int = 0              # DataLoader worker processes per rank
     stack_dim: int = 0            # dimension along which samples are stacked into a batch
-    pin_memory: bool = False
+    pin_memory: Union[bool, None] = None   # None: pin when training on a GPU
     prefetch_factor: int = 2
     max_failure_fraction: float = 0.05   # stop when more than this fraction of drawn samples were unreadable
 
@@ -72,6 +72,8 @@ class LoaderConfig:
 class TrainerConfig:
     epochs: int = 1
     amp: Literal["off", "bf16", "fp16"] = "off"
+    channels_last: bool = False                 # network and image batches in channels-last memory format
+    compile: bool = False                       # torch.compile the network (inductor; a C++ compiler on CPU)
     clip_grad_norm: Union[float, None] = None   # max gradient L2 norm; null disables clipping
     keep_last: int = 3                          # checkpoints kept (latest ones)
     val_every: int = 0                          # run the val loader every K epochs; 0 never
@@ -98,6 +100,7 @@ class OptimizerConfig:
     weight_decay: float = 0.0
     momentum: float = 0.9          # sgd only
     betas: list = field(default_factory=lambda: [0.9, 0.999])
+    impl: Literal["auto", "fused", "foreach", "loop"] = "auto"   # auto: PyTorch's default implementation
     param_groups: list = field(default_factory=list)   # list of ParamGroupConfig, first match wins
 
 

@@ -40,3 +40,16 @@ def test_bench_train_prints_step_time_and_samples_per_second(tiny_env):
     assert out.returncode == 0, out.stderr
     assert re.search(r"tiny/tiny: batch 2, 2 steps, \d+ threads, \d+ ms/step \(median\)", out.stdout)
     assert re.fullmatch(r"samples/s: [\d.]+", out.stdout.strip().splitlines()[-1])
+    flops = float(re.search(r"([\d.e+-]+) GFLOP/step  ([\d.e+-]+) GFLOP/s achieved", out.stdout).group(1))
+    assert flops > 0
+    peak = re.search(r"float32 matmul peak \(2048x2048, this run\): (\d+) GFLOP/s  fraction of peak: ([\d.]+)",
+                     out.stdout)
+    assert peak and float(peak.group(1)) > 0
+
+
+def test_bench_train_builds_the_step_from_the_trainer_options(tiny_env):
+    out = ltr("bench", "train", "tiny/tiny", "--batch", "2", "--steps", "1", "--set", "trainer.amp=bf16",
+              "--set", "trainer.channels_last=true", "--set", "optimizer.impl=fused")
+    assert out.returncode == 0, out.stderr
+    assert "amp bf16  channels_last True  compile False  optimizer.impl fused" in out.stdout
+    assert "bfloat16 matmul peak" in out.stdout

@@ -248,3 +248,68 @@ def test_fp16_uses_a_grad_scaler(tiny_env):
     history = trainer.train()
     assert torch.isfinite(torch.tensor(history[0]["loss"]))
     assert load_checkpoint(ckpt_dir(tiny_env) / "ep0001.pth")["scaler"]["scale"] > 0
+
+
+def test_the_loop_reads_the_device_only_at_logging_points(tiny_env, monkeypatch):
+    """Loss statistics accumulate on the device; one read per ``log_every`` steps and none in between."""
+    from ltr_core.train import step as step_module
+
+    reads = []
+    real_read = step_module.StatAccumulator.read
+    monkeypatch.setattr(step_module.StatAccumulator, "read", lambda self: reads.append(self.steps) or real_read(self))
+    cfg = load_config("tiny/tiny", ["trainer.epochs=1", "trainer.log_every=3",
+                                    "data.train.sampler.samples_per_epoch=64"])      # 8 steps of 8
+    history = Trainer(cfg, tiny_env, out=lambda m: None).train()
+    assert reads == [3, 6, 8, 8]                 # logging points, the last step, the epoch's means
+    assert history[0]["loss"] > 0
+
+
+def test_channels_last_trains_with_channels_last_weights_and_batches(tiny_env):
+    cfg = load_config("tiny/tiny", ["trainer.epochs=1", "trainer.channels_last=true"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None)
+    conv = next(p for p in trainer.net.parameters() if p.dim() == 4)
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    seen = []
+    inner = trainer.actor
+
+    class Spy:
+        def __call__(self, batch):
+            seen.append(batch["search_images"][:, 0].is_contiguous(memory_format=torch.channels_last))
+            return inner(batch)
+
+        def train(self, mode=True):
+            inner.train(mode)
+
+    trainer.actor = Spy()
+    trainer.train()
+    assert seen and all(seen)
+
+
+def test_fused_optimizer_and_pinning_follow_the_config(tiny_env):
+    cfg = load_config("tiny/tiny", ["trainer.epochs=1", "optimizer.impl=fused"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None)
+    assert trainer.optimizer.defaults["fused"] is True
+    assert trainer.loader.pin_memory is False     # null: pin only when training on a GPU
+    trainer.train()
+    with pytest.raises(Exception, match="optimizer.impl"):
+        load_config("tiny/tiny", ["optimizer.impl=turbo"])
+
+
+def test_compile_without_a_compiler_stops_naming_the_option(tiny_env, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    cfg = load_config("tiny/tiny", ["trainer.epochs=1", "trainer.compile=true"])
+    with pytest.raises(TrainingError, match="trainer.compile on the CPU needs a C\\+\\+ compiler"):
+        Trainer(cfg, tiny_env, out=lambda m: None)
+
+
+@pytest.mark.slow
+def test_compiled_training_matches_eager_and_saves_plain_weights(tiny_env, tmp_path):
+    eager = load_config("tiny/tiny", ["trainer.epochs=1"])
+    compiled = load_config("tiny/tiny", ["trainer.epochs=1", "trainer.compile=true"])
+    a = Trainer(eager, tmp_path / "eager", out=lambda m: None).train()
+    b = Trainer(compiled, tmp_path / "compiled", out=lambda m: None).train()
+    assert b[0]["loss"] == pytest.approx(a[0]["loss"], rel=1e-3)
+    state = load_checkpoint(tmp_path / "compiled" / "checkpoints/ltr/tiny/tiny/ep0001.pth")["net"]
+    assert not any(k.startswith("_orig_mod") for k in state)

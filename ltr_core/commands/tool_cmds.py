@@ -25,13 +25,24 @@ def bench_group():
 @click.option("--device", default="cpu", show_default=True)
 @set_option
 def bench_train_cmd(config, batch, steps, device, overrides):
-    """Time forward + backward + optimizer step on synthetic inputs shaped by CONFIG's processing."""
+    """Time the training step (forward, backward, optimizer) exactly as `ltr train` builds it from CONFIG
+    (trainer.amp, trainer.channels_last, trainer.compile, optimizer.impl), on synthetic inputs shaped by
+    CONFIG's processing; report FLOPs and the fraction of a matmul peak measured in the same run."""
     from ltr_core.bench import bench_train
+    from ltr_core.train.step import StepError
 
     cfg = load_config(config, overrides)
-    r = bench_train(cfg, batch, steps, device=device)
+    try:
+        r = bench_train(cfg, batch, steps, device=device)
+    except StepError as e:
+        raise click.ClickException(str(e)) from None
     click.echo(f"{cfg['_name']}: batch {r['batch']}, {r['steps']} steps, {r['threads']} threads, "
                f"{r['ms_per_step']:.0f} ms/step (median)")
+    click.echo(f"device {device}  amp {r['amp']}  channels_last {r['channels_last']}  compile {r['compile']}  "
+               f"optimizer.impl {r['optimizer_impl']}")
+    click.echo(f"{r['gflop_per_step']:.4g} GFLOP/step  {r['gflops']:.4g} GFLOP/s achieved")
+    click.echo(f"{r['peak_dtype']} matmul peak (2048x2048, this run): {r['peak_gflops']:.0f} GFLOP/s  "
+               f"fraction of peak: {r['fraction_of_peak']:.2f}")
     click.echo(f"samples/s: {r['samples_per_s']:.2f}")
 
 

@@ -81,4 +81,4 @@ def build_loader(dataset, loader_cfg: dict, rank: int = 0, world_size: int = 1, 
                   "worker_init_fn": _worker_init}
     return torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=workers,
                                        collate_fn=StackCollate(loader_cfg["stack_dim"]),
-                                       pin_memory=loader_cfg["pin_memory"], **kwargs)
+                                       pin_memory=bool(loader_cfg["pin_memory"]), **kwargs)

@@ -28,19 +28,31 @@ def param_groups(net: torch.nn.Module, opt_cfg: dict) -> list[dict]:
     return [g for g in [default] + groups if g["params"]]
 
 
+def _impl_kwargs(impl: str) -> dict:
+    """``optimizer.impl``: ``fused`` (one kernel for all parameters, where PyTorch has one for the device),
+    ``foreach`` (multi-tensor ops), ``loop`` (one parameter at a time), ``auto`` (PyTorch's choice)."""
+    return {"auto": {}, "fused": {"fused": True}, "foreach": {"foreach": True},
+            "loop": {"foreach": False}}[impl]
+
+
 def build_optimizer(net: torch.nn.Module, opt_cfg: dict) -> torch.optim.Optimizer:
     groups = param_groups(net, opt_cfg)
     for g in groups:
         g.pop("names")
     name = opt_cfg["name"]
-    if name == "adamw":
-        return torch.optim.AdamW(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
-                                 betas=tuple(opt_cfg["betas"]))
-    if name == "adam":
-        return torch.optim.Adam(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
-                                betas=tuple(opt_cfg["betas"]))
-    return torch.optim.SGD(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
-                           momentum=opt_cfg["momentum"])
+    impl = _impl_kwargs(opt_cfg.get("impl", "auto"))
+    try:
+        if name == "adamw":
+            return torch.optim.AdamW(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
+                                     betas=tuple(opt_cfg["betas"]), **impl)
+        if name == "adam":
+            return torch.optim.Adam(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
+                                    betas=tuple(opt_cfg["betas"]), **impl)
+        return torch.optim.SGD(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
+                               momentum=opt_cfg["momentum"], **impl)
+    except RuntimeError as e:          # e.g. no fused kernel for this device or dtype
+        raise ValueError(f"optimizer.impl: {opt_cfg.get('impl')} is not available here ({e}); "
+                         "use auto, foreach or loop") from None
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, sched_cfg: dict, epochs: int):

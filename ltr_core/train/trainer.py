@@ -10,7 +10,6 @@ epoch ends, carry model, optimizer, scheduler, grad-scaler and RNG states.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import sys
@@ -26,6 +25,7 @@ from ltr_core.train import distributed as D
 from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, load_checkpoint, load_latest,
                                        save_checkpoint)
 from ltr_core.train.optim import build_optimizer, build_scheduler
+from ltr_core.train.step import StatAccumulator, StepError, TrainStep, compile_net
 
 log = logging.getLogger("ltr.train")
 
@@ -57,14 +57,16 @@ class Trainer:
 
         torch.manual_seed(cfg["seed"])
         self.net = build_net(cfg, registry).to(self.device)
+        if self.tcfg["channels_last"]:
+            self.net.to(memory_format=torch.channels_last)      # before DDP and the optimizer see the parameters
         self.objective = build_objective(cfg, registry)
         self.optimizer = build_optimizer(self.net, cfg["optimizer"])
         self.scheduler = build_scheduler(self.optimizer, cfg["scheduler"], self.tcfg["epochs"])
-        amp = self.tcfg["amp"]
-        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=(amp == "fp16"))
+        scaler = torch.amp.GradScaler(self.device.type, enabled=(self.tcfg["amp"] == "fp16"))
         self.epoch = 0
         self.history: list[dict] = []
+        self.step = None
+        self._scaler = scaler
         if init_from:
             self._init_weights(init_from)
         if resume:
@@ -75,7 +77,17 @@ class Trainer:
             net_for_actor = torch.nn.parallel.DistributedDataParallel(
                 self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=self.tcfg["find_unused_parameters"])
-        self.actor = build_actor(cfg, net_for_actor, self.objective, registry).to(self.device)
+        if self.tcfg["compile"]:
+            try:
+                net_for_actor = compile_net(net_for_actor, self.device)
+            except StepError as e:
+                raise TrainingError(str(e)) from None
+        actor = build_actor(cfg, net_for_actor, self.objective, registry).to(self.device)
+        self.step = TrainStep(actor, self.net, self.optimizer, self.device, self.tcfg["amp"],
+                              self.tcfg["channels_last"], self.tcfg["clip_grad_norm"], scaler)
+        for section in (cfg.get("data") or {}).values():
+            if section["loader"]["pin_memory"] is None:     # pinned batches copy asynchronously to a GPU
+                section["loader"]["pin_memory"] = self.device.type == "cuda"
         self.loader = build_train_loader(cfg, self.workspace, "train", self.ctx.rank, self.ctx.world_size, registry)
         self.val_loader = None
         if "val" in (cfg.get("data") or {}) and self.tcfg["val_every"] > 0:
@@ -83,6 +95,18 @@ class Trainer:
                                                  registry)
         self._tb = None
         self._tb_missing = False
+
+    @property
+    def actor(self):
+        return self.step.actor
+
+    @actor.setter
+    def actor(self, actor) -> None:
+        self.step.actor = actor
+
+    @property
+    def scaler(self) -> torch.amp.GradScaler:
+        return self._scaler
 
     # -- state ----------------------------------------------------------------------------------------
     def _init_weights(self, path: str) -> None:
@@ -170,11 +194,6 @@ class Trainer:
                      f"tensorboard: {self.tb_dir}")
         return self.history
 
-    def _autocast(self):
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
-
     def run_epoch(self, loader, epoch: int, training: bool) -> dict:
         torch.manual_seed(epoch_seed(self.cfg["seed"], epoch, self.ctx.rank))
         loader.batch_sampler.set_epoch(epoch)
@@ -182,45 +201,31 @@ class Trainer:
         batch_size = loader.batch_sampler.batch_size * self.ctx.world_size
         bar = Progress(len(loader), f"{'train' if training else 'val'} ep{epoch}",
                        every=self.tcfg["log_every"], enabled=self.ctx.is_main)
-        sums: dict[str, float] = {}
-        n = 0
+        stats = StatAccumulator(self.device)
+        n = shown = 0
         data_time = compute_time = 0.0
         t0 = time.perf_counter()
         for batch in loader:
             t1 = time.perf_counter()
-            batch = {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
-            with torch.set_grad_enabled(training):
-                with self._autocast():
-                    loss, stats = self.actor(batch)
-                finite = D.all_true(bool(torch.isfinite(loss.detach()).item()), self.ctx)
-                if not finite:
-                    raise TrainingError(
-                        f"non-finite loss ({loss.item()}) at epoch {epoch}, step {n + 1}; stats: "
-                        f"{ {k: float(v) for k, v in stats.items()} }. Nothing was saved for this epoch; the last "
-                        f"good checkpoint in {self.ckpt_dir} is intact. Try a lower learning rate, "
-                        "trainer.clip_grad_norm, or trainer.amp: off.")
-                if training:
-                    self.optimizer.zero_grad(set_to_none=True)
-                    self.scaler.scale(loss).backward()
-                    if self.tcfg["clip_grad_norm"]:
-                        self.scaler.unscale_(self.optimizer)
-                        torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.tcfg["clip_grad_norm"])
-                    self.scaler.step(self.optimizer)
-                    self.scaler.update()
+            loss, step_stats = self.step(self.step.to_device(batch), training)
+            stats.add(loss, step_stats)
             t2 = time.perf_counter()
             data_time += t1 - t0
             compute_time += t2 - t1
             n += 1
-            values = {"loss": float(loss.detach())}
-            values.update({k: float(v) for k, v in stats.items()})
-            for k, v in values.items():
-                sums[k] = sums.get(k, 0.0) + v
-            elapsed = data_time + compute_time
-            bar.update(1, **{"samples/s": batch_size * n / elapsed, "data": f"{1000 * data_time / n:.0f}ms",
-                             "compute": f"{1000 * compute_time / n:.0f}ms",
-                             **{k: sums[k] / n for k in list(sums)[:6]}})
+            # the only synchronisation with the device: at logging points and at the end of the epoch
+            if n % self.tcfg["log_every"] == 0 or n == len(loader):
+                means, first_bad = stats.read()
+                self._stop_if_not_finite(first_bad, epoch, means)
+                elapsed = data_time + compute_time
+                bar.update(n - shown, **{"samples/s": batch_size * n / elapsed,
+                                         "data": f"{1000 * data_time / n:.0f}ms",
+                                         "compute": f"{1000 * compute_time / n:.0f}ms",
+                                         **{k: means[k] for k in list(means)[:6]}})
+                shown = n
             t0 = time.perf_counter()
-        means = {k: v / max(n, 1) for k, v in sums.items()}
+        means, _ = stats.read()
+
         means = D.mean_over_ranks(means, self.ctx)
         total = data_time + compute_time
         means.update({"samples_per_s": batch_size * n / total if total else 0.0,
@@ -229,6 +234,18 @@ class Trainer:
         if getattr(sampler, "failures", 0):
             means["data_failures"] = float(sampler.failures)
         return means
+
+    def _stop_if_not_finite(self, first_bad: int, epoch: int, means: dict) -> None:
+        """Stop every rank when any saw a non-finite loss since the epoch began. Checked at each logging point
+        and before the epoch's checkpoint, so a bad step is never saved."""
+        if D.all_true(first_bad < 0, self.ctx):
+            return
+        where = f"step {first_bad + 1}" if first_bad >= 0 else "a step on another rank"
+        raise TrainingError(
+            f"non-finite loss ({means.get('loss')}) at epoch {epoch}, {where}; means so far: "
+            f"{ {k: round(v, 6) for k, v in means.items()} }. Nothing was saved for this epoch; the last good "
+            f"checkpoint in {self.ckpt_dir} is intact. Try a lower learning rate, trainer.clip_grad_norm, "
+            "or trainer.amp: off.")
 
     # -- logging --------------------------------------------------------------------------------------
     def _log_epoch(self, epoch: int, stats: dict, path: Path) -> None:
