@@ -118,7 +118,11 @@ class CropPairProcessing(Processing):
         x0, y0 = window_corner(box_center(around), side)
         # on a reduced decode the window moves by at most half a decoded pixel (see snap_crop)
         center, snapped = snap_crop((x0 + side / 2, y0 + side / 2), side, scale)
-        pad = tuple(float(np.floor(v)) for v in cv2.mean(image)[:3])
+        h, w = image.shape[:2]
+        x_dec, y_dec, n_dec = (center[0] - snapped / 2) * scale, (center[1] - snapped / 2) * scale, snapped * scale
+        inside = x_dec >= 0 and y_dec >= 0 and x_dec + n_dec <= w and y_dec + n_dec <= h
+        # the frame's mean costs a pass over the frame: only when the window needs padding
+        pad = 0 if inside else tuple(float(np.floor(v)) for v in cv2.mean(image)[:3])
         crop = crop_square(image, center, snapped, out_size, image_scale=scale, pad_value=pad, pad_then_resize=True)
         return crop, box_in_window(box, box_center(around), side, out_size)
 
