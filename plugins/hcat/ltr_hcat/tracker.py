@@ -30,8 +30,8 @@ class HCATTracker(Tracker):
         self.window = None
 
     def _crop(self, image: np.ndarray, side: int, out_size: int) -> torch.Tensor:
-        crop = subwindow_crop(image, self.center, side, out_size, self.pad_value)
-        t = torch.from_numpy(crop.transpose(2, 0, 1)[None].astype(np.float32)).to(self.device)
+        crop = subwindow_crop(image, self.center, side, out_size, self.pad_value, np.float32)
+        t = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)[None])).to(self.device)
         return (t / 255 - self.mean) / self.std
 
     @torch.no_grad()
