@@ -98,6 +98,7 @@ def tracker_fixture(root: Path) -> None:
     frames, gt, _ = sequence.build()
     x, y, w, h = gt[0]
     boxes, scores, gaps = [[x, y, w, h]], [np.nan], [np.nan]
+    # test.py initialises with get_axis_aligned_bbox: centre minus half the size, i.e. the GT box itself
     tracker.initialize(frames[0], {"init_bbox": [x + w / 2 - w / 2, y + h / 2 - h / 2, w, h]})
     window = np.outer(np.hanning(16), np.hanning(16)).flatten()
     for frame in frames[1:]:
