@@ -225,7 +225,6 @@ class Trainer:
                 shown = n
             t0 = time.perf_counter()
         means, _ = stats.read()
-
         means = D.mean_over_ranks(means, self.ctx)
         total = data_time + compute_time
         means.update({"samples_per_s": batch_size * n / total if total else 0.0,
