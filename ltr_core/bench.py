@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import torch
 
-from ltr_core.components import build_actor, build_net, build_objective
+from ltr_core.components import build_net
 from ltr_core.config import factory_params
 from ltr_core.data.build import build_datasets, build_sampler
 from ltr_core.data.loader import StackCollate, build_loader, warm_allocator
@@ -76,20 +76,16 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
     achieved rate with a matmul in the step's compute dtype timed in the same process."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from ltr_core.train.step import AMP_DTYPES, TrainStep, compile_net
+    from ltr_core.train.step import AMP_DTYPES, build_train_step
 
     device = torch.device(device)
     tcfg = cfg["trainer"]
     torch.manual_seed(cfg["seed"])
     net = build_net(inference_net_config(cfg)).to(device)
-    if tcfg["channels_last"]:
-        net.to(memory_format=torch.channels_last)
     optimizer = build_optimizer(net, cfg["optimizer"])
-    net_for_actor = compile_net(net, device) if tcfg["compile"] else net
-    actor = build_actor(cfg, net_for_actor, build_objective(cfg)).to(device)
-    step = TrainStep(actor, net, optimizer, device, tcfg["amp"], tcfg["channels_last"], tcfg["clip_grad_norm"])
+    step = build_train_step(cfg, net, optimizer, device)
     data = step.to_device(synthetic_batch(cfg, batch))
-    actor.train(True)
+    step.actor.train(True)
     times = []
     bar = Progress(warmup + steps, "bench train", every=1)
     for i in range(warmup + steps):
@@ -101,9 +97,9 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
             times.append(time.perf_counter() - t0)
         bar.update(1)
     seconds = float(np.median(times))
-    # FLOPs of the same step, counted on the eager network (the compiled one does the same arithmetic)
-    eager = TrainStep(build_actor(cfg, net, build_objective(cfg)).to(device), net, optimizer, device, tcfg["amp"],
-                      tcfg["channels_last"], tcfg["clip_grad_norm"])
+    # FLOPs of the same step, counted eagerly (a compiled network does the same arithmetic)
+    eager = step if not tcfg["compile"] else build_train_step({**cfg, "trainer": {**tcfg, "compile": False}}, net,
+                                                              optimizer, device)
     counter = FlopCounterMode(display=False)
     with counter:
         eager(data)

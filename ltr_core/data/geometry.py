@@ -31,7 +31,9 @@ def crop_side(box: np.ndarray, area_factor: float) -> float:
 
 
 def context_side(box: np.ndarray, area_factor: float) -> int:
-    """Side of the Siamese trackers' context crop: ceil(sqrt((w + p)(h + p))) with p = (f - 1)(w + h) / 2."""
+    """Side of the Siamese trackers' context crop: ceil(sqrt((w + p)(h + p))) with p = (f - 1)(w + h) / 2.
+
+    Computed in the box's own dtype (a float32 box gives the float32 arithmetic the original trackers use)."""
     p = (area_factor - 1) * (box[2] + box[3]) * 0.5
     return max(1, math.ceil(math.sqrt(max((box[2] + p) * (box[3] + p), 0.0))))
 
@@ -121,9 +123,7 @@ def subwindow_crop(image: np.ndarray, center, side: int, out_size: int, pad_valu
     """
     h, w = image.shape[:2]
     factor = side / out_size
-    first = (side + 1) / 2
-    x0 = int(np.floor(center[0] - first + 0.5))
-    y0 = int(np.floor(center[1] - first + 0.5))
+    x0, y0 = window_corner(center, side)
     x1, y1 = x0 + side - 1, y0 + side - 1
     part = image[max(0, y0):min(y1 + 1, h), max(0, x0):min(x1 + 1, w)]
     rows, cols = round(part.shape[0] / factor), round(part.shape[1] / factor)

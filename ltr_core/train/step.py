@@ -37,8 +37,8 @@ def compile_net(net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 class TrainStep:
     """Forward through the actor under autocast, backward through the grad scaler, optional clipping, step.
 
-    ``channels_last`` converts the network once and every 4-D batch tensor as it moves to the device;
-    batches move with ``non_blocking`` (from pinned memory when the loader pins).
+    ``channels_last`` converts every 4-D batch tensor as it moves to the device (the network is converted by
+    :func:`build_train_step`); batches move with ``non_blocking`` (from pinned memory when the loader pins).
     """
 
     def __init__(self, actor, net: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device,
@@ -52,8 +52,6 @@ class TrainStep:
         self.scaler = scaler or torch.amp.GradScaler(device.type, enabled=(amp == "fp16"))
         self.channels_last = channels_last
         self.clip_grad_norm = clip_grad_norm
-        if channels_last:
-            net.to(memory_format=torch.channels_last)
 
     def autocast(self):
         if self.amp_dtype is None:
@@ -86,6 +84,23 @@ class TrainStep:
                 self.scaler.update()
         stats = {k: (v.detach() if torch.is_tensor(v) else torch.tensor(float(v))) for k, v in stats.items()}
         return loss.detach(), stats
+
+
+def build_train_step(cfg: dict, net: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device,
+                     registry=None, wrap=None, scaler: torch.amp.GradScaler | None = None) -> TrainStep:
+    """The step as ``cfg["trainer"]`` asks for it: the network in channels-last layout, wrapped (``wrap``,
+    e.g. DistributedDataParallel) and compiled in that order, the config's actor and objective around it."""
+    from ltr_core.components import build_actor, build_objective
+
+    tcfg = cfg["trainer"]
+    if tcfg["channels_last"]:
+        net.to(memory_format=torch.channels_last)      # in place: the optimizer keeps the same parameters
+    net_for_actor = wrap(net) if wrap else net
+    if tcfg["compile"]:
+        net_for_actor = compile_net(net_for_actor, device)
+    actor = build_actor(cfg, net_for_actor, build_objective(cfg, registry), registry).to(device)
+    return TrainStep(actor, net, optimizer, device, tcfg["amp"], tcfg["channels_last"], tcfg["clip_grad_norm"],
+                     scaler)
 
 
 class StatAccumulator:

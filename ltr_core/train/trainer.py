@@ -18,14 +18,14 @@ from pathlib import Path
 
 import torch
 
-from ltr_core.components import build_actor, build_net, build_objective
+from ltr_core.components import build_net
 from ltr_core.data.build import build_train_loader
 from ltr_core.progress import Progress
 from ltr_core.train import distributed as D
 from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, load_checkpoint, load_latest,
                                        save_checkpoint)
 from ltr_core.train.optim import build_optimizer, build_scheduler
-from ltr_core.train.step import StatAccumulator, StepError, TrainStep, compile_net
+from ltr_core.train.step import StatAccumulator, StepError, build_train_step
 
 log = logging.getLogger("ltr.train")
 
@@ -57,34 +57,27 @@ class Trainer:
 
         torch.manual_seed(cfg["seed"])
         self.net = build_net(cfg, registry).to(self.device)
-        if self.tcfg["channels_last"]:
-            self.net.to(memory_format=torch.channels_last)      # before DDP and the optimizer see the parameters
-        self.objective = build_objective(cfg, registry)
         self.optimizer = build_optimizer(self.net, cfg["optimizer"])
         self.scheduler = build_scheduler(self.optimizer, cfg["scheduler"], self.tcfg["epochs"])
-        scaler = torch.amp.GradScaler(self.device.type, enabled=(self.tcfg["amp"] == "fp16"))
+        self._scaler = torch.amp.GradScaler(self.device.type, enabled=(self.tcfg["amp"] == "fp16"))
         self.epoch = 0
         self.history: list[dict] = []
-        self.step = None
-        self._scaler = scaler
         if init_from:
             self._init_weights(init_from)
         if resume:
             self._resume()
 
-        net_for_actor = self.net
+        wrap = None
         if self.ctx.distributed:
-            net_for_actor = torch.nn.parallel.DistributedDataParallel(
-                self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                find_unused_parameters=self.tcfg["find_unused_parameters"])
-        if self.tcfg["compile"]:
-            try:
-                net_for_actor = compile_net(net_for_actor, self.device)
-            except StepError as e:
-                raise TrainingError(str(e)) from None
-        actor = build_actor(cfg, net_for_actor, self.objective, registry).to(self.device)
-        self.step = TrainStep(actor, self.net, self.optimizer, self.device, self.tcfg["amp"],
-                              self.tcfg["channels_last"], self.tcfg["clip_grad_norm"], scaler)
+            def wrap(net):
+                return torch.nn.parallel.DistributedDataParallel(
+                    net, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                    find_unused_parameters=self.tcfg["find_unused_parameters"])
+        try:
+            self.step = build_train_step(cfg, self.net, self.optimizer, self.device, registry, wrap,
+                                         self._scaler)
+        except StepError as e:
+            raise TrainingError(str(e)) from None
         for section in (cfg.get("data") or {}).values():
             if section["loader"]["pin_memory"] is None:     # pinned batches copy asynchronously to a GPU
                 section["loader"]["pin_memory"] = self.device.type == "cuda"

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 
-from ltr_core.data.geometry import subwindow_crop
+from ltr_core.data.geometry import context_side, subwindow_crop
 from ltr_core.track.tracker import Tracker
 
 
@@ -40,17 +40,14 @@ class HCATTracker(Tracker):
         self.center = np.array([x + w / 2, y + h / 2])
         self.size = np.array([w, h])
         self.pad_value = np.mean(image, axis=(0, 1))         # the first frame's, kept for every later crop
-        p = (w + h) / 2
-        s_z = math.ceil(math.sqrt((w + p) * (h + p)))
+        s_z = context_side((0, 0, w, h), 2.0)
         self.queries = self.net.template_branch(self._crop(image, s_z, self.template_size))
 
     @torch.no_grad()
     def track(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         # self.size keeps the network's float32 values as they come (the original's s_x is computed in float32
-        # whenever neither side was clipped), so the ceil below rounds exactly as the original's does
-        w, h = self.size
-        p = (w + h) * 0.5
-        s_x = math.ceil(math.sqrt((w + 3 * p) * (h + 3 * p)))
+        # whenever neither side was clipped), so the ceil rounds exactly as the original's does
+        s_x = context_side((0, 0, *self.size), 4.0)
         out = self.net.search_branch(self._crop(image, s_x, self.search_size), self.queries)
         score = out["pred_logits"][0].float().softmax(-1)[:, 0].cpu().numpy()
         if self.window is None or self.window.size != score.size:
