@@ -390,12 +390,79 @@ def _digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def test_demo_generator_is_byte_identical_for_a_seed(tmp_path):
-    spec = DemoSpec(classes=1, per_class=2, frames=20, width=96, height=64, seed=11, test_per_class=1)
-    make_demo(tmp_path / "a", spec, progress=False)
-    make_demo(tmp_path / "b", spec, progress=False)
+def test_demo_generator_is_byte_identical_for_a_seed_whatever_the_worker_count(tmp_path):
+    spec = DemoSpec(classes=2, per_class=2, frames=20, width=96, height=64, seed=11, test_per_class=1)
+    make_demo(tmp_path / "a", spec, progress=False, workers=1)
+    make_demo(tmp_path / "b", spec, progress=False, workers=2)
     make_demo(tmp_path / "c", DemoSpec(**{**spec.__dict__, "seed": 12}), progress=False)
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b") != _digest(tmp_path / "c")
+    off = DemoSpec(**{**spec.__dict__, "photos": "off"})
+    make_demo(tmp_path / "d", off, progress=False, workers=1)
+    make_demo(tmp_path / "e", off, progress=False, workers=2)
+    assert _digest(tmp_path / "d") == _digest(tmp_path / "e") != _digest(tmp_path / "a")
+
+
+def test_demo_uses_scikit_image_photographs_as_backgrounds_and_targets(tmp_path):
+    from ltr_core.data import demo
+
+    spec = DemoSpec(classes=4, per_class=4, frames=20, width=96, height=64, seed=3, test_per_class=1)
+    summary = make_demo(tmp_path / "p", spec, progress=False)
+    assert summary["photos"] == sorted(demo.PHOTOS), "scikit-image is in the demo extra: pip install -e '.[demo]'"
+    info = json.loads((tmp_path / "p" / "demo_info.json").read_text())
+    assert info["photos"] == summary["photos"] and info["spec"]["seed"] == 3
+    looks = [p.read_text() for p in (tmp_path / "p").glob("*/*/nlp.txt")]
+    assert 0 < sum("photographic" in t for t in looks) < len(looks)   # photo targets and procedural ones
+    off = make_demo(tmp_path / "o", DemoSpec(**{**spec.__dict__, "photos": "off"}), progress=False)
+    assert off["photos"] == [] and not any("photographic" in p.read_text()
+                                           for p in (tmp_path / "o").glob("*/*/nlp.txt"))
+
+
+def test_photo_region_is_a_scaled_crop_of_the_photograph():
+    from ltr_core.data.demo import _photo_region
+
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0, 255, (30, 40, 3)).astype(np.float32)
+    views = [_photo_region(photo, 30, 40, rng, 1.0) for _ in range(8)]   # exact size: itself or its mirror
+    assert all(np.array_equal(v, photo) or np.array_equal(v, photo[:, ::-1]) for v in views)
+    assert any(np.array_equal(v, photo[:, ::-1]) for v in views) and any(np.array_equal(v, photo) for v in views)
+    v = _photo_region(photo, 20, 20, rng, 2.0)
+    assert v.shape == (20, 20, 3) and v.flags["C_CONTIGUOUS"]
+    grey = _photo_region(photo[..., :1], 50, 60, rng, 1.3)     # smaller photo: scaled up to cover
+    assert grey.shape == (50, 60, 1)
+
+
+def test_a_photograph_with_another_checksum_is_left_out_and_named(tmp_path, monkeypatch):
+    from ltr_core.data import demo
+
+    src = demo.photo_dir()
+    assert src is not None, "scikit-image is in the demo extra: pip install -e '.[demo]'"
+    fake = tmp_path / "data"
+    fake.mkdir()
+    shutil.copy(src / "chelsea.png", fake / "chelsea.png")
+    (fake / "coffee.png").write_bytes((src / "coffee.png").read_bytes()[:-10])   # truncated: another file
+    monkeypatch.setattr(demo, "photo_dir", lambda: fake)
+    found, notes = demo.find_photos("auto")
+    assert list(found) == ["chelsea.png"]
+    assert any(str(fake / "coffee.png") in n and "SHA-256" in n for n in notes)
+    assert any(str(fake / "astronaut.png") in n and "missing" in n for n in notes)
+    monkeypatch.setattr(demo, "photo_dir", lambda: None)
+    assert demo.find_photos("auto") == ({}, [demo.find_photos("auto")[1][0]])
+    with pytest.raises(demo.PhotoError, match=r"pip install 'ltr-core\[demo\]'"):
+        demo.find_photos("on")
+    with pytest.raises(demo.PhotoError, match="not one of"):
+        demo.find_photos("sometimes")
+
+
+def test_make_demo_cli_photos_on_without_scikit_image_fails_cleanly(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ltr_core.cli import main
+    from ltr_core.data import demo
+
+    monkeypatch.setattr(demo, "photo_dir", lambda: None)
+    res = CliRunner().invoke(main, ["data", "make-demo", "--out", str(tmp_path / "d"), "--photos", "on",
+                                    "--classes", "1", "--per-class", "2", "--test-per-class", "1", "--frames", "20"])
+    assert res.exit_code == 1 and "scikit-image" in res.output and not (tmp_path / "d" / "train_split.txt").exists()
 
 
 def test_demo_tree_has_lasot_files_and_hard_cases(demo_tree):
@@ -405,6 +472,7 @@ def test_demo_tree_has_lasot_files_and_hard_cases(demo_tree):
         assert {p.name for p in s.iterdir()} == {"img", "groundtruth.txt", "full_occlusion.txt", "out_of_view.txt",
                                                  "nlp.txt"}
         assert len(list((s / "img").glob("*.jpg"))) == 40
+    assert (demo_tree / "demo_info.json").is_file()
     flags = [np.loadtxt(s / f, delimiter=",") for s in seqs for f in ("full_occlusion.txt", "out_of_view.txt")]
     assert any(f.any() for f in flags)
 

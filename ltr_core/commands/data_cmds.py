@@ -21,12 +21,16 @@ def data_group():
 @click.option("--size", default="480x360", show_default=True, help="Frame size WxH.")
 @click.option("--test-per-class", type=int, default=2, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--photos", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Use scikit-image's photographs as backgrounds and targets (auto: when installed).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes writing sequences (default: CPU count, at most 4); the output does not depend on it.")
 @click.option("--workspace", type=click.Path(file_okay=False), default=None)
-def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, workspace):
+def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, photos, workers, workspace):
     """Write a synthetic dataset in LaSOT's layout with train/test split lists."""
     from pathlib import Path
 
-    from ltr_core.data.demo import DemoSpec, make_demo
+    from ltr_core.data.demo import DemoSpec, PhotoError, make_demo
 
     try:
         w, h = (int(v) for v in size.lower().split("x"))
@@ -37,8 +41,12 @@ def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, w
     if out is None:
         out, _ = ltr_env.lookup("LTR_DEMO_DIR", ltr_env.workspace_dir(workspace))
     spec = DemoSpec(classes=classes, per_class=per_class, frames=frames, width=w, height=h, seed=seed,
-                    test_per_class=test_per_class)
-    summary = make_demo(Path(out), spec)
+                    test_per_class=test_per_class, photos=photos)
+    try:
+        summary = make_demo(Path(out), spec, workers=workers, report=lambda m: click.echo(m, err=True))
+    except PhotoError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"photographs: {len(summary['photos'])} ({', '.join(summary['photos']) or 'none: procedural only'})")
     click.echo(f"wrote {summary['sequences']} sequences ({summary['frames']} frames; {summary['train']} train, "
                f"{summary['test']} test) to {summary['root']}")
 

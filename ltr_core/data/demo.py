@@ -4,13 +4,26 @@ Each sequence shows one textured target moving over a textured, slowly panning b
 aspect changes, look-alike distractors (same texture family and shape, other colours), an occluder that
 passes over the target (partial, then full occlusion), spells out of view, and motion blur when it moves
 fast. The ground truth, ``full_occlusion.txt``, ``out_of_view.txt`` and ``nlp.txt`` follow LaSOT, and the
-tree gets ``train_split.txt`` / ``test_split.txt`` lists. Output is byte-identical for a given seed.
+tree gets ``train_split.txt`` / ``test_split.txt`` lists.
+
+Where scikit-image is installed, its wheel's photographs (``skimage/data/``: astronaut, chelsea, coffee, rocket,
+motorcycle, grass, gravel, brick, ...; no download) serve as backgrounds and as the targets' and look-alikes'
+appearance, mixed with the procedural textures, so the data looks more like real footage. Each file is checked
+against its SHA-256; a photo that differs from the one this generator was written for is left out and said so.
+
+Output is byte-identical for a given seed, photo set and OpenCV build: sequences use their own random streams,
+so the number of worker processes changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import math
-from dataclasses import dataclass
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -36,6 +49,110 @@ class DemoSpec:
     seed: int = 0
     test_per_class: int = 2
     quality: int = 90
+    photos: str = "auto"   # auto: use scikit-image's photographs when installed; on: require them; off: never
+
+
+# The scikit-image photographs the generator uses, with the SHA-256 of the files in scikit-image 0.26.0's wheel.
+# Colour photographs give targets and backgrounds; grey ones (tinted) give backgrounds only.
+PHOTOS = {
+    "astronaut.png":
+        "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
+    "chelsea.png":
+        "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb",
+    "coffee.png":
+        "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7",
+    "hubble_deep_field.jpg":
+        "3a19c5dd8a927a9334bb1229a6d63711b1c0c767fb27e2286e7c84a3e2c2f5f4",
+    "ihc.png":
+        "f8dd1aa387ddd1f49d8ad13b50921b237df8e9b262606d258770687b0ef93cef",
+    "motorcycle_left.png":
+        "db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179",
+    "motorcycle_right.png":
+        "5fc913ae870e42a4b662314bc904d1786bcad8e2f0b9b67dba5a229406357797",
+    "retina.jpg":
+        "38a07f36f27f095e818aea7b96d34202c05176d30253c66733f2e00379e9e0e6",
+    "rocket.jpg":
+        "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c",
+    "brick.png":
+        "7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf",
+    "camera.png":
+        "b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a",
+    "grass.png":
+        "b6b6022426b38936c43a4ac09635cd78af074e90f42ffa8227ac8b7452d39f89",
+    "gravel.png":
+        "c48615b451bf1e606fbd72c0aa9f8cc0f068ab7111ef7d93bb9b0f2586440c12",
+    "moon.png":
+        "78739619d11f7eb9c165bb5d2efd4772cee557812ec847532dbb1d92ef71f577",
+    "coins.png":
+        "f8d773fc9cfa6f4d8e5942dc34d0a0788fcaed2a4fefbbed0aef5398d7ef4cba",
+}
+
+
+class PhotoError(RuntimeError):
+    pass
+
+
+def photo_dir() -> Path | None:
+    """scikit-image's data folder, found without importing scikit-image; None when it is not installed."""
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    d = Path(list(spec.submodule_search_locations)[0]) / "data"
+    return d if d.is_dir() else None
+
+
+def find_photos(mode: str) -> tuple[dict[str, Path], list[str]]:
+    """The usable photographs (name -> path) for ``mode`` and notes on what was left out and why."""
+    if mode not in ("auto", "on", "off"):
+        raise PhotoError(f"photos: {mode!r} is not one of auto, on, off")
+    if mode == "off":
+        return {}, []
+    d = photo_dir()
+    if d is None:
+        if mode == "on":
+            raise PhotoError("--photos on needs scikit-image's photographs: pip install 'ltr-core[demo]' "
+                             "(or scikit-image), or use --photos off")
+        return {}, ["scikit-image is not installed: procedural textures only (pip install 'ltr-core[demo]')"]
+    found, notes = {}, []
+    for name, digest in PHOTOS.items():
+        f = d / name
+        if not f.is_file():
+            notes.append(f"{f}: missing, left out")
+        elif hashlib.sha256(f.read_bytes()).hexdigest() != digest:
+            notes.append(f"{f}: not the file this generator was written for (SHA-256 differs), left out")
+        else:
+            found[name] = f
+    if mode == "on" and not found:
+        raise PhotoError(f"--photos on: no usable photograph in {d}; " + "; ".join(notes))
+    return found, notes
+
+
+def _load_photos(paths: dict[str, Path]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """RGB float32 colour photographs and grey ones (H x W x 1), in the table's order."""
+    colour, grey = [], []
+    for name in PHOTOS:
+        if name not in paths:
+            continue
+        im = cv2.imread(str(paths[name]), cv2.IMREAD_UNCHANGED)
+        if im is None:
+            raise PhotoError(f"{paths[name]}: OpenCV cannot decode it")
+        if im.ndim == 2:
+            grey.append(im.astype(np.float32)[..., None])
+        else:
+            colour.append(cv2.cvtColor(im[..., :3], cv2.COLOR_BGR2RGB).astype(np.float32))
+    return colour, grey
+
+
+def _photo_region(photo: np.ndarray, h: int, w: int, rng: np.random.Generator, zoom: float) -> np.ndarray:
+    """A random h x w view of ``photo``: scaled to cover h x w times ``zoom``, cropped, maybe mirrored."""
+    ph, pw = photo.shape[:2]
+    scale = max(h / ph, w / pw) * zoom
+    sh, sw = max(h, int(math.ceil(ph * scale))), max(w, int(math.ceil(pw * scale)))
+    big = cv2.resize(photo, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    big = big.reshape(sh, sw, -1)
+    y0, x0 = int(rng.integers(0, sh - h + 1)), int(rng.integers(0, sw - w + 1))
+    out = big[y0:y0 + h, x0:x0 + w]
+    return np.ascontiguousarray(out[:, ::-1] if rng.random() < 0.5 else out)
 
 
 def class_names(n: int) -> list[str]:
@@ -43,24 +160,56 @@ def class_names(n: int) -> list[str]:
     return [names[i] if i < len(names) else f"{names[i % len(names)]}{i // len(names)}" for i in range(n)]
 
 
-def make_demo(out: Path, spec: DemoSpec, progress: bool = True) -> dict:
-    """Write the dataset under ``out``; returns a summary (sequence and frame counts, split sizes)."""
+def make_demo(out: Path, spec: DemoSpec, progress: bool = True, workers: int | None = None,
+              report=None) -> dict:
+    """Write the dataset under ``out``; returns a summary (sequence and frame counts, split sizes, photos).
+
+    ``workers`` processes write sequences in parallel (default: the CPU count, at most 4); the output does not
+    depend on it. ``report`` receives notes on left-out photographs."""
     out = Path(out)
+    photos, notes = find_photos(spec.photos)
     out.mkdir(parents=True, exist_ok=True)
+    for note in notes:
+        (report or print)(f"make-demo: {note}")
     names = class_names(spec.classes)
-    train, test = [], []
-    bar = Progress(spec.classes * spec.per_class, "make-demo", every=1, enabled=progress)
+    jobs, train, test = [], [], []
     for ci, cls in enumerate(names):
         for k in range(1, spec.per_class + 1):
             seq = f"{cls}-{k}"
-            rng = np.random.default_rng([spec.seed, ci, k])
-            _write_sequence(out / cls / seq, CLASS_STYLES[ci % len(CLASS_STYLES)], cls, spec, rng)
+            jobs.append((str(out / cls / seq), CLASS_STYLES[ci % len(CLASS_STYLES)], cls, (spec.seed, ci, k)))
             (test if k > spec.per_class - spec.test_per_class else train).append(seq)
-            bar.update(1, sequence=seq)
+    workers = max(1, min(workers or min(os.cpu_count() or 1, 4), len(jobs)))
+    bar = Progress(len(jobs), "make-demo", every=1, enabled=progress)
+    if workers == 1:
+        _init_worker(spec, photos)
+        for job in jobs:
+            bar.update(1, sequence=_write_job(job))
+    else:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(spec, photos)) as pool:
+            for seq in pool.map(_write_job, jobs):
+                bar.update(1, sequence=seq)
     (out / "train_split.txt").write_text("\n".join(train) + "\n")
     (out / "test_split.txt").write_text("\n".join(test) + "\n")
+    info = {"generator": "ltr make-demo", "spec": asdict(spec), "photos": sorted(photos)}
+    (out / "demo_info.json").write_text(json.dumps(info, indent=1) + "\n")
     return {"root": str(out), "sequences": len(train) + len(test), "train": len(train), "test": len(test),
-            "frames": (len(train) + len(test)) * spec.frames}
+            "frames": (len(train) + len(test)) * spec.frames, "photos": sorted(photos)}
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(spec: DemoSpec, photos: dict[str, Path]) -> None:
+    cv2.setNumThreads(1)
+    colour, grey = _load_photos(photos)
+    _WORKER.update(spec=spec, colour=colour, grey=grey)
+
+
+def _write_job(job) -> str:
+    folder, style, cls, seed = job
+    _write_sequence(Path(folder), style, cls, _WORKER["spec"], np.random.default_rng(list(seed)),
+                    _WORKER["colour"], _WORKER["grey"])
+    return Path(folder).name
 
 
 # -- textures ------------------------------------------------------------------------------------------
@@ -93,6 +242,20 @@ def texture(style: str, h: int, w: int, c1: np.ndarray, c2: np.ndarray, rng: np.
         m = _smooth_noise(h, w, period / 2, rng)[..., 0] > 0.5
     m = m[..., None].astype(np.float32)
     return m * c1 + (1 - m) * c2
+
+
+def _photo_background(h: int, w: int, rng: np.random.Generator, colour: list, grey: list) -> np.ndarray:
+    """A view of a photograph (a grey one tinted), with a little procedural clutter on top."""
+    pool = colour + grey
+    photo = pool[int(rng.integers(len(pool)))]
+    bg = _photo_region(photo, h, w, rng, rng.uniform(1.0, 1.8))
+    if bg.shape[2] == 1:
+        bg = bg * (rng.uniform(0.6, 1.0, 3).astype(np.float32) * 0.9 + 0.1) + rng.uniform(0, 40, 3).astype(np.float32)
+    for _ in range(int(rng.integers(0, 6))):
+        x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
+        x1, y1 = x0 + int(rng.integers(10, max(w // 6, 11))), y0 + int(rng.integers(10, max(h // 6, 11)))
+        bg[y0:y1, x0:x1] = bg[y0:y1, x0:x1] * 0.5 + rng.uniform(30, 220, 3) * 0.5
+    return np.clip(bg, 0, 255)
 
 
 def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
@@ -134,13 +297,17 @@ def _ramp(n: int, start: int, end: int, edge: int) -> np.ndarray:
 
 
 class _Object:
-    """A textured shape whose texture is drawn once at a large size and resized per frame."""
+    """A textured shape whose texture is drawn once at a large size and resized per frame. With ``photo``
+    (an RGB array) the texture is a region of that photograph instead of a procedural pattern."""
 
-    def __init__(self, style, ellipse, color_idx, size, rng):
-        c1 = COLORS[color_idx]
-        c2 = np.clip(c1 * rng.uniform(0.15, 0.4), 0, 255)
+    def __init__(self, style, ellipse, color_idx, size, rng, photo=None):
         side = int(max(size) * 2.5) + 8
-        self.tex = texture(style, side, side, c1, c2, rng)
+        if photo is None:
+            c1 = COLORS[color_idx]
+            c2 = np.clip(c1 * rng.uniform(0.15, 0.4), 0, 255)
+            self.tex = texture(style, side, side, c1, c2, rng)
+        else:
+            self.tex = _photo_region(photo, side, side, rng, rng.uniform(1.0, 2.0))
         self.ellipse = ellipse
 
     def render(self, w: int, h: int, blur: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -165,11 +332,20 @@ def _paste(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, x: int, y: in
     frame[y0:y1, x0:x1] = frame[y0:y1, x0:x1] * (1 - m) + patch[y0 - y:y1 - y, x0 - x:x1 - x] * m
 
 
-def _write_sequence(folder: Path, style: str, cls: str, spec: DemoSpec, rng: np.random.Generator) -> None:
+def _write_sequence(folder: Path, style: str, cls: str, spec: DemoSpec, rng: np.random.Generator,
+                    colour: list | None = None, grey: list | None = None) -> None:
     n, W, H = spec.frames, spec.width, spec.height
+    colour, grey = colour or [], grey or []
     (folder / "img").mkdir(parents=True, exist_ok=True)
     pad = 0.35
-    bg = _background(int(H * (1 + pad)), int(W * (1 + pad)), rng)
+    # with photographs: a photo background in 3 of 4 sequences, a photo target (and look-alikes cut from the
+    # same photograph) in half of them; the procedural textures otherwise
+    photo_bg = bool(colour or grey) and rng.random() < 0.75
+    target_photo = colour[int(rng.integers(len(colour)))] if colour and rng.random() < 0.5 else None
+    if photo_bg:
+        bg = _photo_background(int(H * (1 + pad)), int(W * (1 + pad)), rng, colour, grey)
+    else:
+        bg = _background(int(H * (1 + pad)), int(W * (1 + pad)), rng)
     pan = np.stack([_reflect(_smooth_walk(n, rng, 1.5) + W * pad / 2, 0, W * pad),
                     _reflect(_smooth_walk(n, rng, 1.0) + H * pad / 2, 0, H * pad)], 1)
 
@@ -196,11 +372,11 @@ def _write_sequence(folder: Path, style: str, cls: str, spec: DemoSpec, rng: np.
         else:
             cy = cy * (1 - oov) + out_y * oov
 
-    target = _Object(style, ellipse, color, (tw.max(), th.max()), rng)
+    target = _Object(style, ellipse, color, (tw.max(), th.max()), rng, target_photo)
     distractors = []
     for _ in range(int(rng.integers(1, 4))):
         other = int((color + rng.integers(1, len(COLORS))) % len(COLORS))
-        d_obj = _Object(style, ellipse, other, (tw.max(), th.max()), rng)
+        d_obj = _Object(style, ellipse, other, (tw.max(), th.max()), rng, target_photo)
         d_scale = rng.uniform(0.7, 1.2)
         d_cx = _reflect(_smooth_walk(n, rng, speed, 8) + rng.uniform(0.1, 0.9) * W, 0.05 * W, 0.95 * W)
         d_cy = _reflect(_smooth_walk(n, rng, speed, 8) + rng.uniform(0.1, 0.9) * H, 0.05 * H, 0.95 * H)
@@ -252,4 +428,5 @@ def _write_sequence(folder: Path, style: str, cls: str, spec: DemoSpec, rng: np.
     (folder / "groundtruth.txt").write_text("\n".join(",".join(str(int(v)) for v in row) for row in gt) + "\n")
     (folder / "full_occlusion.txt").write_text(",".join(str(int(v)) for v in full_occ) + "\n")
     (folder / "out_of_view.txt").write_text(",".join(str(int(v)) for v in out_view) + "\n")
-    (folder / "nlp.txt").write_text(f"a {COLOR_NAMES[color]} {style} {cls} moving among look-alikes\n")
+    look = "photographic" if target_photo is not None else f"{COLOR_NAMES[color]} {style}"
+    (folder / "nlp.txt").write_text(f"a {look} {cls} moving among look-alikes\n")
