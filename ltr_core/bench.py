@@ -164,3 +164,63 @@ def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str
     return {"sequences": sum(len(d) for d in datasets), "open_s": open_s, "parse": parse, "samples": samples,
             "workers": workers, "samples_per_s": samples / pipeline_s, "ms_per_sample": 1000 * pipeline_s / samples,
             "cv2_decode_ms_per_sample": 1000 * decode_s / samples, "ratio_vs_cv2_decode": pipeline_s / decode_s}
+
+
+# -- tracking -----------------------------------------------------------------------------------------------
+class _TimedNet:
+    """Wraps a tracker's network (torch module or ONNX stand-in) and adds up the time spent in its calls."""
+
+    def __init__(self, net):
+        self._net = net
+        self.seconds = 0.0
+
+    def __getattr__(self, name):
+        attr = getattr(self._net, name)
+        return self._timed(attr) if callable(attr) else attr
+
+    def __call__(self, *args, **kwargs):
+        return self._timed(self._net)(*args, **kwargs)
+
+    def _timed(self, fn):
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            out = fn(*args, **kwargs)
+            self.seconds += time.perf_counter() - t
+            return out
+        return timed
+
+
+def bench_sequence(size: tuple[int, int], frames: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """Decoded RGB frames of one generated demo sequence (procedural textures) and its first box."""
+    import tempfile
+
+    from ltr_core.data.demo import DemoSpec, make_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        make_demo(Path(tmp), DemoSpec(classes=1, per_class=2, frames=frames, width=size[0], height=size[1],
+                                      seed=seed, test_per_class=1, photos="off"), progress=False, workers=1)
+        seq = sorted(p for p in Path(tmp).glob("*/*-1"))[0]
+        images = [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in sorted((seq / "img").glob("*.jpg"))]
+        first = np.loadtxt(seq / "groundtruth.txt", delimiter=",")[0]
+    return images, first
+
+
+def bench_track(factory, images: list[np.ndarray], first_box, warmup: int = 5) -> dict:
+    """Time a whole tracker (crops, network, post-processing) on decoded frames: ms/frame and the network's
+    share. ``warmup`` frames are tracked first and not counted."""
+    tracker = factory()
+    tracker.net = _TimedNet(tracker.net)
+    tracker.initialize(images[0], first_box)
+    for im in images[1:1 + warmup]:
+        tracker.track(im)
+    tracker.net.seconds = 0.0
+    tracker.initialize(images[0], first_box)
+    init_net = tracker.net.seconds
+    t = time.perf_counter()
+    for im in images[1:]:
+        tracker.track(im)
+    total = time.perf_counter() - t
+    net = tracker.net.seconds - init_net
+    n = len(images) - 1
+    return {"frames": n, "ms_per_frame": 1000 * total / n, "net_ms_per_frame": 1000 * net / n,
+            "net_share": net / total, "fps": n / total}

@@ -149,10 +149,10 @@ def _launch_torchrun(nproc: int) -> None:
 
 def _register_optional_commands():
     """Command groups that live in their own modules."""
-    from ltr_core.commands import data_cmds, eval_cmds, tool_cmds
+    from ltr_core.commands import data_cmds, deploy_cmds, eval_cmds, tool_cmds
 
     main.add_command(data_cmds.data_group)
-    for cmd in eval_cmds.COMMANDS + tool_cmds.COMMANDS:
+    for cmd in eval_cmds.COMMANDS + tool_cmds.COMMANDS + deploy_cmds.COMMANDS:
         main.add_command(cmd)
 
 

@@ -22,6 +22,9 @@ Component kinds and what their factories build:
 * objective  -- ``factory(**kw) -> torch.nn.Module`` computing named loss terms
 * actor      -- ``factory(net, objective, **kw) -> ltr_core.train.Actor``
 * tracker    -- ``factory(net, **kw) -> ltr_core.track.Tracker``
+* export     -- ``factory(net) -> list[ltr_core.deploy.onnx.ExportPart]``, keyed by the *net's* component name:
+  the network methods its tracker calls at inference, which ``ltr export`` writes as ONNX files and
+  ``--runtime onnx`` replaces with ONNX Runtime sessions
 """
 
 import pluggy
@@ -29,7 +32,7 @@ import pluggy
 hookspec = pluggy.HookspecMarker("ltr")
 hookimpl = pluggy.HookimplMarker("ltr")
 
-KINDS = ("dataset", "sampler", "processing", "transform", "net", "objective", "actor", "tracker", "config")
+KINDS = ("dataset", "sampler", "processing", "transform", "net", "objective", "actor", "tracker", "export", "config")
 
 
 @hookspec
@@ -70,6 +73,11 @@ def ltr_actors():
 @hookspec
 def ltr_trackers():
     """Return ``{name: factory}`` of inference trackers."""
+
+
+@hookspec
+def ltr_exports():
+    """Return ``{net_name: factory(net) -> list[ExportPart]}``: what of that net a tracker runs at inference."""
 
 
 @hookspec

@@ -113,6 +113,19 @@ def ltr_trackers():
     return {"tiny": TinyTracker}
 
 
+def tiny_export(net, search_size: int = 32, template_size: int = 16):
+    """The tiny net as one ONNX part, called like the module (test plugin)."""
+    from ltr_core.deploy.onnx import ExportPart
+
+    return [ExportPart("forward", net, {"search": torch.zeros(1, 3, search_size, search_size),
+                                        "template": torch.zeros(1, 3, template_size, template_size)}, ["box"])]
+
+
+@hookimpl
+def ltr_exports():
+    return {"tiny": tiny_export}
+
+
 @hookimpl
 def ltr_configs():
     return {"tiny": Path(__file__).parent / "configs" / "tiny.yaml"}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ltr_core.commands.options import set_option, workspace_option
+from ltr_core.commands.deploy_cmds import onnx_factory
+from ltr_core.commands.options import runtime_options, set_option, workspace_option
 import numpy as np
 
 from ltr_core import env as ltr_env
@@ -53,10 +54,11 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
 @click.option("--tag", default=None, help="Results folder name (default: the config name, +'-untrained').")
 @click.option("--json", "as_json", is_flag=True)
+@runtime_options
 @set_option
 @workspace_option
 def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, sequences, workers, protocol, tag,
-             as_json, overrides, workspace):
+             as_json, runtime, ort_threads, ort_opt, overrides, workspace):
     """Run CONFIG's tracker on a dataset split and print success AUC, precision and normalized precision."""
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.track.runner import run_sequences, sequences_from_dataset
@@ -72,7 +74,9 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     ckpt = None
     if not untrained and cfg["tracker"]["name"] != "static":
         ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
-    name = tag or (f"baseline/{baseline}" if baseline else cfg["_name"] + ("-untrained" if untrained else ""))
+    onnx = runtime == "onnx" and not baseline
+    name = tag or (f"baseline/{baseline}" if baseline else
+                   cfg["_name"] + ("-untrained" if untrained else "") + ("-onnx" if onnx else ""))
     ds = open_eval_dataset(dataset, split, ws)
     only = [s.strip() for s in sequences.split(",")] if sequences else None
     try:
@@ -82,7 +86,9 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     out_dir = ws / "results" / name / dataset
     click.echo(f"evaluating {cfg['_name']} ({'checkpoint ' + ckpt if ckpt else 'no checkpoint'}) on {dataset} "
                f"{split}: {len(seqs)} sequences -> {out_dir}", err=as_json)
-    summary = run_sequences(TrackerFactory(cfg, ckpt), seqs, out_dir, workers)
+    factory = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt,
+                           report=lambda m: click.echo(m, err=as_json))
+    summary = run_sequences(factory, seqs, out_dir, workers)
     if summary["fps"]:
         click.echo(f"tracked {summary['tracked']} sequences ({summary['skipped']} already done): "
                    f"{summary['fps']:.1f} fps tracker, {summary['fps_with_decoding']:.1f} fps with decoding",
@@ -139,9 +145,11 @@ def score_cmd(results, more_results, dataset, split, protocol, plots, sequences,
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write a video with the box drawn.")
 @click.option("--boxes", type=click.Path(dir_okay=False), default=None,
               help="Where the boxes go (default: OUT with .txt, else ./track_boxes.txt).")
+@runtime_options
 @set_option
 @workspace_option
-def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, overrides, workspace):
+def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, ort_threads, ort_opt, overrides,
+              workspace):
     """Track a target through a video or a folder of frames."""
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.track.video import track_frames
@@ -157,7 +165,7 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, overrides
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
     ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if cfg["tracker"]["name"] != "static" else None
-    tracker = TrackerFactory(cfg, ckpt)()
+    tracker = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt)()
     boxes = Path(boxes) if boxes else (Path(out).with_suffix(".txt") if out else Path("track_boxes.txt"))
     summary = track_frames(tracker, np.asarray(box), video=video, frames_dir=frames_dir, out_video=out,
                            out_boxes=boxes)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import torch
 
-from ltr_core.commands.options import set_option, workspace_option
+from ltr_core.commands.options import runtime_options, set_option, workspace_option
 
 from ltr_core import env as ltr_env
 from ltr_core.config import load_config
@@ -44,6 +45,52 @@ def bench_train_cmd(config, batch, steps, device, overrides):
     click.echo(f"{r['peak_dtype']} matmul peak (2048x2048, this run): {r['peak_gflops']:.0f} GFLOP/s  "
                f"fraction of peak: {r['fraction_of_peak']:.2f}")
     click.echo(f"samples/s: {r['samples_per_s']:.2f}")
+
+
+@bench_group.command("track")
+@click.argument("config")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+              help="Default: the latest checkpoint of CONFIG; --untrained when there is none.")
+@click.option("--untrained", is_flag=True, help="Time the freshly initialised network (speed is the same).")
+@click.option("--size", default="640x480", show_default=True, help="Frame size WxH of the generated sequence.")
+@click.option("--frames", type=click.IntRange(min=20), default=100, show_default=True)
+@click.option("--compare", is_flag=True,
+              help="With --runtime onnx: also time the PyTorch tracker in this run and print the speed-up.")
+@runtime_options
+@set_option
+@workspace_option
+def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, runtime, ort_threads, ort_opt,
+                    overrides, workspace):
+    """Time CONFIG's whole tracker per frame on decoded frames of a generated sequence, and the network's share."""
+    from ltr_core.bench import bench_sequence, bench_track
+    from ltr_core.commands.deploy_cmds import onnx_factory
+    from ltr_core.track.factory import TrackerFactory
+    from ltr_core.train.checkpoint import resolve_checkpoint
+
+    try:
+        w, h = (int(v) for v in size.lower().split("x"))
+        assert w >= 64 and h >= 64
+    except (ValueError, AssertionError):
+        raise click.BadParameter(f"{size!r}: expected WxH of at least 64x64, e.g. 640x480", param_hint="--size") \
+            from None
+    cfg = load_config(config, overrides)
+    ws = ltr_env.workspace_dir(workspace)
+    ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint))
+    images, first = bench_sequence((w, h), frames)
+    runs = (["torch"] if compare and runtime == "onnx" else []) + [runtime]
+    results = {}
+    for rt in runs:
+        factory = onnx_factory(TrackerFactory(cfg, ckpt), rt, ws, ort_threads, ort_opt)
+        r = results[rt] = bench_track(factory, images, first)
+        extra = f"  ort threads {ort_threads or torch.get_num_threads()}  opt {ort_opt}" if rt == "onnx" else ""
+        click.echo(f"{cfg['_name']} runtime {rt}: {w}x{h}, {r['frames']} frames, {torch.get_num_threads()} "
+                   f"threads{extra}")
+        click.echo(f"ms/frame: {r['ms_per_frame']:.2f}  network {r['net_ms_per_frame']:.2f} ms "
+                   f"({100 * r['net_share']:.0f}%)  rest (crops, post-processing) "
+                   f"{r['ms_per_frame'] - r['net_ms_per_frame']:.2f} ms")
+    if len(runs) == 2:
+        click.echo(f"speed-up of onnx over torch (same run): {results['onnx']['fps'] / results['torch']['fps']:.2f}x")
+    click.echo(f"fps: {results[runtime]['fps']:.1f}")
 
 
 @bench_group.command("data")

@@ -21,24 +21,44 @@ def inference_net_config(cfg: dict) -> dict:
 
 @dataclass
 class TrackerFactory:
-    """Picklable recipe: ``cfg`` (resolved config), ``checkpoint`` (path or None for an untrained net)."""
+    """Picklable recipe: ``cfg`` (resolved config), ``checkpoint`` (path or None for an untrained net).
+
+    ``onnx_dir``: run the network's exported parts with ONNX Runtime from that folder (``ltr export``) instead
+    of PyTorch; ``ort_threads`` / ``ort_opt`` are ONNX Runtime's intra-op threads and graph optimisation level.
+    """
 
     cfg: dict
     checkpoint: str | None = None
+    onnx_dir: str | None = None
+    ort_threads: int | None = None
+    ort_opt: str = "all"
 
-    def __call__(self):
+    def resolved(self) -> tuple[dict, dict | None]:
+        """The config the tracker runs with (the checkpoint's, with this config's tracker section) and the
+        checkpoint's state."""
         from ltr_core.train.checkpoint import load_checkpoint
 
-        cfg = self.cfg
-        state = None
-        if self.checkpoint is not None:
-            state = load_checkpoint(self.checkpoint)
-            ckpt_cfg = config_from_dict(state["config"])
-            cfg = {**ckpt_cfg, "tracker": self.cfg.get("tracker") or ckpt_cfg.get("tracker")}
-        if cfg["tracker"]["name"] == "static":
-            return build_tracker(cfg, None)
+        if self.checkpoint is None:
+            return self.cfg, None
+        state = load_checkpoint(self.checkpoint)
+        ckpt_cfg = config_from_dict(state["config"])
+        return {**ckpt_cfg, "tracker": self.cfg.get("tracker") or ckpt_cfg.get("tracker")}, state
+
+    def network(self):
+        """The PyTorch network with the checkpoint's weights (or the seeded initialisation)."""
+        cfg, state = self.resolved()
         torch.manual_seed(cfg["seed"])
         net = build_net(inference_net_config(cfg))
         if state is not None:
             net.load_state_dict(state["net"])
-        return build_tracker(cfg, net)
+        return net.eval()
+
+    def __call__(self):
+        cfg, _ = self.resolved()
+        if cfg["tracker"]["name"] == "static":
+            return build_tracker(cfg, None)
+        if self.onnx_dir is not None:
+            from ltr_core.deploy.onnx import OnnxNet
+
+            return build_tracker(cfg, OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
+        return build_tracker(cfg, self.network())

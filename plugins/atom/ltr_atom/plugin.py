@@ -6,6 +6,7 @@ from ltr_core.hookspecs import hookimpl
 from ltr_atom.actor import ATOMActor, build_objective
 from ltr_atom.network import build_net
 from ltr_atom.processing import ATOMProcessing
+from ltr_atom.export import export_parts
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -28,6 +29,11 @@ def ltr_processings():
 @hookimpl
 def ltr_actors():
     return {"atom": ATOMActor}
+
+
+@hookimpl
+def ltr_exports():
+    return {"atom_iounet": export_parts}
 
 
 @hookimpl

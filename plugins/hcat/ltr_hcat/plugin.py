@@ -4,6 +4,7 @@ from pathlib import Path
 
 from ltr_core.hookspecs import hookimpl
 from ltr_hcat.actor import HCATActor
+from ltr_hcat.export import export_parts
 from ltr_hcat.network import build_net
 from ltr_hcat.objective import build_objective
 from ltr_hcat.processing import HCATProcessing
@@ -35,6 +36,11 @@ def ltr_actors():
 @hookimpl
 def ltr_trackers():
     return {"hcat": HCATTracker}
+
+
+@hookimpl
+def ltr_exports():
+    return {"hcat": export_parts}
 
 
 @hookimpl

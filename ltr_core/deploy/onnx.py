@@ -1,0 +1,270 @@
+"""Export a tracker's network parts to ONNX and run them with ONNX Runtime behind the same calls.
+
+A plugin declares, through the ``ltr_exports`` hook, which parts of its network a tracker calls at inference
+(one :class:`ExportPart` per method, e.g. a template branch run once per sequence and a search branch run per
+frame). :func:`export_parts` writes one ONNX file per part plus ``manifest.json``; :class:`OnnxNet` loads that
+folder and answers the same method calls with ONNX Runtime sessions, so the plugin's tracker runs unchanged
+(``ltr eval --runtime onnx``, ``ltr track --runtime onnx``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+MANIFEST = "manifest.json"
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16}
+OPT_LEVELS = ("disable", "basic", "extended", "all")
+
+
+class ExportError(RuntimeError):
+    """A part cannot be exported or loaded; the message names the file or part and what to do."""
+
+
+@dataclass
+class ExportPart:
+    """One network method a tracker calls at inference time.
+
+    ``module(*inputs)`` must return the outputs in ``outputs`` order (a tensor or a tuple). ``inputs`` maps
+    input names to example tensors (their shapes are the exported shapes). ``as_dict``: the tracker expects a
+    ``{output_name: tensor}`` dict rather than a single tensor. ``note`` says what is *not* exported and why.
+    ``random_inputs(generator)``: test inputs in the part's valid range (default: standard normal for
+    floating inputs, the example otherwise).
+    """
+
+    name: str
+    module: torch.nn.Module
+    inputs: dict[str, torch.Tensor]
+    outputs: list[str]
+    as_dict: bool = False
+    note: str = ""
+    dynamic_axes: dict[str, dict[int, str]] = field(default_factory=dict)
+    random_inputs: Callable[[torch.Generator], dict[str, torch.Tensor]] | None = None
+
+    def sample(self, g: torch.Generator) -> list[torch.Tensor]:
+        if self.random_inputs is not None:
+            return list(self.random_inputs(g).values())
+        return [torch.randn(v.shape, generator=g) if v.is_floating_point() else v for v in self.inputs.values()]
+
+
+def parts_for(cfg: dict, net: torch.nn.Module, registry=None) -> list[ExportPart]:
+    """The parts the plugin that provides ``cfg``'s network declares for export."""
+    from ltr_core.registry import RegistryError, get_registry
+
+    reg = registry or get_registry()
+    name = cfg["net"]["name"]
+    try:
+        comp = reg.get("export", name)
+    except RegistryError:
+        raise ExportError(f"net {name!r} declares no ONNX export (no `ltr_exports` entry {name!r} in its plugin); "
+                          f"exportable nets: {', '.join(reg.names('export')) or 'none'}") from None
+    import inspect
+
+    accepted = inspect.signature(comp.factory).parameters
+    tracker = {k: v for k, v in (cfg.get("tracker") or {}).items() if k != "name" and k in accepted}
+    return comp.factory(net, **tracker)   # e.g. the tracker's crop sizes set the exported input shapes
+
+
+def ensure_export(factory, folder: Path, report: Callable[[str], None] = print) -> Path:
+    """``folder`` holding the ONNX parts of ``factory``'s network (a TrackerFactory): reused when its manifest
+    names the same checkpoint with the same SHA-256, exported again otherwise."""
+    folder = Path(folder)
+    ckpt = factory.checkpoint
+    if ckpt is not None and (folder / MANIFEST).is_file():
+        try:
+            m = read_manifest(folder)
+            if m["checkpoint_sha256"] == _sha256(Path(ckpt)) and all((folder / p["file"]).is_file()
+                                                                       for p in m["parts"]):
+                return folder
+        except ExportError:
+            pass
+    cfg, _ = factory.resolved()
+    net = factory.network()
+    export_parts(parts_for(cfg, net), folder, config=cfg["_name"], checkpoint=ckpt, report=report)
+    return folder
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _spec(name: str, t: torch.Tensor) -> dict:
+    return {"name": name, "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")}
+
+
+def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint: str | None, opset: int = 17,
+                 dtype: str = "fp32", report: Callable[[str], None] = print) -> dict:
+    """Write ``<part>.onnx`` for every part and ``manifest.json`` under ``out``; returns the manifest."""
+    import onnx
+
+    from ltr_core import __version__
+
+    if dtype not in DTYPES:
+        raise ExportError(f"dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for part in parts:
+        module = part.module.eval().to(DTYPES[dtype])
+        inputs = {k: (v.to(DTYPES[dtype]) if v.is_floating_point() else v) for k, v in part.inputs.items()}
+        with torch.no_grad():
+            result = module(*inputs.values())
+        result = result if isinstance(result, tuple) else (result,)
+        if len(result) != len(part.outputs):
+            raise ExportError(f"part {part.name!r} returns {len(result)} outputs but declares {part.outputs}")
+        path = out / f"{part.name}.onnx"
+        tmp = path.with_suffix(".onnx.tmp")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, tuple(inputs.values()), str(tmp), input_names=list(inputs),
+                              output_names=part.outputs, opset_version=opset, dynamo=False,
+                              dynamic_axes=part.dynamic_axes or None)
+        try:
+            onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
+        except Exception as e:
+            tmp.unlink(missing_ok=True)
+            raise ExportError(f"{path}: onnx.checker rejected the exported graph: {e}") from None
+        os.replace(tmp, path)
+        entries.append({"name": part.name, "file": path.name, "sha256": _sha256(path), "as_dict": part.as_dict,
+                        "inputs": [_spec(k, v) for k, v in inputs.items()],
+                        "outputs": [_spec(k, v) for k, v in zip(part.outputs, result)], "note": part.note})
+        report(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    manifest = {"format": "ltr-onnx/1", "config": config, "checkpoint": checkpoint,
+                "checkpoint_sha256": _sha256(Path(checkpoint)) if checkpoint else None, "ltr_version": __version__,
+                "torch_version": torch.__version__, "opset": opset, "dtype": dtype, "parts": entries}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict:
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise ExportError(f"{path}: no manifest; export first with `ltr export CONFIG --out {folder}`")
+    try:
+        manifest = json.loads(path.read_text())
+        assert manifest.get("format") == "ltr-onnx/1" and isinstance(manifest["parts"], list)
+    except (ValueError, AssertionError, KeyError):
+        raise ExportError(f"{path}: not an ltr ONNX manifest (format ltr-onnx/1); export again") from None
+    return manifest
+
+
+def ort_session_options(threads: int | None = None, opt_level: str = "all"):
+    import onnxruntime as ort
+
+    if opt_level not in OPT_LEVELS:
+        raise ExportError(f"graph optimisation level {opt_level!r}: expected one of {', '.join(OPT_LEVELS)}")
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads or torch.get_num_threads()
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = {
+        "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL, "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL}[opt_level]
+    return so
+
+
+def require_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ExportError("the ONNX runtime needs onnxruntime: pip install 'ltr-core[onnx]'") from None
+    return onnxruntime
+
+
+class _Part:
+    """Calls one ONNX Runtime session like the network method it replaces."""
+
+    def __init__(self, session, entry: dict, dtype: np.dtype):
+        self.session, self.entry, self.dtype = session, entry, dtype
+        self.input_names = [i["name"] for i in entry["inputs"]]
+        self.output_names = [o["name"] for o in entry["outputs"]]
+        self.seconds = 0.0
+        self.calls = 0
+
+    def __call__(self, *args):
+        import time
+
+        feeds = {n: a.detach().cpu().numpy().astype(self.dtype, copy=False) for n, a in zip(self.input_names, args)}
+        t = time.perf_counter()
+        outs = self.session.run(self.output_names, feeds)
+        self.seconds += time.perf_counter() - t
+        self.calls += 1
+        tensors = [torch.from_numpy(np.asarray(o, dtype=np.float32) if o.dtype == np.float16 else o) for o in outs]
+        if self.entry["as_dict"]:
+            return dict(zip(self.output_names, tensors))
+        return tensors[0] if len(tensors) == 1 else tuple(tensors)
+
+
+class OnnxNet:
+    """Stands in for a network inside a tracker: ``net.<part>(...)`` runs that part's ONNX Runtime session."""
+
+    def __init__(self, folder: Path, threads: int | None = None, opt_level: str = "all", verify: bool = True):
+        ort = require_onnxruntime()
+        self.folder = Path(folder)
+        self.manifest = read_manifest(self.folder)
+        so = ort_session_options(threads, opt_level)
+        dtype = np.float16 if self.manifest["dtype"] == "fp16" else np.float32
+        self.parts: dict[str, _Part] = {}
+        for entry in self.manifest["parts"]:
+            path = self.folder / entry["file"]
+            if not path.is_file():
+                raise ExportError(f"{path}: missing (listed in {self.folder / MANIFEST}); export again")
+            if verify and _sha256(path) != entry["sha256"]:
+                raise ExportError(f"{path}: SHA-256 differs from {self.folder / MANIFEST}; the file was changed "
+                                  "after export: export again")
+            try:
+                session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+            except Exception as e:
+                raise ExportError(f"{path}: ONNX Runtime cannot load it: {e}") from None
+            self.parts[entry["name"]] = _Part(session, entry, dtype)
+
+    def __getattr__(self, name):
+        parts = self.__dict__.get("parts", {})
+        if name in parts:
+            return parts[name]
+        raise AttributeError(f"{name!r} is not an exported part of {self.__dict__.get('folder')} "
+                             f"(parts: {', '.join(parts)})")
+
+    def __call__(self, *args):
+        """``net(...)``: the part named ``forward``."""
+        return self.__getattr__("forward")(*args)
+
+    # the Tracker base class treats its net like a torch module
+    def eval(self):
+        return self
+
+    def to(self, *args, **kwargs):
+        return self
+
+    def seconds(self) -> float:
+        return sum(p.seconds for p in self.parts.values())
+
+
+def compare_with_torch(parts: list[ExportPart], folder: Path, seed: int = 0) -> dict[str, float]:
+    """Largest absolute difference between ONNX Runtime and PyTorch per part, on random inputs
+    (:meth:`ExportPart.sample`)."""
+    net = OnnxNet(folder)
+    g = torch.Generator().manual_seed(seed)
+    diffs = {}
+    for part in parts:
+        inputs = part.sample(g)
+        with torch.no_grad():
+            ref = part.module.float().eval()(*inputs)
+        ref = ref if isinstance(ref, tuple) else (ref,)
+        got = getattr(net, part.name)(*inputs)
+        got = tuple(got.values()) if isinstance(got, dict) else (got if isinstance(got, tuple) else (got,))
+        diffs[part.name] = max(float((a.float() - b.float()).abs().max()) for a, b in zip(ref, got))
+    return diffs

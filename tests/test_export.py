@@ -1,0 +1,125 @@
+"""ONNX export and the ONNX Runtime tracker switch, on the tests' tiny plugin (which declares its export
+through the same `ltr_exports` hook as any tracker)."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from ltr_core.deploy.onnx import ExportError, OnnxNet, compare_with_torch, parts_for, read_manifest
+
+
+def ltr(*args):
+    return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def trained_tiny(tiny_env):
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=1")
+    assert out.returncode == 0, out.stderr
+    return tiny_env
+
+
+def test_export_writes_checked_onnx_and_a_manifest_that_match_pytorch(trained_tiny, tmp_path):
+    out = ltr("export", "tiny/tiny", "--out", str(tmp_path / "x"))
+    assert out.returncode == 0, out.stderr
+    m = read_manifest(tmp_path / "x")
+    ckpt = trained_tiny / "checkpoints" / "ltr" / "tiny" / "tiny" / "ep0001.pth"
+    assert m["config"] == "tiny/tiny" and m["checkpoint"] == str(ckpt) and m["opset"] == 17
+    assert m["ltr_version"] and len(m["checkpoint_sha256"]) == 64
+    (part,) = m["parts"]
+    assert part["name"] == "forward" and [i["shape"] for i in part["inputs"]] == [[1, 3, 32, 32], [1, 3, 16, 16]]
+    assert part["outputs"] == [{"name": "box", "shape": [1, 4], "dtype": "float32"}]
+    onnx.checker.check_model(onnx.load(str(tmp_path / "x" / "forward.onnx")), full_check=True)
+    diff = float(re.search(r"forward: max \|onnxruntime - torch\| = (\S+)", out.stdout).group(1))
+    assert diff < 1e-4
+    # the same comparison in-process, against the checkpoint's weights
+    from ltr_core.config import load_config
+    from ltr_core.track.factory import TrackerFactory
+
+    factory = TrackerFactory(load_config("tiny/tiny"), str(ckpt))
+    cfg, _ = factory.resolved()
+    diffs = compare_with_torch(parts_for(cfg, factory.network()), tmp_path / "x", seed=1)
+    assert diffs["forward"] < 1e-4
+    # opset and --epoch are honoured
+    again = ltr("export", "tiny/tiny", "--epoch", "1", "--opset", "18", "--out", str(tmp_path / "y"), "--no-check")
+    assert again.returncode == 0 and read_manifest(tmp_path / "y")["opset"] == 18
+    assert onnx.load(str(tmp_path / "y" / "forward.onnx")).opset_import[0].version == 18
+
+
+def test_onnx_runtime_tracker_scores_like_the_torch_tracker(trained_tiny):
+    torch_run = ltr("eval", "tiny/tiny")
+    onnx_run = ltr("eval", "tiny/tiny", "--runtime", "onnx", "--workers", "2")
+    assert torch_run.returncode == 0 and onnx_run.returncode == 0, onnx_run.stderr
+    auc = [float(re.search(r"^AUC ([\d.]+)", r.stdout.splitlines()[-1]).group(1)) for r in (torch_run, onnx_run)]
+    assert abs(auc[0] - auc[1]) <= 0.1
+    res = trained_tiny / "results"
+    assert (res / "tiny" / "tiny-onnx" / "demo").is_dir()        # results kept apart from the torch run's
+    for f in sorted((res / "tiny" / "tiny" / "demo").glob("*-?.txt")):
+        a = np.loadtxt(f, delimiter=",")
+        b = np.loadtxt(res / "tiny" / "tiny-onnx" / "demo" / f.name, delimiter=",")
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=0.02)   # 2 decimals; the tiny tracker's boxes blow up
+    folder = trained_tiny / "export" / "tiny" / "tiny" / "ep0001"
+    stamp = (folder / "manifest.json").stat().st_mtime_ns
+    third = ltr("eval", "tiny/tiny", "--runtime", "onnx", "--tag", "onnx-again")
+    assert third.returncode == 0 and "wrote" not in third.stdout              # reused, not exported again
+    assert (folder / "manifest.json").stat().st_mtime_ns == stamp
+
+
+def test_track_runs_with_the_onnx_runtime(trained_tiny, demo_tree, tmp_path):
+    seq = demo_tree / "zebra" / "zebra-3"
+    init = (seq / "groundtruth.txt").read_text().splitlines()[0]
+    outs = []
+    for runtime in ("torch", "onnx"):
+        r = ltr("track", "tiny/tiny", "--frames", str(seq / "img"), "--init", init, "--runtime", runtime,
+                "--boxes", str(tmp_path / f"{runtime}.txt"))
+        assert r.returncode == 0, r.stderr
+        outs.append(np.loadtxt(tmp_path / f"{runtime}.txt", delimiter=","))
+    assert outs[0].shape == outs[1].shape == (40, 4)
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-4, atol=0.02)
+
+
+def test_a_changed_or_missing_onnx_file_is_refused_with_its_name(trained_tiny, tmp_path):
+    assert ltr("export", "tiny/tiny", "--out", str(tmp_path / "x"), "--no-check").returncode == 0
+    f = tmp_path / "x" / "forward.onnx"
+    f.write_bytes(f.read_bytes() + b"\0")
+    with pytest.raises(ExportError, match=re.escape(str(f)) + ".*SHA-256 differs"):
+        OnnxNet(tmp_path / "x")
+    f.unlink()
+    with pytest.raises(ExportError, match=re.escape(str(f)) + ": missing"):
+        OnnxNet(tmp_path / "x")
+    with pytest.raises(ExportError, match="no manifest; export first"):
+        OnnxNet(tmp_path / "nothing")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "manifest.json").write_text(json.dumps({"format": "other"}))
+    with pytest.raises(ExportError, match="not an ltr ONNX manifest"):
+        OnnxNet(tmp_path / "bad")
+
+
+def test_a_net_without_an_export_and_a_missing_onnxruntime_say_what_to_do(tiny_env, monkeypatch):
+    from ltr_core.deploy import onnx as deploy
+
+    with pytest.raises(ExportError, match=r"net 'nonet' declares no ONNX export.*exportable nets: .*tiny"):
+        parts_for({"net": {"name": "nonet"}}, torch.nn.Identity())
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(ExportError, match=r"pip install 'ltr-core\[onnx\]'"):
+        deploy.require_onnxruntime()
+
+
+def test_bench_track_compares_runtimes_in_one_run_and_ends_with_fps(trained_tiny):
+    out = ltr("bench", "track", "tiny/tiny", "--runtime", "onnx", "--compare", "--frames", "20", "--size", "160x120")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert any(line.startswith("tiny/tiny runtime torch: 160x120, 19 frames") for line in lines)
+    shares = [re.match(r"ms/frame: ([\d.]+)  network ([\d.]+) ms \((\d+)%\)", line) for line in lines]
+    shares = [m for m in shares if m]
+    assert len(shares) == 2 and all(float(m.group(2)) <= float(m.group(1)) for m in shares)
+    assert re.fullmatch(r"speed-up of onnx over torch \(same run\): [\d.]+x", lines[-2])
+    assert re.fullmatch(r"fps: [\d.]+", lines[-1])
+    bad = ltr("bench", "track", "tiny/tiny", "--size", "12x5")
+    assert bad.returncode == 2 and "expected WxH" in bad.stderr
