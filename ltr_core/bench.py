@@ -192,17 +192,9 @@ class _TimedNet:
 
 def bench_sequence(size: tuple[int, int], frames: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
     """Decoded RGB frames of one generated demo sequence (procedural textures) and its first box."""
-    import tempfile
+    from ltr_core.data.demo import demo_frames
 
-    from ltr_core.data.demo import DemoSpec, make_demo
-
-    with tempfile.TemporaryDirectory() as tmp:
-        make_demo(Path(tmp), DemoSpec(classes=1, per_class=2, frames=frames, width=size[0], height=size[1],
-                                      seed=seed, test_per_class=1, photos="off"), progress=False, workers=1)
-        seq = sorted(p for p in Path(tmp).glob("*/*-1"))[0]
-        images = [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in sorted((seq / "img").glob("*.jpg"))]
-        first = np.loadtxt(seq / "groundtruth.txt", delimiter=",")[0]
-    return images, first
+    return demo_frames(size, frames, seed)[0]
 
 
 def bench_track(factory, images: list[np.ndarray], first_box, warmup: int = 5) -> dict:

@@ -11,17 +11,20 @@ from ltr_core.commands.options import set_option, workspace_option
 from ltr_core.config import load_config
 
 
-def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, report=click.echo):
+def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, ort_dtype: str = "fp32",
+                 report=click.echo):
     """``factory`` (a TrackerFactory) switched to ONNX Runtime when ``runtime`` is onnx: the export folder is
-    ``<workspace>/export/<config>/<checkpoint stem or 'untrained'>``, exported on first use."""
+    ``<workspace>/export/<config>/<checkpoint stem or 'untrained'>[-int8]``, exported on first use."""
     from ltr_core.deploy.onnx import ExportError, ensure_export, require_onnxruntime
 
     if runtime != "onnx" or factory.cfg["tracker"]["name"] == "static":
         return factory
     try:
         require_onnxruntime()
-        stem = Path(factory.checkpoint).stem if factory.checkpoint else "untrained"
-        folder = ensure_export(factory, workspace / "export" / factory.cfg["_name"] / stem, report=report)
+        stem = (Path(factory.checkpoint).stem if factory.checkpoint else "untrained") + \
+            ("" if ort_dtype == "fp32" else f"-{ort_dtype}")
+        folder = ensure_export(factory, workspace / "export" / factory.cfg["_name"] / stem, ort_dtype,
+                               report=report)
     except ExportError as e:
         raise click.ClickException(str(e)) from None
     factory.onnx_dir, factory.ort_threads, factory.ort_opt = str(folder), ort_threads, ort_opt
@@ -36,15 +39,16 @@ def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, r
 @click.option("--untrained", is_flag=True, help="Export the freshly initialised network (for speed tests).")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the .onnx files.")
 @click.option("--opset", type=click.IntRange(min=13), default=17, show_default=True)
-@click.option("--dtype", type=click.Choice(["fp32", "fp16"]), default="fp32", show_default=True,
-              help="fp16 halves the files; ONNX Runtime's CPU provider runs few fp16 kernels (use it for GPU runtimes).")
+@click.option("--dtype", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32", show_default=True,
+              help="fp16 halves the files (ONNX Runtime's CPU provider runs few fp16 kernels: for GPU runtimes); "
+                   "int8: static quantisation, calibrated by running the tracker on generated frames.")
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Run every part with ONNX Runtime on random inputs and print its difference from PyTorch.")
 @set_option
 @workspace_option
 def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, overrides, workspace):
     """Export the network parts CONFIG's tracker runs (as its plugin declares them) to ONNX, with a manifest."""
-    from ltr_core.deploy.onnx import ExportError, compare_with_torch, export_parts, parts_for
+    from ltr_core.deploy.onnx import ExportError, compare_with_torch, export_config
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.train.checkpoint import resolve_checkpoint
 
@@ -57,19 +61,16 @@ def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, o
         raise click.ClickException(f"{cfg['_name']} tracks with the static baseline: it has no network to export")
     ws = ltr_env.workspace_dir(workspace)
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
-    factory = TrackerFactory(cfg, ckpt)
-    run_cfg, _ = factory.resolved()
     try:
-        parts = parts_for(run_cfg, factory.network())
-        manifest = export_parts(parts, Path(out), config=run_cfg["_name"], checkpoint=ckpt, opset=opset,
-                                dtype=dtype, report=click.echo)
+        parts, manifest = export_config(TrackerFactory(cfg, ckpt), Path(out), opset=opset, dtype=dtype,
+                                        report=click.echo)
     except ExportError as e:
         raise click.ClickException(str(e)) from None
     for p in manifest["parts"]:
         ins = ", ".join(f"{i['name']} {tuple(i['shape'])}" for i in p["inputs"])
         outs = ", ".join(f"{o['name']} {tuple(o['shape'])}" for o in p["outputs"])
         click.echo(f"{p['name']}: {ins} -> {outs}" + (f"  ({p['note']})" if p["note"] else ""))
-    if check and dtype == "fp32":
+    if check and dtype != "fp16":
         try:
             diffs = compare_with_torch(parts, Path(out))
         except ExportError as e:

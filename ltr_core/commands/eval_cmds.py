@@ -58,7 +58,7 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
 @set_option
 @workspace_option
 def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, sequences, workers, protocol, tag,
-             as_json, runtime, ort_threads, ort_opt, overrides, workspace):
+             as_json, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
     """Run CONFIG's tracker on a dataset split and print success AUC, precision and normalized precision."""
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.track.runner import run_sequences, sequences_from_dataset
@@ -76,7 +76,8 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
         ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
     onnx = runtime == "onnx" and not baseline
     name = tag or (f"baseline/{baseline}" if baseline else
-                   cfg["_name"] + ("-untrained" if untrained else "") + ("-onnx" if onnx else ""))
+                   cfg["_name"] + ("-untrained" if untrained else "") + ("-onnx" if onnx else "")
+                   + (f"-{ort_dtype}" if onnx and ort_dtype != "fp32" else ""))
     ds = open_eval_dataset(dataset, split, ws)
     only = [s.strip() for s in sequences.split(",")] if sequences else None
     try:
@@ -86,7 +87,7 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     out_dir = ws / "results" / name / dataset
     click.echo(f"evaluating {cfg['_name']} ({'checkpoint ' + ckpt if ckpt else 'no checkpoint'}) on {dataset} "
                f"{split}: {len(seqs)} sequences -> {out_dir}", err=as_json)
-    factory = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt,
+    factory = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt, ort_dtype,
                            report=lambda m: click.echo(m, err=as_json))
     summary = run_sequences(factory, seqs, out_dir, workers)
     if summary["fps"]:
@@ -148,8 +149,8 @@ def score_cmd(results, more_results, dataset, split, protocol, plots, sequences,
 @runtime_options
 @set_option
 @workspace_option
-def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, ort_threads, ort_opt, overrides,
-              workspace):
+def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, ort_dtype, ort_threads, ort_opt,
+              overrides, workspace):
     """Track a target through a video or a folder of frames."""
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.track.video import track_frames
@@ -165,7 +166,7 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, 
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
     ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if cfg["tracker"]["name"] != "static" else None
-    tracker = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt)()
+    tracker = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt, ort_dtype)()
     boxes = Path(boxes) if boxes else (Path(out).with_suffix(".txt") if out else Path("track_boxes.txt"))
     summary = track_frames(tracker, np.asarray(box), video=video, frames_dir=frames_dir, out_video=out,
                            out_boxes=boxes)

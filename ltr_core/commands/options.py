@@ -9,7 +9,9 @@ set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH
 
 
 def runtime_options(f):
-    """``--runtime torch|onnx`` and ONNX Runtime's thread count and graph optimisation level."""
+    """``--runtime torch|onnx`` and ONNX Runtime's precision, thread count and graph optimisation level."""
+    f = click.option("--ort-dtype", type=click.Choice(["fp32", "int8"]), default="fp32", show_default=True,
+                     help="--runtime onnx: fp32, or int8 (static quantisation calibrated on generated frames).")(f)
     f = click.option("--ort-opt", type=click.Choice(["disable", "basic", "extended", "all"]), default="all",
                      show_default=True, help="ONNX Runtime graph optimisation level (--runtime onnx).")(f)
     f = click.option("--ort-threads", type=click.IntRange(min=1), default=None,

@@ -59,7 +59,7 @@ def bench_train_cmd(config, batch, steps, device, overrides):
 @runtime_options
 @set_option
 @workspace_option
-def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, runtime, ort_threads, ort_opt,
+def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, runtime, ort_dtype, ort_threads, ort_opt,
                     overrides, workspace):
     """Time CONFIG's whole tracker per frame on decoded frames of a generated sequence, and the network's share."""
     from ltr_core.bench import bench_sequence, bench_track
@@ -80,9 +80,10 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, runtim
     runs = (["torch"] if compare and runtime == "onnx" else []) + [runtime]
     results = {}
     for rt in runs:
-        factory = onnx_factory(TrackerFactory(cfg, ckpt), rt, ws, ort_threads, ort_opt)
+        factory = onnx_factory(TrackerFactory(cfg, ckpt), rt, ws, ort_threads, ort_opt, ort_dtype)
         r = results[rt] = bench_track(factory, images, first)
-        extra = f"  ort threads {ort_threads or torch.get_num_threads()}  opt {ort_opt}" if rt == "onnx" else ""
+        extra = (f"  {ort_dtype}  ort threads {ort_threads or torch.get_num_threads()}  opt {ort_opt}"
+                 if rt == "onnx" else "")
         click.echo(f"{cfg['_name']} runtime {rt}: {w}x{h}, {r['frames']} frames, {torch.get_num_threads()} "
                    f"threads{extra}")
         click.echo(f"ms/frame: {r['ms_per_frame']:.2f}  network {r['net_ms_per_frame']:.2f} ms "

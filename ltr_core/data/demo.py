@@ -196,6 +196,23 @@ def make_demo(out: Path, spec: DemoSpec, progress: bool = True, workers: int | N
             "frames": (len(train) + len(test)) * spec.frames, "photos": sorted(photos)}
 
 
+def demo_frames(size: tuple[int, int], frames: int, seed: int = 0, photos: str = "off",
+                sequences: int = 1) -> list[tuple[list[np.ndarray], np.ndarray]]:
+    """Decoded RGB frames and the first box of ``sequences`` generated sequences, written to a temporary
+    folder and read back (the JPEG round trip included), for benchmarks and calibration."""
+    import tempfile
+
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        make_demo(Path(tmp), DemoSpec(classes=1, per_class=sequences + 1, frames=frames, width=size[0],
+                                      height=size[1], seed=seed, test_per_class=1, photos=photos),
+                  progress=False, workers=1, report=lambda m: None)
+        for seq in sorted(p for p in Path(tmp).glob("*/*-*") if p.is_dir())[:sequences]:
+            images = [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in sorted((seq / "img").glob("*.jpg"))]
+            out.append((images, np.loadtxt(seq / "groundtruth.txt", delimiter=",")[0]))
+    return out
+
+
 _WORKER: dict = {}
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 MANIFEST = "manifest.json"
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16}
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "int8": torch.float32}   # int8: quantised after export
 OPT_LEVELS = ("disable", "basic", "extended", "all")
 
 
@@ -73,22 +73,41 @@ def parts_for(cfg: dict, net: torch.nn.Module, registry=None) -> list[ExportPart
     return comp.factory(net, **tracker)   # e.g. the tracker's crop sizes set the exported input shapes
 
 
-def ensure_export(factory, folder: Path, report: Callable[[str], None] = print) -> Path:
+def calibration_for(factory, parts: list[ExportPart], frames: int = 40, sequences: int = 2) -> dict:
+    """Calibration inputs for an int8 export: the PyTorch tracker run over generated demo sequences (with
+    scikit-image's photographs where installed) at 640x480."""
+    from ltr_core.data.demo import demo_frames
+
+    tracker = type(factory)(factory.cfg, factory.checkpoint)()
+    return record_inputs(tracker, parts, demo_frames((640, 480), frames, seed=7, photos="auto",
+                                                     sequences=sequences))
+
+
+def export_config(factory, folder: Path, *, opset: int = 17, dtype: str = "fp32",
+                  report: Callable[[str], None] = print) -> tuple[list[ExportPart], dict]:
+    """Export the network of ``factory`` (a TrackerFactory) to ``folder``; returns the parts and manifest."""
+    cfg, _ = factory.resolved()
+    parts = parts_for(cfg, factory.network())
+    calibration = calibration_for(factory, parts) if dtype == "int8" else None
+    manifest = export_parts(parts, folder, config=cfg["_name"], checkpoint=factory.checkpoint, opset=opset,
+                            dtype=dtype, calibration=calibration, report=report)
+    return parts, manifest
+
+
+def ensure_export(factory, folder: Path, dtype: str = "fp32", report: Callable[[str], None] = print) -> Path:
     """``folder`` holding the ONNX parts of ``factory``'s network (a TrackerFactory): reused when its manifest
-    names the same checkpoint with the same SHA-256, exported again otherwise."""
+    names the same checkpoint with the same SHA-256 and the same dtype, exported again otherwise."""
     folder = Path(folder)
     ckpt = factory.checkpoint
     if ckpt is not None and (folder / MANIFEST).is_file():
         try:
             m = read_manifest(folder)
-            if m["checkpoint_sha256"] == _sha256(Path(ckpt)) and all((folder / p["file"]).is_file()
-                                                                       for p in m["parts"]):
+            if m["checkpoint_sha256"] == _sha256(Path(ckpt)) and m["dtype"] == dtype and all(
+                    (folder / p["file"]).is_file() for p in m["parts"]):
                 return folder
         except ExportError:
             pass
-    cfg, _ = factory.resolved()
-    net = factory.network()
-    export_parts(parts_for(cfg, net), folder, config=cfg["_name"], checkpoint=ckpt, report=report)
+    export_config(factory, folder, dtype=dtype, report=report)
     return folder
 
 
@@ -105,8 +124,13 @@ def _spec(name: str, t: torch.Tensor) -> dict:
 
 
 def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint: str | None, opset: int = 17,
-                 dtype: str = "fp32", report: Callable[[str], None] = print) -> dict:
-    """Write ``<part>.onnx`` for every part and ``manifest.json`` under ``out``; returns the manifest."""
+                 dtype: str = "fp32", calibration: dict[str, list[dict]] | None = None,
+                 report: Callable[[str], None] = print) -> dict:
+    """Write ``<part>.onnx`` for every part and ``manifest.json`` under ``out``; returns the manifest.
+
+    ``dtype="int8"``: each part is exported in fp32, then statically quantised by ONNX Runtime (QDQ format,
+    int8 weights per channel, uint8 activations with ranges calibrated on ``calibration[part]``: the inputs
+    the tracker really feeds that part, see :func:`record_inputs`)."""
     import onnx
 
     from ltr_core import __version__
@@ -136,6 +160,12 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
         except Exception as e:
             tmp.unlink(missing_ok=True)
             raise ExportError(f"{path}: onnx.checker rejected the exported graph: {e}") from None
+        if dtype == "int8":
+            if not (calibration or {}).get(part.name):
+                tmp.unlink(missing_ok=True)
+                raise ExportError(f"int8 export of part {part.name!r} needs calibration inputs")
+            _quantise(tmp, calibration[part.name])
+            onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
         os.replace(tmp, path)
         entries.append({"name": part.name, "file": path.name, "sha256": _sha256(path), "as_dict": part.as_dict,
                         "inputs": [_spec(k, v) for k, v in inputs.items()],
@@ -146,6 +176,65 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
                 "torch_version": torch.__version__, "opset": opset, "dtype": dtype, "parts": entries}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def _quantise(path: Path, feeds: list[dict]) -> None:
+    """Static int8 quantisation of the ONNX file at ``path``, in place."""
+    require_onnxruntime()
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(feeds)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    pre = path.with_name(path.name + ".pre")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quant_pre_process(str(path), str(pre))
+            quantize_static(str(pre), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            op_types_to_quantize=["Conv", "MatMul", "Gemm"])
+    finally:
+        pre.unlink(missing_ok=True)
+
+
+class _Recorder:
+    """Wraps a network and keeps the inputs of every call to the named parts (as NumPy feeds)."""
+
+    def __init__(self, net, parts: list[ExportPart]):
+        self._net, self._parts = net, {p.name: list(p.inputs) for p in parts}
+        self.feeds: dict[str, list[dict]] = {name: [] for name in self._parts}
+
+    def _wrap(self, name, fn):
+        def call(*args):
+            self.feeds[name].append({k: a.detach().cpu().float().numpy() for k, a in zip(self._parts[name], args)})
+            return fn(*args)
+        return call
+
+    def __getattr__(self, name):
+        attr = getattr(self._net, name)
+        return self._wrap(name, attr) if name in self._parts else attr
+
+    def __call__(self, *args):
+        return self._wrap("forward", self._net)(*args) if "forward" in self._parts else self._net(*args)
+
+
+def record_inputs(tracker, parts: list[ExportPart], sequences) -> dict[str, list[dict]]:
+    """Run ``tracker`` (PyTorch) over ``sequences`` (``[(frames, first_box)]``) and return, per part, the
+    inputs it fed that part: calibration data that matches tracking."""
+    recorder = _Recorder(tracker.net, parts)
+    tracker.net = recorder
+    for frames, box in sequences:
+        tracker.initialize(frames[0], box)
+        for f in frames[1:]:
+            tracker.track(f)
+    tracker.net = recorder._net
+    return recorder.feeds
 
 
 def read_manifest(folder: Path) -> dict:
@@ -169,6 +258,9 @@ def ort_session_options(threads: int | None = None, opt_level: str = "all"):
     so.intra_op_num_threads = threads or torch.get_num_threads()
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # no busy-waiting between runs: a tracker does NumPy work (crops, post-processing) between network calls,
+    # and spinning ONNX Runtime threads took those cores from it (2.7-13 ms/frame of extra "rest" measured)
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.graph_optimization_level = {
         "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL, "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
         "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
@@ -216,7 +308,7 @@ class OnnxNet:
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder)
         so = ort_session_options(threads, opt_level)
-        dtype = np.float16 if self.manifest["dtype"] == "fp16" else np.float32
+        dtype = np.float16 if self.manifest["dtype"] == "fp16" else np.float32   # int8 (QDQ) takes float32
         self.parts: dict[str, _Part] = {}
         for entry in self.manifest["parts"]:
             path = self.folder / entry["file"]
