@@ -123,3 +123,18 @@ def test_bench_track_compares_runtimes_in_one_run_and_ends_with_fps(trained_tiny
     assert re.fullmatch(r"fps: [\d.]+", lines[-1])
     bad = ltr("bench", "track", "tiny/tiny", "--size", "12x5")
     assert bad.returncode == 2 and "expected WxH" in bad.stderr
+
+
+def test_int8_export_is_calibrated_on_the_trackers_inputs_and_stays_close(trained_tiny, tmp_path):
+    out = ltr("export", "tiny/tiny", "--out", str(tmp_path / "q"), "--dtype", "int8")
+    assert out.returncode == 0, out.stderr
+    m = read_manifest(tmp_path / "q")
+    assert m["dtype"] == "int8"
+    model = onnx.load(str(tmp_path / "q" / "forward.onnx"))
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in model.graph.node}
+    diff = float(re.search(r"forward: max \|onnxruntime - torch\| = (\S+)", out.stdout).group(1))
+    assert 0 < diff < 0.05           # quantised: not exact, but close on outputs in [0, 1]
+    run = ltr("eval", "tiny/tiny", "--runtime", "onnx", "--ort-dtype", "int8")
+    assert run.returncode == 0, run.stderr
+    assert (trained_tiny / "results" / "tiny" / "tiny-onnx-int8" / "demo").is_dir()
+    assert (trained_tiny / "export" / "tiny" / "tiny" / "ep0001-int8" / "manifest.json").is_file()
