@@ -123,5 +123,5 @@ def test_eval_on_got10k_val_and_trackingnet_test_layouts(tiny_env, tmp_path, mon
     monkeypatch.setenv("LTR_TRACKINGNET_DIR", str(tmp_path / "tn"))
     out = ltr("eval", "tiny/tiny", "--baseline", "static", "--dataset", "trackingnet")
     assert out.returncode == 0, out.stderr
-    assert "submit the results" in out.stdout
+    assert "results are for its evaluation server" in out.stdout and "ltr pack trackingnet" in out.stdout
     assert len((tiny_env / "results" / "baseline" / "static" / "trackingnet" / "vid.txt").read_text().split()) == 4

@@ -72,9 +72,11 @@ class TinyActor(Actor):
 class TinyTracker(Tracker):
     """Crops around the last box and regresses the next one (test plugin)."""
 
-    def __init__(self, net, search_size: int = 32, template_size: int = 16, device: str = "cpu"):
+    def __init__(self, net, search_size: int = 32, template_size: int = 16, jitter: float = 0.0,
+                 device: str = "cpu"):
         super().__init__(net, device)
         self.search_size, self.template_size = search_size, template_size
+        self.jitter = jitter     # pixels of random shift per frame: a stochastic tracker, for --runs
 
     @torch.no_grad()
     def initialize(self, image, box):
@@ -89,6 +91,8 @@ class TinyTracker(Tracker):
         pred = self.net(self.crop_tensor(image, self.center, side, self.search_size), self.template)[0].numpy()
         cx, cy, w, h = pred * side
         self.center = self.center - side / 2 + np.array([cx, cy])
+        if self.jitter:
+            self.center = self.center + np.random.uniform(-self.jitter, self.jitter, 2)
         self.size = np.clip([w, h], 4, None)
         return np.array([*(self.center - self.size / 2), *self.size]), 1.0
 

@@ -14,7 +14,7 @@ import numpy as np
 from ltr_core import env as ltr_env
 from ltr_core.config import load_config, validate_component
 from ltr_core.registry import get_registry
-from ltr_core.evaluation.datasets import EVAL_DATASETS, SERVER_SCORED, open_eval_dataset
+from ltr_core.evaluation.datasets import EVAL_DATASETS, open_eval_dataset, server_scored
 from ltr_core.evaluation.metrics import PROTOCOLS, ResultError
 
 
@@ -24,17 +24,22 @@ class ResultFailure(click.ClickException):
 
 
 def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
-                      per_sequence: bool) -> dict:
-    from ltr_core.evaluation.score import format_tables, label_for, score_folder, write_plots
+                      per_sequence: bool, fmt: str = "table") -> dict:
+    from ltr_core.evaluation.score import (format_csv, format_latex, format_tables, label_for, over_runs,
+                                           score_folder, write_plots)
 
     try:
         scores = {label_for(d): score_folder(d, seqs, protocol) for d in dirs}
     except ResultError as e:
         raise ResultFailure(str(e)) from None
     plots = write_plots(scores, plots_dir, dataset)
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps({"protocol": protocol, "dataset": dataset, "results": scores,
-                               "plots": [str(p) for p in plots]}, indent=2))
+                               "over_runs": over_runs(scores), "plots": [str(p) for p in plots]}, indent=2))
+    elif fmt == "csv":
+        click.echo(format_csv(scores))
+    elif fmt == "latex":
+        click.echo(format_latex(scores, dataset))
     else:
         click.echo(format_tables(scores, per_sequence))
         click.echo(f"protocol: {protocol}   plots: {', '.join(str(p) for p in plots)}")
@@ -53,12 +58,15 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
 @click.option("--workers", type=int, default=None, help="Parallel tracking processes.")
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
 @click.option("--tag", default=None, help="Results folder name (default: the config name, +'-untrained').")
+@click.option("--runs", type=click.IntRange(1, 99), default=1, show_default=True,
+              help="Repeat the evaluation N times with per-run seeds (for stochastic trackers); results go to "
+                   "<name>_run001, ... and the scores are reported as mean and standard deviation.")
 @click.option("--json", "as_json", is_flag=True)
 @runtime_options
 @set_option
 @workspace_option
 def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, sequences, workers, protocol, tag,
-             as_json, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
+             runs, as_json, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
     """Run CONFIG's tracker on a dataset split and print success AUC, precision and normalized precision."""
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.track.runner import run_sequences, sequences_from_dataset
@@ -84,26 +92,58 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
         seqs = sequences_from_dataset(ds, only)
     except KeyError as e:
         raise click.BadParameter(str(e.args[0]), param_hint="--sequences") from None
-    out_dir = ws / "results" / name / dataset
+    names = [name] if runs == 1 else [f"{name}_run{r:03d}" for r in range(1, runs + 1)]
+    out_dirs = [ws / "results" / n / dataset for n in names]
     click.echo(f"evaluating {cfg['_name']} ({'checkpoint ' + ckpt if ckpt else 'no checkpoint'}) on {dataset} "
-               f"{split}: {len(seqs)} sequences -> {out_dir}", err=as_json)
+               f"{split}: {len(seqs)} sequences" + (f" x {runs} runs" if runs > 1 else "")
+               + f" -> {out_dirs[0] if runs == 1 else out_dirs[0].parent.parent / (name + '_run*') / dataset}",
+               err=as_json)
     factory = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt, ort_dtype,
                            report=lambda m: click.echo(m, err=as_json))
-    summary = run_sequences(factory, seqs, out_dir, workers)
-    if summary["fps"]:
-        click.echo(f"tracked {summary['tracked']} sequences ({summary['skipped']} already done): "
-                   f"{summary['fps']:.1f} fps tracker, {summary['fps_with_decoding']:.1f} fps with decoding",
-                   err=as_json)
-    else:
-        click.echo(f"all {summary['skipped']} sequences already done", err=as_json)
-    if dataset in SERVER_SCORED:
-        click.echo(f"{dataset} has no public ground truth: submit the results in {out_dir} to its evaluation server")
+    for run, out_dir in enumerate(out_dirs, start=1):
+        summary = run_sequences(factory, seqs, out_dir, workers, seed=cfg["seed"] * 100 + run)
+        prefix = f"run {run}: " if runs > 1 else ""
+        if summary["fps"]:
+            click.echo(f"{prefix}tracked {summary['tracked']} sequences ({summary['skipped']} already done): "
+                       f"{summary['fps']:.1f} fps tracker, {summary['fps_with_decoding']:.1f} fps with decoding",
+                       err=as_json)
+        else:
+            click.echo(f"{prefix}all {summary['skipped']} sequences already done", err=as_json)
+    if server_scored(dataset, split):
+        _server_results(dataset, out_dirs, seqs, ws / "results" / name)
         return
-    scores = _score_and_report([out_dir], seqs, dataset, protocol, out_dir, as_json, per_sequence=False)
-    s = next(iter(scores.values()))
-    if not as_json:
+    scores = _score_and_report(out_dirs, seqs, dataset, protocol, out_dirs[0], as_json, per_sequence=False)
+    if as_json:
+        return
+    from ltr_core.evaluation.score import over_runs
+
+    if runs == 1:
+        s = next(iter(scores.values()))
         click.echo(f"AUC {s['auc']:.1f}  precision {s['precision']:.1f}  normalized precision "
                    f"{s['norm_precision']:.1f}  ({dataset} {split}, {s['sequences']} sequences, {protocol})")
+    else:
+        m = next(iter(over_runs(scores).values()))
+        click.echo(f"AUC {m['auc']:.1f} +- {m['auc_std']:.1f}  precision {m['precision']:.1f} +- "
+                   f"{m['precision_std']:.1f}  normalized precision {m['norm_precision']:.1f} +- "
+                   f"{m['norm_precision_std']:.1f}  ({dataset} {split}, {len(seqs)} sequences, {protocol}, "
+                   f"mean +- std over {runs} runs)")
+
+
+def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> None:
+    """Check the runs' results and, for GOT-10k, lay them out as its server wants them; say how to pack."""
+    from ltr_core.evaluation.pack import collect, write_layout
+
+    runs = out_dirs[:3] if dataset == "got10k" else out_dirs[:1]
+    try:
+        results = collect(dataset, runs, {s.name: len(s) for s in seqs})
+    except ResultError as e:
+        raise ResultFailure(str(e)) from None
+    click.echo(f"{dataset} test has no public ground truth: results are for its evaluation server")
+    if dataset == "got10k":
+        layout = base / "got10k-test-submission"
+        write_layout(dataset, results, layout)
+        click.echo(f"submission layout (<seq>/<seq>_001.txt, <seq>_time.txt): {layout}")
+    click.echo(f"pack it: ltr pack {dataset} {' '.join(str(d) for d in runs)} -o {base.name}-{dataset}.zip")
 
 
 @click.command("score")
@@ -117,9 +157,11 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
               help="Where the PNG plots go (default: the first results folder).")
 @click.option("--sequences", default=None, help="Comma-separated sequence names (default: the whole split).")
 @click.option("--no-per-sequence", is_flag=True, help="Only the summary table.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "latex", "csv"]), default="table",
+              show_default=True, help="Folders named <name>_run001, _run002, ... are also merged: mean and std.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @workspace_option
-def score_cmd(results, more_results, dataset, split, protocol, plots, sequences, no_per_sequence, as_json,
+def score_cmd(results, more_results, dataset, split, protocol, plots, sequences, no_per_sequence, fmt, as_json,
               workspace):
     """Score result folders (one x,y,w,h file per sequence) on a dataset split; compare several at once."""
     from ltr_core.track.runner import sequences_from_dataset
@@ -131,8 +173,11 @@ def score_cmd(results, more_results, dataset, split, protocol, plots, sequences,
         seqs = sequences_from_dataset(open_eval_dataset(dataset, split, ws), only)
     except KeyError as e:
         raise click.BadParameter(str(e.args[0]), param_hint="--sequences") from None
+    if server_scored(dataset, split):
+        raise click.UsageError(f"{dataset} {split} has no public ground truth: pack the results for its server "
+                               f"with `ltr pack {dataset} RESULTS_DIR -o FILE.zip`")
     _score_and_report(dirs, seqs, dataset, protocol, Path(plots) if plots else dirs[0], as_json,
-                      not no_per_sequence)
+                      not no_per_sequence, fmt)
 
 
 @click.command("track")
@@ -174,4 +219,32 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, 
                + (f"; video: {out}" if out else ""))
 
 
-COMMANDS = [eval_cmd, score_cmd, track_cmd]
+@click.command("pack")
+@click.argument("server", type=click.Choice(["got10k", "trackingnet"]))
+@click.argument("results_dirs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="The zip to write.")
+@workspace_option
+def pack_cmd(server, results_dirs, out, workspace):
+    """Zip test-set results (one ltr result folder per run; GOT-10k takes up to 3) in the layout SERVER's
+    evaluation server accepts. Checked against the dataset's frame counts when its root is set."""
+    from ltr_core.data.dataset import DataError
+    from ltr_core.evaluation.pack import collect, write_zip
+    from ltr_core.track.runner import sequences_from_dataset
+
+    ws = ltr_env.workspace_dir(workspace)
+    frames = None
+    try:
+        frames = {s.name: len(s) for s in sequences_from_dataset(open_eval_dataset(server, "test", ws))}
+    except (DataError, ltr_env.EnvironmentError_) as e:
+        click.echo(f"note: the {server} test set is not at hand ({e}); checking the results against each "
+                   "other only", err=True)
+    try:
+        results = collect(server, [Path(d) for d in results_dirs], frames)
+    except ResultError as e:
+        raise ResultFailure(str(e)) from None
+    path = write_zip(server, results, Path(out))
+    runs = len(next(iter(results.values()))["runs"])
+    click.echo(f"wrote {path}: {len(results)} sequences, {runs} run{'s' if runs > 1 else ''}")
+
+
+COMMANDS = [eval_cmd, score_cmd, track_cmd, pack_cmd]

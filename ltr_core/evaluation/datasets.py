@@ -10,19 +10,29 @@ from ltr_core.data.datasets.got10k import GOT10k
 from ltr_core.data.datasets.lasot import LaSOT
 
 EVAL_DATASETS = ("lasot", "got10k", "trackingnet", "demo")
-SERVER_SCORED = {"trackingnet"}   # no public ground truth: results are submitted, not scored here
+SERVER_SCORED = {("trackingnet", "test"), ("got10k", "test")}   # no public ground truth: submitted, not scored
+
+
+def server_scored(name: str, split: str) -> bool:
+    return (name, "test" if name == "trackingnet" else split) in SERVER_SCORED
 
 
 def open_eval_dataset(name: str, split: str, workspace: Path):
-    """``lasot``: protocol II test split (or train). ``got10k``: the official val folder. ``trackingnet``: the
-    test set (results for the evaluation server). ``demo``: the generated tree's ``<split>_split.txt``."""
+    """``lasot``: protocol II test split (or train). ``got10k``: the official val folder (``val``) or the test
+    set (``test``, results for the evaluation server). ``trackingnet``: the test set (results for the evaluation
+    server). ``demo``: the generated tree's ``<split>_split.txt``."""
     if name == "demo":
         return LaSOT(env.dataset_root("LTR_DEMO_DIR", workspace), split_file=f"{split}_split.txt", name="demo")
     if name == "lasot":
         return LaSOT(env.dataset_root("LTR_LASOT_DIR", workspace), split=split)
     if name == "got10k":
-        if split not in ("val", "test"):
-            raise DataError("GOT-10k evaluation runs on the val folder (its test set is scored by the server)")
+        if split == "test":
+            from ltr_core.data.datasets.got10k import GOT10kTest
+
+            return GOT10kTest(env.dataset_root("LTR_GOT10K_DIR", workspace))
+        if split != "val":
+            raise DataError(f"GOT-10k split {split!r}: evaluation runs on val (scored here) or test (packed for "
+                            "the server with `ltr pack got10k`)")
         return GOT10k(env.dataset_root("LTR_GOT10K_DIR", workspace), subset="val", split="all")
     if name == "trackingnet":
         from ltr_core.data.datasets.trackingnet import TrackingNetTest

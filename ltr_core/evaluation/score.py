@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,27 @@ def score_folder(results_dir: Path, seqs: list[EvalSequence], protocol: str) -> 
     scores["per_sequence_curves"] = {n: {"success": c.success.tolist(), "precision": c.precision.tolist(),
                                          "norm_precision": c.norm_precision.tolist()} for n, c in per_seq.items()}
     return scores
+
+
+RUN_SUFFIX = re.compile(r"^(.*)_run\d{3}$")
+
+
+def over_runs(scores: dict[str, dict]) -> dict[str, dict]:
+    """Results whose labels differ only by a ``_runNNN`` suffix, merged: mean and standard deviation (ddof=1)
+    of AUC, precision and normalized precision over the runs. Labels without a suffix are left out."""
+    groups: dict[str, list[dict]] = {}
+    for label, s in scores.items():
+        m = RUN_SUFFIX.match(label)
+        if m:
+            groups.setdefault(m.group(1), []).append(s)
+    out = {}
+    for base, members in groups.items():
+        row = {"runs": len(members), "sequences": members[0]["sequences"]}
+        for key in ("auc", "precision", "norm_precision"):
+            v = np.array([s[key] for s in members])
+            row[key], row[f"{key}_std"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        out[base] = row
+    return out
 
 
 def label_for(path: Path) -> str:
@@ -70,4 +92,53 @@ def format_tables(scores: dict[str, dict], per_sequence: bool = True) -> str:
         s = scores[l]
         lines.append(f"{l:<{width}}  {s['auc']:6.1f}  {s['precision']:6.1f}  {s['norm_precision']:6.1f}  "
                      f"{s['sequences']:5d}")
+    merged = over_runs(scores)
+    if merged:
+        width = max(len(b) for b in list(merged) + ["over runs"])
+        lines += ["", f"{'over runs':<{width}}  {'runs':>4}  {'AUC':>11}  {'P@20':>11}  {'NP@0.2':>11}"]
+        for base, m in merged.items():
+            lines.append(f"{base:<{width}}  {m['runs']:4d}  " + "  ".join(
+                f"{m[k]:5.1f} ± {m[k + '_std']:3.1f}" for k in ("auc", "precision", "norm_precision")))
+    return "\n".join(lines)
+
+
+def summary_rows(scores: dict[str, dict]) -> list[dict]:
+    """One row per result folder, then one per group of runs (mean and standard deviation)."""
+    rows = [{"results": l, "runs": 1, "sequences": s["sequences"],
+             **{k: s[k] for k in ("auc", "precision", "norm_precision")},
+             **{f"{k}_std": None for k in ("auc", "precision", "norm_precision")}} for l, s in scores.items()]
+    rows += [{"results": b, **m} for b, m in over_runs(scores).items()]
+    return rows
+
+
+def format_csv(scores: dict[str, dict]) -> str:
+    import csv
+    import io
+
+    cols = ["results", "runs", "sequences", "auc", "auc_std", "precision", "precision_std", "norm_precision",
+            "norm_precision_std"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, cols, lineterminator="\n")
+    w.writeheader()
+    for r in summary_rows(scores):
+        w.writerow({k: ("" if r[k] is None else r[k] if k in ("results", "runs", "sequences") else f"{r[k]:.2f}")
+                    for k in cols})
+    return buf.getvalue().rstrip("\n")
+
+
+def _tex(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#")):
+        text = text.replace(a, b)
+    return text
+
+
+def format_latex(scores: dict[str, dict], dataset: str) -> str:
+    """A booktabs table for a paper: AUC, precision and normalized precision (mean $\pm$ std for runs)."""
+    lines = [r"\begin{tabular}{lccc}", r"\toprule",
+             rf"Tracker ({_tex(dataset)}) & AUC (\%) & P (\%) & P$_\mathrm{{norm}}$ (\%) \\", r"\midrule"]
+    for r in summary_rows(scores):
+        cells = [f"{r[k]:.1f}" if r[f"{k}_std"] is None or r["runs"] == 1 else f"{r[k]:.1f} $\\pm$ {r[k + '_std']:.1f}"
+                 for k in ("auc", "precision", "norm_precision")]
+        lines.append(f"{_tex(r['results'])} & " + " & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines)

@@ -98,15 +98,29 @@ def _worker_init(make_tracker: Callable, threads: int | None) -> None:
     _TRACKER = make_tracker()
 
 
+def seed_sequence(seed: int, name: str) -> None:
+    """Seed PyTorch's and NumPy's global generators from (seed, sequence name): a stochastic tracker gives the
+    same boxes for a sequence whichever worker runs it and in whatever order."""
+    import zlib
+
+    import torch
+
+    s = (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**32
+    torch.manual_seed(s)
+    np.random.seed(s)
+
+
 def _worker_run(args):
-    seq, out_dir = args
+    seq, out_dir, seed = args
+    if seed is not None:
+        seed_sequence(seed, seq.name)
     result = track_sequence(_TRACKER, seq)
     write_result(out_dir, seq.name, result)
     return seq.name, len(seq), float(result["track_time"].sum()), float(result["decode_time"].sum())
 
 
 def run_sequences(make_tracker: Callable, seqs: list[EvalSequence], out_dir: Path, workers: int = 1,
-                  progress: bool = True) -> dict:
+                  progress: bool = True, seed: int | None = None) -> dict:
     """Track every unfinished sequence (in ``workers`` processes); returns counts and fps figures.
 
     ``make_tracker`` must be picklable when ``workers > 1`` (e.g. a ``functools.partial``).
@@ -118,7 +132,7 @@ def run_sequences(make_tracker: Callable, seqs: list[EvalSequence], out_dir: Pat
     frames = 0
     track_time = decode_time = 0.0
     if todo:
-        jobs = [(s, out_dir) for s in todo]
+        jobs = [(s, out_dir, seed) for s in todo]
         if workers <= 1:
             _worker_init(make_tracker, None)
             results = map(_worker_run, jobs)

@@ -76,3 +76,38 @@ class GOT10k(VideoDataset):
 
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         return os.path.join(self._dir, self._names[seq_id], f"{frame_id + 1:08d}.jpg")
+
+
+TEST_LAYOUT = "ROOT/test/GOT-10k_Test_000001/00000001.jpg with groundtruth.txt (first frame's box only)"
+
+
+class GOT10kTest(VideoDataset):
+    """GOT-10k's test set (``ROOT/test``, 180 sequences): only the first frame's box is public; results go to
+    the evaluation server in its submission layout (``ltr pack got10k``)."""
+
+    root_env = "LTR_GOT10K_DIR"
+
+    def __init__(self, root, name: str = "got10k"):
+        super().__init__(root, name)
+        self._dir = self.root / "test"
+        if not self._dir.is_dir():
+            raise DataError(f"GOT-10k: {self._dir} does not exist. Expected layout: {TEST_LAYOUT}")
+        with os.scandir(self._dir) as it:
+            self._names = sorted(e.name for e in it if e.is_dir() and e.name.startswith("GOT-10k_Test_"))
+        self.require_sequences(TEST_LAYOUT)
+
+    def sequence_names(self) -> list[str]:
+        return self._names
+
+    def frame_count(self, seq_id: int) -> int:
+        with os.scandir(self._dir / self._names[seq_id]) as it:
+            return sum(1 for e in it if e.name.endswith(".jpg"))
+
+    def parse_sequence(self, seq_id: int) -> SequenceInfo:
+        """The first box, repeated for every frame on disk (the rest of the ground truth is not public)."""
+        first = read_box_file(self._dir / self._names[seq_id] / "groundtruth.txt")[:1]
+        n = max(self.frame_count(seq_id), 1)
+        return SequenceInfo(np.repeat(first, n, 0), np.ones(n, dtype=bool))
+
+    def frame_path(self, seq_id: int, frame_id: int) -> str:
+        return os.path.join(self._dir, self._names[seq_id], f"{frame_id + 1:08d}.jpg")
