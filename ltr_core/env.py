@@ -22,6 +22,11 @@ DATASET_VARIABLES = {
     "LTR_TRACKINGNET_DIR": "TrackingNet root (ROOT/TRAIN_<k>/frames, anno)",
     "LTR_COCO_DIR": "COCO 2017 root (ROOT/annotations, ROOT/images/train2017)",
     "LTR_DEMO_DIR": "generated demo dataset (LaSOT layout); default <workspace>/data/demo",
+    "LTR_OTB_DIR": "OTB100 root (ROOT/<Video>/img/0001.jpg, groundtruth_rect.txt)",
+    "LTR_UAV123_DIR": "UAV123 root (ROOT/data_seq/UAV123/<video>/, ROOT/anno/UAV123/<seq>.txt)",
+    "LTR_NFS_DIR": "NfS root as pytracking prepares it (ROOT/sequences/<Video>/, ROOT/anno/nfs_<Video>.txt)",
+    "LTR_TNL2K_DIR": "TNL2K test root (ROOT/<seq>/imgs/, groundtruth.txt)",
+    "LTR_LASOT_EXTENSION_DIR": "LaSOT extension root (LaSOT layout, 15 classes)",
 }
 
 

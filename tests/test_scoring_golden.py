@@ -1,4 +1,5 @@
-"""``ltr score`` against the reference toolkits' own numbers on cases that hit every rule.
+"""``ltr score`` against the reference toolkits' own numbers on cases that hit every rule (LaSOT, GOT-10k, and
+the same cases under UAV123's, OTB's and the LaSOT extension's rules).
 
 ``data/scoring/`` holds generated ground truth (a LaSOT tree with visibility flags and a GOT-10k tree without)
 and result files; ``golden_scores.json`` holds what pytracking (``extract_results`` and ``print_results``'s
@@ -96,3 +97,59 @@ def test_evaluation_reads_raw_ground_truth_and_flag_only_visibility():
     assert seq.visible[7] and not lasot.sequence_info(0).visible[7]    # zero-width GT: invalid, not invisible
     assert not seq.visible[10] and not seq.visible[15]                 # occluded; out of view
     assert sequences("got10k")["GOT-10k_Val_000001"].visible is None   # GOT-10k is scored without flags
+
+
+RULE_KINDS = {"uav": "uav", "otb": "default", "lasot_extension": "lasot_extension"}
+
+
+def rule_sequences(kind: str):
+    """The cases' sequences under another dataset's rules, as the regeneration script built them for pytracking."""
+    sys.path.insert(0, str(Path(__file__).parent / "golden"))
+    import scoring_cases as cases
+    from ltr_core.track.runner import EvalSequence
+
+    seqs = {}
+    for i, (name, (gt, occ, oov, _)) in enumerate(cases.build().items()):
+        if kind == "uav":
+            seqs[cases.got10k_name(i)] = EvalSequence(cases.got10k_name(i), [""] * len(gt), cases.uav_gt(gt, name),
+                                                      None, "uav")
+        elif kind == "otb":
+            seqs[cases.got10k_name(i)] = EvalSequence(cases.got10k_name(i), [""] * len(gt), gt, None, "default")
+        else:
+            seqs[cases.lasot_name(i)] = EvalSequence(cases.lasot_name(i), [""] * len(gt), gt,
+                                                     cases.extension_visible(occ, oov), "lasot_extension")
+    return seqs
+
+
+@pytest.mark.parametrize("protocol,kind", [("pytracking", k) for k in RULE_KINDS]
+                         + [("pysot", "uav"), ("pysot-upstream", "uav")])
+def test_per_dataset_rules_equal_the_toolkits(protocol, kind):
+    golden = GOLDEN[protocol][kind]
+    seqs = rule_sequences(kind)
+    results = DATA / "results" / ("lasot" if kind == "lasot_extension" else "got10k")
+    scores = score_folder(results, [seqs[n] for n in golden["per_sequence"]], protocol)
+    for name, curves in golden["per_sequence"].items():
+        for key in ("success", "precision", "norm_precision"):
+            np.testing.assert_allclose(scores["per_sequence_curves"][name][key], curves[key], rtol=0, atol=1e-4,
+                                       err_msg=f"{kind} {name} {key}")
+    for key in ("auc", "precision", "norm_precision"):
+        assert scores[key] == pytest.approx(golden["dataset"][key], abs=1e-4), key
+    for name in golden["errors"]:
+        with pytest.raises(ResultError):
+            score_folder(results, [seqs[name]], protocol)
+    assert set(golden["errors"]) | set(golden["per_sequence"]) == set(seqs)
+
+
+def test_the_rules_change_the_figures():
+    py = GOLDEN["pytracking"]
+    assert py["uav"]["dataset"]["precision"] != py["otb"]["dataset"]["precision"]       # NaN frames succeed
+    assert "rule-7" in py["lasot_extension"]["per_sequence"] and "rule-7" in py["lasot"]["errors"]   # padded
+    with pytest.raises(ResultError, match="NaN in the ground truth"):
+        score_folder(DATA / "results" / "got10k", [_with_rules(rule_sequences("uav")["GOT-10k_Val_000001"],
+                                                                "default")], "pytracking")
+
+
+def _with_rules(seq, rules):
+    from dataclasses import replace
+
+    return replace(seq, rules=rules)

@@ -9,7 +9,10 @@ from ltr_core.data.dataset import DataError
 from ltr_core.data.datasets.got10k import GOT10k
 from ltr_core.data.datasets.lasot import LaSOT
 
-EVAL_DATASETS = ("lasot", "got10k", "trackingnet", "demo")
+EVAL_DATASETS = ("lasot", "got10k", "trackingnet", "demo", "otb", "uav123", "nfs", "tnl2k", "lasot_extension")
+BENCHMARKS = {   # --dataset name: (reader in ltr_core.data.datasets.benchmarks, root variable)
+    "otb": ("OTB100", "LTR_OTB_DIR"), "uav123": ("UAV123", "LTR_UAV123_DIR"), "nfs": ("NfS30", "LTR_NFS_DIR"),
+    "tnl2k": ("TNL2K", "LTR_TNL2K_DIR"), "lasot_extension": ("LaSOTExtension", "LTR_LASOT_EXTENSION_DIR")}
 SERVER_SCORED = {("trackingnet", "test"), ("got10k", "test")}   # no public ground truth: submitted, not scored
 
 
@@ -20,7 +23,15 @@ def server_scored(name: str, split: str) -> bool:
 def open_eval_dataset(name: str, split: str, workspace: Path):
     """``lasot``: protocol II test split (or train). ``got10k``: the official val folder (``val``) or the test
     set (``test``, results for the evaluation server). ``trackingnet``: the test set (results for the evaluation
-    server). ``demo``: the generated tree's ``<split>_split.txt``."""
+    server). ``demo``: the generated tree's ``<split>_split.txt``. ``otb``, ``uav123``, ``nfs``, ``tnl2k``,
+    ``lasot_extension``: the whole benchmark (``ltr_core.data.datasets.benchmarks`` describes the layouts)."""
+    if name in BENCHMARKS:
+        from ltr_core.data.datasets import benchmarks
+
+        cls_name, variable = BENCHMARKS[name]
+        if split not in ("test", "all"):
+            raise DataError(f"{name} is evaluated whole: use --split test (or all), not {split!r}")
+        return getattr(benchmarks, cls_name)(env.dataset_root(variable, workspace))
     if name == "demo":
         return LaSOT(env.dataset_root("LTR_DEMO_DIR", workspace), split_file=f"{split}_split.txt", name="demo")
     if name == "lasot":

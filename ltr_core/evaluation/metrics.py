@@ -24,6 +24,13 @@ that have such flags (LaSOT and the demo); ``None`` selects each toolkit's rules
   * centres ``x + (w - 1) / 2``; the centre error is -1 (a success) where a GT centre coordinate is <= 0;
     normalized centres are centres divided by GT (w, h) + 1e-16, with the same -1 rule on them;
   * a result whose length differs from the ground truth's is an error.
+Per-dataset rules (``rules``; pytracking keys them on the dataset's name, the pysot toolkits have none):
+  * ``lasot`` (LaSOT and the demo): everything above, with visibility flags;
+  * ``lasot_extension``: flags make frames invalid, but invisible frames are not forced to inf and a short
+    result is zero-padded (pytracking's ``dataset == 'lasot'`` branches do not apply to it);
+  * ``uav`` (UAV123): NaN ground truth is allowed (the frame is invalid and skips the zero-size fix), and an
+    invalid frame's centre error is -1, a success at every precision threshold;
+  * ``default`` (OTB, NfS, TNL2K, GOT-10k...): no flags, NaN ground truth is an error.
 ``pysot-upstream`` (StrangerZhang/pysot-toolkit itself): as ``pysot`` but IoU is -1 wherever ANY GT value is
 <= 0. Plugins' READMEs say which variant their published numbers used.
 """
@@ -41,6 +48,7 @@ SUCCESS_T = np.arange(0, 1.05, 0.05)          # as both toolkits build it: 0.650
 PRECISION_T = np.arange(0, 51, dtype=np.float64)
 NORM_PRECISION_T = np.arange(0, 51, dtype=np.float64) / 100
 PROTOCOLS = ("pytracking", "pysot", "pysot-upstream")
+RULES = ("lasot", "lasot_extension", "uav", "default")
 
 
 class ResultError(ValueError):
@@ -79,15 +87,17 @@ class SequenceCurves:
         return float(self.norm_precision[20])
 
 
-def check_result(result: ResultFile, frames: int, protocol: str, has_flags: bool) -> None:
-    """Refuse, naming file and line, what the protocol's toolkit refuses."""
+def check_result(result: ResultFile, frames: int, protocol: str, has_flags: bool, rules: str | None = None) -> None:
+    """Refuse, naming file and line, what the protocol's toolkit refuses. ``rules`` default: ``lasot`` with
+    flags, ``default`` without."""
+    rules = rules or ("lasot" if has_flags else "default")
     boxes = result.boxes
     if protocol == "pytracking":
         bad = np.flatnonzero(np.isnan(boxes).any(1) | (boxes[:, 2:] < 0).any(1))
         if bad.size:
             raise ResultError(f"{result.where(bad[0])}: NaN or negative width/height, which the pytracking "
                               f"protocol does not score; fix the tracker's output for that frame")
-        if has_flags and len(boxes) < frames:
+        if rules == "lasot" and len(boxes) < frames:
             raise ResultError(f"{result.path}: {len(boxes)} boxes but the sequence has {frames} frames")
     elif len(boxes) != frames:
         raise ResultError(f"{result.path}: {len(boxes)} boxes but the sequence has {frames} frames "
@@ -95,13 +105,17 @@ def check_result(result: ResultFile, frames: int, protocol: str, has_flags: bool
 
 
 def sequence_curves(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray | None = None,
-                    protocol: str = "pytracking") -> SequenceCurves:
+                    protocol: str = "pytracking", rules: str | None = None) -> SequenceCurves:
+    """``rules``: the dataset's (see the module's docstring); default ``lasot`` with flags, else ``default``."""
     pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
     if visible is not None:
         visible = np.asarray(visible, dtype=bool)
+    rules = rules or ("lasot" if visible is not None else "default")
+    if rules not in RULES:
+        raise ValueError(f"unknown scoring rules {rules!r}; use one of {', '.join(RULES)}")
     if protocol == "pytracking":
-        iou, err, nerr = _pytracking_errors(pred, gt, visible)
+        iou, err, nerr = _pytracking_errors(pred, gt, visible, rules)
     elif protocol in ("pysot", "pysot-upstream"):
         if len(pred) != len(gt):
             raise ResultError(f"prediction has {len(pred)} frames but the ground truth has {len(gt)}")
@@ -121,25 +135,28 @@ def _centers(boxes: np.ndarray) -> np.ndarray:
     return boxes[:, :2] + (boxes[:, 2:] - 1) / 2
 
 
-def _pytracking_errors(pred, gt, visible):
+def _pytracking_errors(pred, gt, visible, rules):
     if np.isnan(pred).any() or (pred[:, 2:] < 0).any():
         raise ResultError("NaN or negative width/height in the prediction")
-    if np.isnan(gt).any():
+    gt_nan = np.isnan(gt).any(1)
+    if gt_nan.any() and rules != "uav":
         raise ResultError("NaN in the ground truth (the pytracking protocol scores it only for UAV123)")
     pred = pred[:len(gt)].copy()
-    # zero-size predictions take the previous frame's box; runs of them all take the last good one
-    zero = (pred[:, 2:] == 0).any(1)
+    # zero-size predictions take the previous frame's box (unless that frame's GT has a NaN); runs of them
+    # all take the last kept one
+    zero = (pred[:, 2:] == 0).any(1) & ~gt_nan[:len(pred)]
     zero[0] = False
     if zero.any():
         idx = np.where(zero, 0, np.arange(len(pred)))
         np.maximum.accumulate(idx, out=idx)
         pred = pred[idx]
     if len(pred) < len(gt):
-        if visible is not None:
+        if rules == "lasot":
             raise ResultError(f"prediction has {len(pred)} frames but the ground truth has {len(gt)}")
         pred = np.concatenate([pred, np.zeros((len(gt) - len(pred), 4))])
     pred[0] = gt[0]
-    valid = (gt > 0).all(1)
+    with np.errstate(invalid="ignore"):
+        valid = (gt > 0).all(1)
     if visible is not None:
         valid &= visible
     tl = np.maximum(pred[:, :2], gt[:, :2])
@@ -152,9 +169,9 @@ def _pytracking_errors(pred, gt, visible):
         err = np.sqrt(((pc - gc) ** 2).sum(1))
         nerr = np.sqrt(((pc / gt[:, 2:] - gc / gt[:, 2:]) ** 2).sum(1))
     iou[~valid] = -1.0
-    err[~valid] = np.inf
+    err[~valid] = -1.0 if rules == "uav" else np.inf
     nerr[~valid] = -1.0
-    if visible is not None:
+    if rules == "lasot" and visible is not None:
         err[~visible] = np.inf
         nerr[~visible] = np.inf
     return iou, err, nerr

@@ -23,9 +23,9 @@ def score_folder(results_dir: Path, seqs: list[EvalSequence], protocol: str) -> 
         if not path.is_file():
             raise ResultError(f"{path}: missing result for sequence {seq.name} (run `ltr eval` to produce it)")
         result = read_result_file(path)
-        check_result(result, len(seq), protocol, has_flags=seq.visible is not None)
+        check_result(result, len(seq), protocol, has_flags=seq.visible is not None, rules=seq.rules)
         try:
-            per_seq[seq.name] = sequence_curves(result.boxes, seq.gt, seq.visible, protocol)
+            per_seq[seq.name] = sequence_curves(result.boxes, seq.gt, seq.visible, protocol, seq.rules)
         except ResultError as e:
             raise ResultError(f"{path}: {e}") from None
     scores = dataset_scores(list(per_seq.values()))
@@ -133,7 +133,7 @@ def _tex(text: str) -> str:
 
 
 def format_latex(scores: dict[str, dict], dataset: str) -> str:
-    """A booktabs table for a paper: AUC, precision and normalized precision (mean $\pm$ std for runs)."""
+    """A booktabs table for a paper: AUC, precision and normalized precision (mean and std for runs)."""
     lines = [r"\begin{tabular}{lccc}", r"\toprule",
              rf"Tracker ({_tex(dataset)}) & AUC (\%) & P (\%) & P$_\mathrm{{norm}}$ (\%) \\", r"\midrule"]
     for r in summary_rows(scores):

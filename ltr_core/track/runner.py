@@ -28,6 +28,7 @@ class EvalSequence:
     frames: list[str]
     gt: np.ndarray          # (N, 4)
     visible: np.ndarray | None   # (N,) bool from the dataset's visibility flags; None where it has none
+    rules: str | None = None     # the dataset's scoring rules (metrics.RULES); None: lasot with flags, else default
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -44,7 +45,8 @@ def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None) -> l
         if only and name not in only:
             continue
         gt, visible = ds.eval_annotations(i)
-        out.append(EvalSequence(name.replace("/", "__"), [ds.frame_path(i, f) for f in range(len(gt))], gt, visible))
+        out.append(EvalSequence(name.replace("/", "__"), [ds.frame_path(i, f) for f in range(len(gt))], gt, visible,
+                                getattr(ds, "eval_rules", None)))
     return out
 
 

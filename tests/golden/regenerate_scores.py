@@ -75,18 +75,33 @@ def run_pytracking(root: Path, plots: Path) -> dict:
     plot = importlib.import_module("pytracking.analysis.plot_results")
     lasot_mod = importlib.import_module("pytracking.evaluation.lasotdataset")
     got_mod = importlib.import_module("pytracking.evaluation.got10kdataset")
+    data_mod = importlib.import_module("pytracking.evaluation.data")
 
     out = {}
-    for kind in ("lasot", "got10k"):
+    for kind in ("lasot", "got10k", "uav", "otb", "lasot_extension"):
         if kind == "lasot":
             ds = lasot_mod.LaSOTDataset.__new__(lasot_mod.LaSOTDataset)
             ds.base_path, names = str(OUT / "lasot"), [cases.lasot_name(i) for i in SEQ_IDS]
-        else:
+        elif kind == "got10k":
             ds = got_mod.GOT10KDataset.__new__(got_mod.GOT10KDataset)
             ds.base_path, names = str(OUT / "got10k" / "val"), [cases.got10k_name(i) for i in SEQ_IDS]
-        ds.vos_mode = False
-        seqs = [ds._construct_sequence(n) for n in names]
-        results_dir = OUT / "results" / kind
+        if kind in ("lasot", "got10k"):
+            ds.vos_mode = False
+            seqs = [ds._construct_sequence(n) for n in names]
+            results_dir = OUT / "results" / kind
+        else:
+            # the per-dataset rules of calc_seq_err_robust, keyed by Sequence.dataset: the cases' ground truth
+            # (UAV: with NaN rows; LaSOT extension: with its flags) and the same result files
+            seqs = []
+            for i, (name, (gt, occ, oov, _)) in zip(SEQ_IDS, cases.build().items()):
+                if kind == "uav":
+                    seqs.append(data_mod.Sequence(cases.got10k_name(i), [], "uav", cases.uav_gt(gt, name)))
+                elif kind == "otb":
+                    seqs.append(data_mod.Sequence(cases.got10k_name(i), [], "otb", gt))
+                else:
+                    seqs.append(data_mod.Sequence(cases.lasot_name(i), [], "lasot_extension_subset", gt,
+                                                  target_visible=cases.extension_visible(occ, oov)))
+            results_dir = OUT / "results" / ("lasot" if kind == "lasot_extension" else "got10k")
         errors, scored = {}, []
         for seq in seqs:
             pred = torch.tensor(extract.load_text(str(results_dir / f"{seq.name}.txt"), delimiter=("\t", ","),
@@ -130,22 +145,28 @@ def run_pysot(package_root: Path, package: str, plots: Path) -> dict:
     ope = importlib.import_module(f"{package}.evaluation.ope_benchmark")
     lasot = importlib.import_module(f"{package}.datasets.lasot")
     got = importlib.import_module(f"{package}.datasets.got10k")
+    uav = importlib.import_module(f"{package}.datasets.uav")
     del utils
 
     out = {}
-    for kind in ("lasot", "got10k"):
+    for kind in ("lasot", "got10k", "uav"):
         results = plots / kind / "ltr"
         results.mkdir(parents=True, exist_ok=True)
         videos, errors = [], {}
         for i, (name, (gt, occ, oov, _)) in zip(SEQ_IDS, cases.build().items()):
             seq = cases.lasot_name(i) if kind == "lasot" else cases.got10k_name(i)
-            text = (OUT / "results" / kind / f"{seq}.txt").read_text().replace("\t", ",")
+            source = "got10k" if kind == "uav" else kind
+            text = (OUT / "results" / source / f"{seq}.txt").read_text().replace("\t", ",")
             (results / f"{seq}.txt").write_text(text)
             img = f"{kind}/{seq}/00000001.jpg"
             (plots / img).parent.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(plots / img), np.zeros((8, 8, 3), np.uint8))   # Video reads the first frame's size
+            if kind == "uav":
+                gt = cases.uav_gt(gt, name)
             gt_list = gt.tolist()
-            if kind == "lasot":
+            if kind == "uav":
+                v = uav.UAVVideo(seq, str(plots), seq, gt_list[0], [img], gt_list, None)
+            elif kind == "lasot":
                 # pysot's LaSOT.json stores per frame 1 where the target is present (it keeps `absent == 1`)
                 absent = (1 - ((occ == 1) | (oov == 1))).astype(int).tolist()
                 v = lasot.LaSOTVideo(seq, str(plots), seq, gt_list[0], [img], gt_list, None, absent)
@@ -195,7 +216,7 @@ def main(pytracking_root: str, pysot_root: str, hcat_root: str) -> None:
     for protocol, kinds in golden.items():
         for kind, res in kinds.items():
             d = res["dataset"]
-            print(f"{protocol:15s} {kind:7s} AUC {d['auc']:.4f} P {d['precision']:.4f} NP {d['norm_precision']:.4f} "
+            print(f"{protocol:15s} {kind:15s} AUC {d['auc']:.4f} P {d['precision']:.4f} NP {d['norm_precision']:.4f} "
                   f"scored {len(res['per_sequence'])} refused {sorted(res['errors'])}")
 
 

@@ -97,6 +97,25 @@ def build(seed: int = 0, frames: int = 40):
     return cases
 
 
+def uav_gt(gt: np.ndarray, name: str) -> np.ndarray:
+    """UAV123 marks frames without the target by NaN ground truth: the cases' spells become NaN rows there."""
+    gt = gt.copy()
+    if name == "borders":
+        gt[15:21] = np.nan                     # the out-of-view spell
+    elif name == "zeropred":
+        gt[9] = np.nan                         # where the prediction has zero size: no zero-size fix
+        gt[12] = np.nan
+        gt[13] = np.nan                        # the next prediction is fine
+    elif name == "tabs":
+        gt[0:1, 2] = gt[0, 2]                  # unchanged first frame
+        gt[30:33] = np.nan
+    return gt
+
+
+def extension_visible(occ: np.ndarray, oov: np.ndarray) -> np.ndarray:
+    return (occ == 0) & (oov == 0)
+
+
 def _fmt(v: float) -> str:
     return "nan" if np.isnan(v) else f"{v:g}"
 

@@ -18,6 +18,7 @@ class LaSOT(VideoDataset):
     """LaSOT (protocol II train/test splits, a split list file, or explicit sequence ids)."""
 
     root_env = "LTR_LASOT_DIR"
+    eval_rules = "lasot"     # the scoring rules of ltr_core.evaluation.metrics
 
     def __init__(self, root, split: str = "train", split_file: Union[str, None] = None,
                  sequences: Union[list, None] = None, name: str = "lasot"):
