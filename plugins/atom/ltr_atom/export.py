@@ -44,8 +44,9 @@ class _IoUPredictor(torch.nn.Module):
 
 
 def export_parts(net, image_size: int = 288, proposals: int = 8) -> list[ExportPart]:
-    """ATOM IoU-Net: ``reference_branch``, ``test_features`` and ``iou_predictor`` (any image size, any
-    number of proposals: dynamic axes)."""
+    """ATOM's IoU-Net: reference branch, test-frame features and IoU predictor.
+
+    Any image size and number of proposals (dynamic axes)."""
     net = net.eval()
     image = torch.zeros(1, 3, image_size, image_size)
     box = torch.tensor([[image_size / 3, image_size / 3, image_size / 3, image_size / 3]])

@@ -28,8 +28,10 @@ class _SearchBranch(torch.nn.Module):
 
 
 def export_parts(net, template_size: int = 128, search_size: int = 256) -> list[ExportPart]:
-    """HCAT's template branch ``template (1,3,128,128) -> queries (1,q,d)`` and search branch
-    ``search (1,3,256,256), queries -> pred_logits (1,HW,2), pred_boxes (1,HW,4)``."""
+    """HCAT's template branch (once per sequence) and search branch (per frame).
+
+    ``template (1,3,T,T) -> queries (1,q,d)``; ``search (1,3,S,S), queries -> pred_logits (1,HW,2),
+    pred_boxes (1,HW,4)``, with T, S the tracker's crop sizes."""
     net = net.eval()
     template = torch.zeros(1, 3, template_size, template_size)
     with torch.no_grad():
