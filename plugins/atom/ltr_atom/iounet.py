@@ -28,14 +28,6 @@ class LinearBlock(nn.Module):
         return self.relu(self.bn(self.linear(x.flatten(1))))
 
 
-def boxes_to_rois(boxes: torch.Tensor) -> torch.Tensor:
-    """(B, P, 4) ``x, y, w, h`` -> (B*P, 5) ``(batch_index, x1, y1, x2, y2)``."""
-    B, P, _ = boxes.shape
-    idx = torch.arange(B, dtype=boxes.dtype, device=boxes.device).repeat_interleave(P)[:, None]
-    b = boxes.reshape(-1, 4)
-    return torch.cat([idx, b[:, :2], b[:, :2] + b[:, 2:]], dim=1)
-
-
 class AtomIoUNet(nn.Module):
     def __init__(self, input_dim=(128, 256), pred_input_dim=(256, 256), pred_inter_dim=(256, 256)):
         super().__init__()
@@ -70,9 +62,8 @@ class AtomIoUNet(nn.Module):
 
     def get_modulation(self, feat2: torch.Tensor, feat3: torch.Tensor, box: torch.Tensor):
         """Reference branch: (B, 4) target box on the train frame -> two (B, C, 1, 1) modulation vectors."""
-        rois = boxes_to_rois(box[:, None, :])
-        pooled3 = self.prroi_pool3r(self.conv3_1r(feat2), rois)
-        pooled4 = self.prroi_pool4r(self.conv4_1r(feat3), rois)
+        pooled3 = self.prroi_pool3r(self.conv3_1r(feat2), box[:, None, :])
+        pooled4 = self.prroi_pool4r(self.conv4_1r(feat3), box[:, None, :])
         fc34 = torch.cat([self.fc3_1r(pooled3), pooled4], dim=1)
         return self.fc34_3r(fc34), self.fc34_4r(fc34)
 
@@ -85,8 +76,7 @@ class AtomIoUNet(nn.Module):
         B, P, _ = proposals.shape
         mod3, mod4 = modulation
         feat3, feat4 = iou_feat
-        rois = boxes_to_rois(proposals)
-        pooled3 = self.prroi_pool3t(feat3 * mod3, rois)
-        pooled4 = self.prroi_pool4t(feat4 * mod4, rois)
+        pooled3 = self.prroi_pool3t(feat3 * mod3, proposals)
+        pooled4 = self.prroi_pool4t(feat4 * mod4, proposals)
         fc = torch.cat([self.fc3_rt(pooled3), self.fc4_rt(pooled4)], dim=1)
         return self.iou_predictor(fc).reshape(B, P)

@@ -1,7 +1,9 @@
 """Box refinement, the inference half of ATOM's box estimation: gradient ascent on the predicted IoU.
 
 Each step moves every box along the gradient of its predicted IoU, scaled by the box's size (``x, y`` by
-``w, h`` and ``w, h`` likewise), as ATOM's tracker does (step length 1, no decay, 5 iterations).
+``w, h`` and ``w, h`` likewise), as ATOM's tracker does (step length 1, no decay, 5 iterations). Each box
+comes back as the best point its ascent visited, its start included, so refinement never lowers a box's
+predicted IoU (the plain ascent can overshoot on its last step).
 """
 
 from __future__ import annotations
@@ -11,21 +13,25 @@ import torch
 
 def refine_boxes(bb_regressor, modulation, iou_feat, boxes: torch.Tensor, iterations: int = 5,
                  step_length: float = 1.0, step_decay: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, P, 4) ``x, y, w, h`` boxes -> refined boxes and their predicted IoU."""
-    modulation = tuple(m.detach() for m in modulation)
-    iou_feat = tuple(f.detach() for f in iou_feat)
+    """(B, P, 4) ``x, y, w, h`` boxes -> the refined boxes and their predicted IoU. ``modulation`` and
+    ``iou_feat`` are constants here (computed without gradients)."""
     boxes = boxes.detach()
-    for _ in range(iterations):
-        b = boxes.clone().requires_grad_(True)
-        with torch.enable_grad():
+    best_boxes, best_iou = boxes.clone(), None
+    for step in range(iterations + 1):
+        ascend = step < iterations                        # the last pass only scores the last move
+        b = boxes.clone().requires_grad_(ascend)
+        with torch.set_grad_enabled(ascend):
             pred = bb_regressor.predict_iou(modulation, iou_feat, b)
-            grad, = torch.autograd.grad(pred.sum(), b)
-        boxes = (b + step_length * grad * b[..., 2:].repeat(1, 1, 2)).detach()
-        boxes[..., 2:] = boxes[..., 2:].clamp(min=1.0)
-        step_length *= step_decay
-    with torch.no_grad():
-        pred = bb_regressor.predict_iou(modulation, iou_feat, boxes)
-    return boxes, pred
+            grad = torch.autograd.grad(pred.sum(), b)[0] if ascend else None
+        pred = pred.detach()
+        better = torch.ones_like(pred, dtype=torch.bool) if best_iou is None else pred > best_iou
+        best_boxes = torch.where(better[..., None], boxes, best_boxes)
+        best_iou = pred if best_iou is None else torch.maximum(pred, best_iou)
+        if ascend:
+            boxes = (boxes + step_length * grad * boxes[..., 2:].repeat(1, 1, 2)).detach()
+            boxes[..., 2:] = boxes[..., 2:].clamp(min=1.0)
+            step_length *= step_decay
+    return best_boxes, best_iou
 
 
 @torch.no_grad()

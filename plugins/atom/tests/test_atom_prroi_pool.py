@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ltr_atom.prroi_pool import prroi_pool2d
+from ltr_atom.prroi_pool import prroi_pool2d, prroi_pool_boxes
 
 
 def bilinear(fmap: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -70,3 +70,23 @@ def test_gradients_wrt_features_and_box_coordinates():
         return prroi_pool2d(feats, rois, 2, 3, 1.0)
 
     assert torch.autograd.gradcheck(f, (feats, boxes), eps=1e-6, atol=1e-5)
+
+
+def test_per_image_pooling_equals_pooling_by_batch_index_and_has_the_same_gradients():
+    torch.manual_seed(1)
+    feats = torch.randn(2, 3, 7, 9, dtype=torch.float64, requires_grad=True)
+    xywh = torch.tensor([[[0.5, 1.0, 4.0, 3.0], [-1.0, 2.0, 3.5, 6.0], [6.0, 5.0, 4.0, 2.5]],
+                         [[1.2, 0.3, 2.2, 2.9], [3.0, 3.0, 1.5, 2.0], [2.0, 1.0, 7.0, 5.0]]],
+                        dtype=torch.float64, requires_grad=True)
+
+    def by_index(feats, xywh):
+        b = xywh.reshape(-1, 4)
+        idx = torch.arange(2, dtype=torch.float64).repeat_interleave(3)[:, None]
+        return prroi_pool2d(feats, torch.cat([idx, b[:, :2], b[:, :2] + b[:, 2:]], 1), 3, 2, 0.5)
+
+    torch.testing.assert_close(prroi_pool_boxes(feats, xywh, 3, 2, 0.5), by_index(feats, xywh))
+    flat = xywh.detach().clone()
+    flat[1, 1, 2] = 0.0
+    assert float(prroi_pool_boxes(feats, flat, 3, 2, 0.5)[4].abs().max()) == 0.0      # a zero-width box pools 0
+    assert torch.autograd.gradcheck(lambda f, b: prroi_pool_boxes(f, b, 3, 2, 0.5), (feats, xywh), eps=1e-6,
+                                    atol=1e-5)
