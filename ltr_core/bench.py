@@ -168,14 +168,25 @@ def bench_data(cfg: dict, workspace: Path, batches: int, workers: int, data: str
 
 # -- tracking -----------------------------------------------------------------------------------------------
 class _TimedNet:
-    """Wraps a tracker's network (torch module or ONNX stand-in) and adds up the time spent in its calls."""
+    """Wraps a tracker's network (torch module or ONNX stand-in) and adds up the time spent in its calls,
+    including calls to its sub-modules' methods (``net.head.predict(...)``)."""
 
-    def __init__(self, net):
+    def __init__(self, net, clock: list | None = None):
         self._net = net
-        self.seconds = 0.0
+        self._clock = clock if clock is not None else [0.0]
+
+    @property
+    def seconds(self) -> float:
+        return self._clock[0]
+
+    @seconds.setter
+    def seconds(self, value: float) -> None:
+        self._clock[0] = value
 
     def __getattr__(self, name):
         attr = getattr(self._net, name)
+        if isinstance(attr, torch.nn.Module):
+            return _TimedNet(attr, self._clock)
         return self._timed(attr) if callable(attr) else attr
 
     def __call__(self, *args, **kwargs):
@@ -185,7 +196,7 @@ class _TimedNet:
         def timed(*args, **kwargs):
             t = time.perf_counter()
             out = fn(*args, **kwargs)
-            self.seconds += time.perf_counter() - t
+            self._clock[0] += time.perf_counter() - t
             return out
         return timed
 
@@ -197,9 +208,10 @@ def bench_sequence(size: tuple[int, int], frames: int, seed: int = 0) -> tuple[l
     return demo_frames(size, frames, seed)[0]
 
 
-def bench_track(factory, images: list[np.ndarray], first_box, warmup: int = 5) -> dict:
+def bench_track(factory, images: list[np.ndarray], first_box, warmup: int = 5, profile_top: int | None = None) -> dict:
     """Time a whole tracker (crops, network, post-processing) on decoded frames: ms/frame and the network's
-    share. ``warmup`` frames are tracked first and not counted."""
+    share. ``warmup`` frames are tracked first and not counted. ``profile_top``: also profile the timed frames
+    and return the functions with the most cumulative time (``profile``: name, ms/frame, share)."""
     tracker = factory()
     tracker.net = _TimedNet(tracker.net)
     tracker.initialize(images[0], first_box)
@@ -208,11 +220,37 @@ def bench_track(factory, images: list[np.ndarray], first_box, warmup: int = 5) -
     tracker.net.seconds = 0.0
     tracker.initialize(images[0], first_box)
     init_net = tracker.net.seconds
+    profiler = None
+    if profile_top:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     t = time.perf_counter()
     for im in images[1:]:
         tracker.track(im)
     total = time.perf_counter() - t
+    if profiler is not None:
+        profiler.disable()
     net = tracker.net.seconds - init_net
     n = len(images) - 1
-    return {"frames": n, "ms_per_frame": 1000 * total / n, "net_ms_per_frame": 1000 * net / n,
-            "net_share": net / total, "fps": n / total}
+    out = {"frames": n, "ms_per_frame": 1000 * total / n, "net_ms_per_frame": 1000 * net / n,
+           "net_share": net / total, "fps": n / total}
+    if profiler is not None:
+        out["profile"] = _profile_rows(profiler, profile_top, total, n)
+    return out
+
+
+def _profile_rows(profiler, top: int, total: float, frames: int) -> list[tuple[str, float, float]]:
+    """The ``top`` functions by cumulative time, leaving out the wrappers every call goes through."""
+    import pstats
+
+    stats = pstats.Stats(profiler).stats
+    wrappers = ("_contextlib.py", "module.py", "bench.py")
+    rows = []
+    for (path, line, name), (_, _, _, cumulative, _) in stats.items():
+        if path.endswith(wrappers) or name == "track" or path == "~" and name.startswith("<method 'disable'"):
+            continue
+        where = f"{Path(path).parent.name}/{Path(path).name}:{line}({name})" if path != "~" else name
+        rows.append((where, 1000 * cumulative / frames, cumulative / total))
+    return sorted(rows, key=lambda r: -r[1])[:top]

@@ -56,11 +56,13 @@ def bench_train_cmd(config, batch, steps, device, overrides):
 @click.option("--frames", type=click.IntRange(min=20), default=100, show_default=True)
 @click.option("--compare", is_flag=True,
               help="With --runtime onnx: also time the PyTorch tracker in this run and print the speed-up.")
+@click.option("--profile", "profile_top", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Also print the N functions of the tracker with the most time (cProfile, cumulative).")
 @runtime_options
 @set_option
 @workspace_option
-def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, runtime, ort_dtype, ort_threads, ort_opt,
-                    overrides, workspace):
+def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, profile_top, runtime, ort_dtype, ort_threads,
+                    ort_opt, overrides, workspace):
     """Time CONFIG's whole tracker per frame on decoded frames of a generated sequence, and the network's share."""
     from ltr_core.bench import bench_sequence, bench_track
     from ltr_core.commands.deploy_cmds import onnx_factory
@@ -81,7 +83,7 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, runtim
     results = {}
     for rt in runs:
         factory = onnx_factory(TrackerFactory(cfg, ckpt), rt, ws, ort_threads, ort_opt, ort_dtype)
-        r = results[rt] = bench_track(factory, images, first)
+        r = results[rt] = bench_track(factory, images, first, profile_top=profile_top)
         extra = (f"  {ort_dtype}  ort threads {ort_threads or torch.get_num_threads()}  opt {ort_opt}"
                  if rt == "onnx" else "")
         click.echo(f"{cfg['_name']} runtime {rt}: {w}x{h}, {r['frames']} frames, {torch.get_num_threads()} "
@@ -89,6 +91,8 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, runtim
         click.echo(f"ms/frame: {r['ms_per_frame']:.2f}  network {r['net_ms_per_frame']:.2f} ms "
                    f"({100 * r['net_share']:.0f}%)  rest (crops, post-processing) "
                    f"{r['ms_per_frame'] - r['net_ms_per_frame']:.2f} ms")
+        for name, ms, share in r.get("profile", []):
+            click.echo(f"  profile {ms:8.2f} ms/frame {100 * share:5.1f}%  {name}")
     if len(runs) == 2:
         click.echo(f"speed-up of onnx over torch (same run): {results['onnx']['fps'] / results['torch']['fps']:.2f}x")
     click.echo(f"fps: {results[runtime]['fps']:.1f}")
