@@ -7,6 +7,7 @@ from ltr_atom.actor import ATOMActor, build_objective
 from ltr_atom.network import build_net
 from ltr_atom.processing import ATOMProcessing
 from ltr_atom.export import export_parts
+from ltr_atom.tracker import ATOMTracker
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -29,6 +30,11 @@ def ltr_processings():
 @hookimpl
 def ltr_actors():
     return {"atom": ATOMActor}
+
+
+@hookimpl
+def ltr_trackers():
+    return {"atom": ATOMTracker}
 
 
 @hookimpl

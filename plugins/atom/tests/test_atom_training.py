@@ -1,6 +1,11 @@
 """atom/demo learns: the IoU-prediction error on held-out pairs drops, and box refinement by gradient ascent on
 the predicted IoU brings perturbed boxes closer to the ground truth."""
 
+import os
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -59,3 +64,20 @@ def test_refinement_raises_the_iou_of_perturbed_boxes(trained):
         before.append(iou_xywh(start, gt).mean())
         after.append(iou_xywh(refined[0].numpy().astype(np.float64), gt).mean())
     assert np.mean(after) > np.mean(before) + 0.03, (np.mean(before), np.mean(after))
+
+
+@pytest.mark.slow
+def test_ltr_eval_tracks_the_demo_test_split_with_the_trained_checkpoint(trained):
+    _, _, _, _, tmp = trained
+    env = {k: v for k, v in os.environ.items() if k != "LTR_PLUGINS"}
+    env["LTR_DEMO_DIR"] = str(tmp / "demo")
+    res = subprocess.run([sys.executable, "-m", "ltr_core", "eval", "atom/demo", "--workspace", str(tmp / "ws"),
+                          "--set", "tracker.init_CG_iter=24", "--set", "tracker.init_GN_iter=3"],
+                         capture_output=True, text=True, env=env, timeout=900)
+    assert res.returncode == 0, res.stderr
+    assert re.search(r"tracked 3 sequences \(0 already done\): [\d.]+ fps tracker, [\d.]+ fps with decoding",
+                     res.stdout), res.stdout
+    auc = float(re.search(r"^AUC ([\d.]+)", res.stdout, re.M).group(1))
+    assert 0 <= auc <= 100
+    results = sorted((tmp / "ws" / "results" / "atom" / "demo" / "demo").glob("*-*.txt"))
+    assert len([p for p in results if not p.name.endswith("_time.txt")]) == 3
