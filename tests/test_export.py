@@ -11,7 +11,8 @@ import onnx
 import pytest
 import torch
 
-from ltr_core.deploy.onnx import ExportError, OnnxNet, compare_with_torch, parts_for, read_manifest
+from ltr_core.deploy.onnx import (ExportError, OnnxNet, activation_products, compare_with_torch, parts_for,
+                                  read_manifest)
 
 
 def ltr(*args):
@@ -138,3 +139,28 @@ def test_int8_export_is_calibrated_on_the_trackers_inputs_and_stays_close(traine
     assert run.returncode == 0, run.stderr
     assert (trained_tiny / "results" / "tiny" / "tiny-onnx-int8" / "demo").is_dir()
     assert (trained_tiny / "export" / "tiny" / "tiny" / "ep0001-int8" / "manifest.json").is_file()
+
+
+class Attention(torch.nn.Module):
+    """One head of attention: two products with weights (the projections), two of activations only."""
+
+    def __init__(self):
+        super().__init__()
+        self.q = torch.nn.Linear(8, 8, bias=False)
+        self.k = torch.nn.Linear(8, 8, bias=False)
+
+    def forward(self, x):
+        scores = (self.q(x) @ self.k(x).transpose(1, 2)).softmax(-1)
+        return scores @ x
+
+
+def test_int8_leaves_products_of_two_activations_in_float(tmp_path):
+    path = tmp_path / "attention.onnx"
+    torch.onnx.export(Attention(), (torch.randn(1, 5, 8),), str(path), opset_version=17, dynamo=False)
+    graph = onnx.load(str(path)).graph
+    matmuls = [n for n in graph.node if n.op_type == "MatMul"]
+    excluded = activation_products(path)
+    assert len(matmuls) == 4 and len(excluded) == 2
+    weights = {t.name for t in graph.initializer}
+    for node in matmuls:
+        assert (node.name in excluded) == (not any(i in weights for i in node.input))
