@@ -42,9 +42,9 @@ def test_bench_train_prints_step_time_and_samples_per_second(tiny_env):
     assert re.fullmatch(r"samples/s: [\d.]+", out.stdout.strip().splitlines()[-1])
     flops = float(re.search(r"([\d.e+-]+) GFLOP/step  ([\d.e+-]+) GFLOP/s achieved", out.stdout).group(1))
     assert flops > 0
-    peak = re.search(r"float32 matmul peak \(2048x2048, this run\): (\d+) GFLOP/s  fraction of peak: ([\d.]+)",
+    peak = re.search(r"float32 matmul peak \((\d+)x\1, this run\): (\d+) GFLOP/s  fraction of peak: ([\d.]+)",
                      out.stdout)
-    assert peak and float(peak.group(1)) > 0
+    assert peak and int(peak.group(1)) in (256, 512, 1024, 2048) and float(peak.group(2)) > 0
 
 
 def test_bench_train_builds_the_step_from_the_trainer_options(tiny_env):
@@ -52,4 +52,5 @@ def test_bench_train_builds_the_step_from_the_trainer_options(tiny_env):
               "--set", "trainer.channels_last=true", "--set", "optimizer.impl=fused")
     assert out.returncode == 0, out.stderr
     assert "amp bf16  channels_last True  compile False  optimizer.impl fused" in out.stdout
-    assert "bfloat16 matmul peak" in out.stdout
+    # sized to a time budget: on a CPU without native bf16 a 2048^2 bf16 product alone takes ~13 s
+    assert re.search(r"bfloat16 matmul peak \((\d+)x\1, this run\): \d+ GFLOP/s", out.stdout)

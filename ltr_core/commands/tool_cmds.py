@@ -42,7 +42,8 @@ def bench_train_cmd(config, batch, steps, device, overrides):
     click.echo(f"device {device}  amp {r['amp']}  channels_last {r['channels_last']}  compile {r['compile']}  "
                f"optimizer.impl {r['optimizer_impl']}")
     click.echo(f"{r['gflop_per_step']:.4g} GFLOP/step  {r['gflops']:.4g} GFLOP/s achieved")
-    click.echo(f"{r['peak_dtype']} matmul peak (2048x2048, this run): {r['peak_gflops']:.0f} GFLOP/s  "
+    n = r["peak_size"]
+    click.echo(f"{r['peak_dtype']} matmul peak ({n}x{n}, this run): {r['peak_gflops']:.0f} GFLOP/s  "
                f"fraction of peak: {r['fraction_of_peak']:.2f}")
     click.echo(f"samples/s: {r['samples_per_s']:.2f}")
 
