@@ -335,6 +335,7 @@ def validate_component(section: Any, kind: str, path: str, registry: Registry, s
         if key not in params:
             raise ConfigError(_unknown_key_message(path, key, set(params), f"{kind} {name!r}"))
         annotation, _ = params[key]
+        value = yaml_word(value, annotation)
         if key == "transforms" and kind == "processing" and value is not None:
             out[key] = [validate_component(t, "transform", f"{path}.transforms.{i}", registry)
                         for i, t in enumerate(_expect_list(value, f"{path}.transforms"))]
@@ -372,11 +373,23 @@ def validate_dataclass(section: Any, cls, path: str) -> dict:
     section = _expect_dict(section, path)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
+    section = dict(section)
     for key, value in section.items():
         if key not in fields:
             raise ConfigError(_unknown_key_message(path, key, set(fields)))
+        section[key] = value = yaml_word(value, hints[key])
         check_type(value, hints[key], f"{path}.{key}")
     return {**dataclasses.asdict(cls()), **section}
+
+
+def yaml_word(value: Any, annotation: Any) -> Any:
+    """YAML reads ``off``/``on`` (and ``no``/``yes``) as booleans: give a choice of words its word back
+    (``amp: off`` means ``"off"``, not ``False``)."""
+    if isinstance(value, bool) and typing.get_origin(annotation) is Literal:
+        for word in (("on", "yes", "true") if value else ("off", "no", "false")):
+            if word in typing.get_args(annotation):
+                return word
+    return value
 
 
 def check_type(value: Any, annotation: Any, path: str) -> None:

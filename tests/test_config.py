@@ -26,6 +26,17 @@ def test_overrides_are_parsed_as_yaml_and_reach_lists(tiny_env):
     assert cfg["trainer"]["clip_grad_norm"] is None
 
 
+def test_yaml_booleans_mean_the_word_where_a_choice_of_words_is_expected(tiny_env, tmp_path):
+    assert load_config("tiny/tiny", ["trainer.amp=off"])["trainer"]["amp"] == "off"     # YAML reads off as False
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("base: tiny/tiny\ntrainer: {amp: off}\n")
+    assert load_config(str(mine))["trainer"]["amp"] == "off"
+    with pytest.raises(ConfigError, match="trainer.amp: expected one of 'off', 'bf16', 'fp16', got True"):
+        load_config("tiny/tiny", ["trainer.amp=on"])                   # no word "on" to mean: still refused
+    with pytest.raises(ConfigError, match="trainer.epochs: expected int, got False"):
+        load_config("tiny/tiny", ["trainer.epochs=off"])               # only choices of words are read back
+
+
 @pytest.mark.parametrize("override, message", [
     ("trainer.epoch=3", r"trainer.epoch: unknown key; did you mean 'epochs'\?"),
     ("net.widht=3", r"net.widht: unknown key for net 'tiny'; did you mean 'width'\?"),
