@@ -1,7 +1,6 @@
 """Tracking runner, `ltr eval`, `ltr score` and `ltr track` end to end on generated data with the tiny tracker."""
 
 import json
-import os
 import subprocess
 import sys
 

@@ -11,8 +11,6 @@ epoch ends, carry model, optimizer, scheduler, grad-scaler and RNG states.
 from __future__ import annotations
 
 import logging
-import math
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from ltr_core.components import build_net
 from ltr_core.data.build import build_train_loader
 from ltr_core.progress import Progress
 from ltr_core.train import distributed as D
-from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, load_checkpoint, load_latest,
+from ltr_core.train.checkpoint import (checkpoint_dir, load_checkpoint, load_latest,
                                        save_checkpoint)
 from ltr_core.train.optim import build_optimizer, build_scheduler
 from ltr_core.train.step import StatAccumulator, StepError, build_train_step

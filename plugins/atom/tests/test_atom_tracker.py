@@ -13,11 +13,10 @@ import torch
 from ltr_core import registry
 from ltr_core.config import ConfigError, load_config
 from ltr_core.data.demo import DemoSpec, make_demo
-from ltr_core.data.geometry import crop_square
 from ltr_core.track.factory import TrackerFactory
 from ltr_core.track.runner import run_sequences, sequences_from_dataset
 from ltr_core.evaluation.datasets import open_eval_dataset
-from ltr_atom.classifier import OnlineClassifier, SampleMemory
+from ltr_atom.classifier import SampleMemory
 from ltr_atom.network import build_net
 from ltr_atom.refine import refine_boxes
 from ltr_atom.tracker import ATOMTracker
