@@ -35,6 +35,9 @@ class Tracker(abc.ABC):
     def crop_tensor(self, image: np.ndarray, center, side: float, out_size: int) -> torch.Tensor:
         """A square crop padded with the image's per-channel mean, normalised, as a (1, 3, S, S) tensor."""
         pad = tuple(float(v) for v in image.reshape(-1, 3).mean(0))
-        crop = crop_square(image, center, side, out_size, pad_value=pad)
-        t = torch.from_numpy(crop).to(self.device).permute(2, 0, 1).unsqueeze(0).float()
+        return self.to_network([crop_square(image, center, side, out_size, pad_value=pad)])
+
+    def to_network(self, images: list[np.ndarray]) -> torch.Tensor:
+        """RGB uint8 ``(S, S, 3)`` crops -> the network's (N, 3, S, S) input, ImageNet-normalised."""
+        t = torch.from_numpy(np.stack(images)).to(self.device).permute(0, 3, 1, 2).float()
         return (t / 255 - self.mean) / self.std

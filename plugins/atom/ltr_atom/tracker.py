@@ -25,6 +25,7 @@ from ltr_core.track.online import gaussian_label
 from ltr_core.track.tracker import Tracker
 from ltr_atom.augment import DEFAULT_AUGMENTATION, augment_first_frame, check_augmentation
 from ltr_atom.classifier import OnlineClassifier
+from ltr_atom.refine import refine_boxes
 
 STRIDE = 16   # of layer3, the classifier's features
 
@@ -148,10 +149,6 @@ class ATOMTracker(Tracker):
         self.feature_sz = self.sample_sz // STRIDE
         self.output_sz = int(round(self.sample_sz * p["score_upsample_factor"]))
 
-    def _crops(self, images: list[np.ndarray]) -> torch.Tensor:
-        batch = torch.from_numpy(np.stack(images)).to(self.device).permute(0, 3, 1, 2).float()
-        return (batch / 255 - self.mean) / self.std
-
     def _features(self, batch: torch.Tensor):
         l2, l3 = self.net.feature_extractor(batch)
         return l2, l3, rms_normalise(l3, self.p["normalize_power"])
@@ -189,7 +186,7 @@ class ATOMTracker(Tracker):
         spec = p["augmentation"] if p["use_augmentation"] else {}
         samples = augment_first_frame(image, tuple(sample_pos), side, self.sample_sz, spec,
                                       p["augmentation_expansion_factor"], p["random_shift_factor"], self.pad_value)
-        l2, l3, feats = self._features(self._crops([s for s, _, _ in samples]))
+        l2, l3, feats = self._features(self.to_network([s for s, _, _ in samples]))
         offset = (self.pos - sample_pos) / self.target_scale + self.sample_sz / 2
         labels = torch.cat([self._label(offset + np.array(shift)) for _, shift, _ in samples])
         if "dropout" in spec:
@@ -205,6 +202,7 @@ class ATOMTracker(Tracker):
             shifts = torch.tensor([[*samples[i][1], 0, 0] for i in use], dtype=torch.float32, device=self.device)
             modulation = self.net.bb_regressor.get_modulation(l2[use], l3[use], target_box[None] + shifts)
             self.modulation = tuple(m.mean(0, keepdim=True) for m in modulation)
+        self._grid = None
         self.window = None
         if p["window_output"]:
             hann = torch.hann_window(self.output_sz + 2, periodic=False, device=self.device)[1:-1]
@@ -218,7 +216,7 @@ class ATOMTracker(Tracker):
         sample_pos = np.round(self.pos)
         scale = self.target_scale
         crop = crop_square(image, tuple(sample_pos), scale * self.sample_sz, self.sample_sz, pad_value=self.pad_value)
-        l2, l3, feats = self._features(self._crops([crop]))
+        l2, l3, feats = self._features(self.to_network([crop]))
         compressed = self.classifier.project(feats)
         scores = self._upsample(self.classifier.scores(compressed)[0, 0])
         disp, flag, max_score = self.localize(scores)
@@ -227,7 +225,7 @@ class ATOMTracker(Tracker):
         if flag != "not_found":
             self._set_position(sample_pos + disp * scale)
             if p["use_iou_net"]:
-                iou_feat = tuple(f.detach() for f in self.net.bb_regressor.get_iou_feat(l2, l3))
+                iou_feat = self.net.bb_regressor.get_iou_feat(l2, l3)
                 self.refine_target_box(iou_feat, sample_pos, scale,
                                        update_scale=p["update_scale_when_uncertain"] or flag != "uncertain")
 
@@ -247,10 +245,12 @@ class ATOMTracker(Tracker):
         """Scores on the feature grid -> (output_sz, output_sz) map whose pixel ``u`` lies at sample pixel
         ``u * sample_sz / output_sz`` (bicubic)."""
         n = scores.shape[-1]
-        m = torch.arange(self.output_sz, dtype=torch.float32, device=scores.device) * (n / self.output_sz)
-        g = 2 * m / (n - 1) - 1
-        grid = torch.stack(torch.meshgrid(g, g, indexing="xy"), -1)[None]
-        up = F.grid_sample(scores[None, None], grid, mode="bicubic", padding_mode="border", align_corners=True)[0, 0]
+        if self._grid is None or self._grid[0] != n:      # the same for every frame of a sequence
+            m = torch.arange(self.output_sz, dtype=torch.float32, device=scores.device) * (n / self.output_sz)
+            g = 2 * m / (n - 1) - 1
+            self._grid = n, torch.stack(torch.meshgrid(g, g, indexing="xy"), -1)[None]
+        up = F.grid_sample(scores[None, None], self._grid[1], mode="bicubic", padding_mode="border",
+                           align_corners=True)[0, 0]
         return up if self.window is None else up * self.window
 
     def localize(self, scores: torch.Tensor) -> tuple[np.ndarray, str | None, float]:
@@ -292,8 +292,6 @@ class ATOMTracker(Tracker):
     def refine_target_box(self, iou_feat, sample_pos: np.ndarray, scale: float, update_scale: bool = True) -> None:
         """IoU-Net refinement from the current box and jittered copies; the result's predicted IoU is never below
         the starting box's (the mean of the k best is replaced by the single best when it would be)."""
-        from ltr_atom.refine import refine_boxes
-
         p = self.p
         bb = self.net.bb_regressor
         start = self._box_in_sample(self.pos, self.target_sz, sample_pos, scale)
