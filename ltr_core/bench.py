@@ -257,6 +257,12 @@ def bench_track(factory, images: list[np.ndarray], first_box, warmup: int = 5, p
     return out
 
 
+def median_round(rounds: list[dict]) -> dict:
+    """The round of :func:`bench_track` with the median time per frame (the lower middle one for an even count)."""
+    ordered = sorted(rounds, key=lambda r: r["ms_per_frame"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def _profile_rows(profiler, top: int, total: float, frames: int) -> list[tuple[str, float, float]]:
     """The ``top`` functions by cumulative time, leaving out the wrappers every call goes through."""
     import pstats

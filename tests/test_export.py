@@ -116,12 +116,20 @@ def test_bench_track_compares_runtimes_in_one_run_and_ends_with_fps(trained_tiny
     out = ltr("bench", "track", "tiny/tiny", "--runtime", "onnx", "--compare", "--frames", "20", "--size", "160x120")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
-    assert any(line.startswith("tiny/tiny runtime torch: 160x120, 19 frames") for line in lines)
+    assert any(line.startswith("tiny/tiny runtime torch: 160x120, 19 frames, median of 3 rounds") for line in lines)
     shares = [re.match(r"ms/frame: ([\d.]+)  network ([\d.]+) ms \((\d+)%\)", line) for line in lines]
     shares = [m for m in shares if m]
     assert len(shares) == 2 and all(float(m.group(2)) <= float(m.group(1)) for m in shares)
-    assert re.fullmatch(r"speed-up of onnx over torch \(same run\): [\d.]+x", lines[-2])
+    # the runtimes alternate three times; the speed-up is the median of the rounds' own ratios
+    m = re.fullmatch(r"speed-up of onnx over torch \(same run\): ([\d.]+)x \(median of 3 interleaved rounds: "
+                     r"([\d.]+), ([\d.]+), ([\d.]+)\)", lines[-2])
+    assert m, lines[-2]
+    assert m.group(1) == sorted(m.group(2, 3, 4), key=float)[1]
     assert re.fullmatch(r"fps: [\d.]+", lines[-1])
+    one = ltr("bench", "track", "tiny/tiny", "--runtime", "onnx", "--compare", "--rounds", "1", "--frames", "20",
+              "--size", "160x120")
+    assert one.returncode == 0, one.stderr
+    assert re.fullmatch(r"speed-up of onnx over torch \(same run\): [\d.]+x", one.stdout.strip().splitlines()[-2])
     bad = ltr("bench", "track", "tiny/tiny", "--size", "12x5")
     assert bad.returncode == 2 and "expected WxH" in bad.stderr
 

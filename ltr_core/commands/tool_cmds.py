@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 import click
@@ -57,15 +58,18 @@ def bench_train_cmd(config, batch, steps, device, overrides):
 @click.option("--frames", type=click.IntRange(min=20), default=100, show_default=True)
 @click.option("--compare", is_flag=True,
               help="With --runtime onnx: also time the PyTorch tracker in this run and print the speed-up.")
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="With --compare: alternate the two runtimes this many times over the sequence and report the "
+                   "median speed-up of the rounds, so a machine that slows down mid-run affects both alike.")
 @click.option("--profile", "profile_top", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also print the N functions of the tracker with the most time (cProfile, cumulative).")
 @runtime_options
 @set_option
 @workspace_option
-def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, profile_top, runtime, ort_dtype, ort_threads,
-                    ort_opt, overrides, workspace):
+def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds, profile_top, runtime, ort_dtype,
+                    ort_threads, ort_opt, overrides, workspace):
     """Time CONFIG's whole tracker per frame on decoded frames of a generated sequence, and the network's share."""
-    from ltr_core.bench import bench_sequence, bench_track
+    from ltr_core.bench import bench_sequence, bench_track, median_round
     from ltr_core.commands.deploy_cmds import onnx_factory
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.train.checkpoint import resolve_checkpoint
@@ -81,21 +85,30 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, profil
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint))
     images, first = bench_sequence((w, h), frames)
     runs = (["torch"] if compare and runtime == "onnx" else []) + [runtime]
+    factories = {rt: onnx_factory(TrackerFactory(cfg, ckpt), rt, ws, ort_threads, ort_opt, ort_dtype) for rt in runs}
+    rounds = rounds if len(runs) == 2 else 1
+    timed = {rt: [] for rt in runs}
+    for _ in range(rounds):
+        for rt in runs:
+            timed[rt].append(bench_track(factories[rt], images, first, profile_top=profile_top))
     results = {}
     for rt in runs:
-        factory = onnx_factory(TrackerFactory(cfg, ckpt), rt, ws, ort_threads, ort_opt, ort_dtype)
-        r = results[rt] = bench_track(factory, images, first, profile_top=profile_top)
+        r = results[rt] = median_round(timed[rt])
         extra = (f"  {ort_dtype}  ort threads {ort_threads or torch.get_num_threads()}  opt {ort_opt}"
                  if rt == "onnx" else "")
-        click.echo(f"{cfg['_name']} runtime {rt}: {w}x{h}, {r['frames']} frames, {torch.get_num_threads()} "
-                   f"threads{extra}")
+        per_round = f", median of {rounds} rounds" if rounds > 1 else ""
+        click.echo(f"{cfg['_name']} runtime {rt}: {w}x{h}, {r['frames']} frames{per_round}, "
+                   f"{torch.get_num_threads()} threads{extra}")
         click.echo(f"ms/frame: {r['ms_per_frame']:.2f}  network {r['net_ms_per_frame']:.2f} ms "
                    f"({100 * r['net_share']:.0f}%)  rest (crops, post-processing) "
                    f"{r['ms_per_frame'] - r['net_ms_per_frame']:.2f} ms")
         for name, ms, share in r.get("profile", []):
             click.echo(f"  profile {ms:8.2f} ms/frame {100 * share:5.1f}%  {name}")
     if len(runs) == 2:
-        click.echo(f"speed-up of onnx over torch (same run): {results['onnx']['fps'] / results['torch']['fps']:.2f}x")
+        ratios = [o["fps"] / t["fps"] for t, o in zip(timed["torch"], timed["onnx"])]
+        rounds_note = f" (median of {rounds} interleaved rounds: {', '.join(f'{x:.2f}' for x in ratios)})" \
+            if rounds > 1 else ""
+        click.echo(f"speed-up of onnx over torch (same run): {statistics.median(ratios):.2f}x{rounds_note}")
     click.echo(f"fps: {results[runtime]['fps']:.1f}")
 
 
