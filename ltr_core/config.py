@@ -83,6 +83,8 @@ class TrainerConfig:
     tensorboard: bool = True
     deterministic: bool = False                 # torch.use_deterministic_algorithms
     find_unused_parameters: bool = False        # DDP setting for nets with conditional branches
+    ema_decay: float = 0.0                      # >0: also keep a moving average of the weights (0.99 ~ last
+                                                # 100 steps); evaluation, tracking and export then use it
 
 
 @dataclass
@@ -272,6 +274,10 @@ def validate_config(cfg: dict, registry: Registry) -> dict:
     for section, cls in (("trainer", TrainerConfig), ("optimizer", OptimizerConfig),
                          ("scheduler", SchedulerConfig), ("eval", EvalConfig)):
         cfg[section] = validate_dataclass(cfg.get(section) or {}, cls, section)
+    decay = cfg["trainer"]["ema_decay"]
+    if not (decay == 0 or 0 < decay < 1):
+        raise ConfigError(f"trainer.ema_decay is {decay}: use 0 (no weight average) or a decay in (0, 1), "
+                          "e.g. 0.99")
     groups = []
     for i, g in enumerate(cfg["optimizer"]["param_groups"]):
         groups.append(validate_dataclass(g, ParamGroupConfig, f"optimizer.param_groups.{i}"))

@@ -313,3 +313,71 @@ def test_compiled_training_matches_eager_and_saves_plain_weights(tiny_env, tmp_p
     assert b[0]["loss"] == pytest.approx(a[0]["loss"], rel=1e-3)
     state = load_checkpoint(tmp_path / "compiled" / "checkpoints/ltr/tiny/tiny/ep0001.pth")["net"]
     assert not any(k.startswith("_orig_mod") for k in state)
+
+
+def test_weight_average_is_a_ramped_exponential_average_of_parameters_and_batchnorm_statistics():
+    from ltr_core.train.ema import WeightAverage
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    average = WeightAverage(net, decay=0.9)
+    expected = {k: v.clone() for k, v in net.state_dict().items()}
+    for t in range(1, 40):
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn_like(p))
+        net(torch.randn(8, 3))                                  # moves the running statistics too
+        average.update(net)
+        d = min(0.9, (1 + t) / (10 + t))                        # the ramp, then the cap
+        for k, v in net.state_dict().items():
+            expected[k] = d * expected[k] + (1 - d) * v if v.is_floating_point() else v.clone()
+    for k, v in average.state.items():
+        assert torch.allclose(v, expected[k], atol=1e-6), k
+    assert average.state["1.num_batches_tracked"].item() == 39
+    assert not torch.allclose(average.state["0.weight"], net.state_dict()["0.weight"])
+
+
+def test_weight_average_resumes_exactly_and_is_what_evaluation_loads(tiny_env, tmp_path):
+    from ltr_core.track.factory import TrackerFactory
+
+    args = ["--set", "trainer.ema_decay=0.9", "--set", "data.train.sampler.samples_per_epoch=48"]
+    assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=3", *args,
+               "--workspace", str(tmp_path / "ref")).returncode == 0
+    assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=2", *args).returncode == 0
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=3", *args)
+    assert out.returncode == 0 and "resumed from" in out.stdout, out.stderr
+    ref = load_checkpoint(tiny_env.parent / "ref" / "checkpoints" / "ltr" / "tiny" / "tiny" / "ep0003.pth")
+    state = load_checkpoint(ckpt_dir(tiny_env) / "ep0003.pth")
+    assert state["ema"]["updates"] == ref["ema"]["updates"] == 18          # 3 epochs x 48/8 steps
+    for k in ref["ema"]["net"]:
+        assert torch.equal(ref["ema"]["net"][k], state["ema"]["net"][k]), k
+    cfg = load_config("tiny/tiny")
+    loaded = TrackerFactory(cfg, str(ckpt_dir(tiny_env) / "ep0003.pth")).network().state_dict()
+    assert all(torch.equal(loaded[k], state["ema"]["net"][k]) for k in loaded)
+    assert not torch.equal(loaded["head.weight"], state["net"]["head.weight"])
+
+
+def test_turning_the_weight_average_on_for_a_run_trained_without_it_is_refused(tiny_env):
+    assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=1").returncode == 0
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=2", "--set", "trainer.ema_decay=0.99")
+    assert out.returncode == 1
+    assert "ep0001.pth has no weight average but trainer.ema_decay is 0.99" in out.stderr
+    assert [e for e, _ in list_checkpoints(ckpt_dir(tiny_env))] == [1]
+    bad = ltr("train", "tiny/tiny", "--set", "trainer.ema_decay=1")
+    assert bad.returncode != 0 and "trainer.ema_decay is 1" in bad.stderr
+
+
+def test_frozen_parameter_groups_stay_at_their_initialisation(tiny_env):
+    cfg = load_config("tiny/tiny", ["trainer.epochs=2", "data.train.sampler.samples_per_epoch=48",
+                                    "optimizer.param_groups=[{match: search.0, freeze: true}]"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None, resume=False)
+    before = {k: v.clone() for k, v in trainer.net.state_dict().items()}
+    in_optimizer = {id(p) for g in trainer.optimizer.param_groups for p in g["params"]}
+    assert id(trainer.net.search[0].weight) not in in_optimizer and not trainer.net.search[0].weight.requires_grad
+    assert trainer.num_parameters()[1] == trainer.num_parameters()[0] - sum(
+        p.numel() for p in trainer.net.search[0].parameters())
+    trainer.train()
+    after = trainer.net.state_dict()
+    assert torch.equal(after["search.0.weight"], before["search.0.weight"])
+    assert torch.equal(after["search.0.bias"], before["search.0.bias"])
+    assert not torch.equal(after["search.2.weight"], before["search.2.weight"])

@@ -50,7 +50,9 @@ class TrackerFactory:
         torch.manual_seed(cfg["seed"])
         net = build_net(inference_net_config(cfg))
         if state is not None:
-            net.load_state_dict(state["net"])
+            from ltr_core.train.checkpoint import inference_weights
+
+            net.load_state_dict(inference_weights(state))
         return net.eval()
 
     def __call__(self):

@@ -1,7 +1,7 @@
 """Checkpoints: atomic writes, keep-last-N, safe loading, and fallback past a damaged latest file.
 
 A checkpoint is a dict of tensors and plain data only (``torch.load(weights_only=True)`` reads it): the
-net's state dict, optimizer, scheduler and grad-scaler states, RNG states, the epoch, the epoch's stats and
+net's state dict (and its moving average, with ``trainer.ema_decay``), optimizer, scheduler and grad-scaler states, RNG states, the epoch, the epoch's stats and
 the resolved config, so evaluation and tracking rebuild the network from the file alone.
 """
 
@@ -73,6 +73,13 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an ltr checkpoint (no '{FORMAT}' marker); convert it with `ltr import`")
     return state
+
+
+def inference_weights(state: dict) -> dict:
+    """The weights to evaluate, track and export with: the moving average when training kept one
+    (``trainer.ema_decay``), else the trained weights."""
+    ema = state.get("ema")
+    return ema["net"] if isinstance(ema, dict) and ema.get("net") else state["net"]
 
 
 def load_latest(directory: Path, map_location="cpu", report=log.warning) -> tuple[dict, Path] | None:

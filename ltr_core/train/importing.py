@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ltr_core.train.checkpoint import FORMAT, CheckpointError
+from ltr_core.train.checkpoint import FORMAT, CheckpointError, inference_weights
 from ltr_core.train.safe_pickle import load_tensors_only
 
 
@@ -39,5 +39,5 @@ def extract_state_dict(obj, path) -> dict[str, torch.Tensor]:
 def load_net_weights(path: str | Path) -> dict[str, torch.Tensor]:
     obj = read_foreign(path)
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
-        return obj["net"]
+        return inference_weights(obj)
     return extract_state_dict(obj, path)

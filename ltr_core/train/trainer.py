@@ -22,6 +22,7 @@ from ltr_core.progress import Progress
 from ltr_core.train import distributed as D
 from ltr_core.train.checkpoint import (checkpoint_dir, load_checkpoint, load_latest,
                                        save_checkpoint)
+from ltr_core.train.ema import WeightAverage
 from ltr_core.train.optim import build_optimizer, build_scheduler
 from ltr_core.train.step import StatAccumulator, StepError, build_train_step
 
@@ -62,6 +63,7 @@ class Trainer:
         self.history: list[dict] = []
         if init_from:
             self._init_weights(init_from)
+        self.average = WeightAverage(self.net, self.tcfg["ema_decay"]) if self.tcfg["ema_decay"] else None
         if resume:
             self._resume()
 
@@ -122,6 +124,12 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
+        if self.average is not None:
+            if not state.get("ema"):
+                raise TrainingError(f"{path} has no weight average but trainer.ema_decay is "
+                                    f"{self.tcfg['ema_decay']}: resume with the config it was trained with, or "
+                                    "start a new run (--no-resume, or --init-from it)")
+            self.average.load_state_dict(state["ema"])
         torch.set_rng_state(state["rng"]["torch"])
         self.epoch = int(state["epoch"])
         self.history = list(state.get("history", []))
@@ -134,6 +142,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else {},
+            "ema": self.average.state_dict() if self.average is not None else {},
             "rng": {"torch": torch.get_rng_state()},
             "config": self.cfg,
             "history": self.history,
@@ -199,6 +208,8 @@ class Trainer:
         for batch in loader:
             t1 = time.perf_counter()
             loss, step_stats = self.step(self.step.to_device(batch), training)
+            if training and self.average is not None:
+                self.average.update(self.net)
             stats.add(loss, step_stats)
             t2 = time.perf_counter()
             data_time += t1 - t0
