@@ -509,3 +509,34 @@ def test_context_crop_pads_with_the_frame_mean_and_centres_the_box_at_out_minus_
     assert mapped[2] == pytest.approx(20 * 32 / 60)
     with pytest.raises(ValueError, match="crop_style"):
         CropPairProcessing(crop_style="square")
+
+
+def test_more_sequences_per_class_add_sequences_and_leave_the_others_byte_identical(tmp_path):
+    small = DemoSpec(classes=2, per_class=2, frames=20, width=96, height=64, seed=7, test_per_class=1)
+    make_demo(tmp_path / "s", small, progress=False, workers=1)
+    make_demo(tmp_path / "l", DemoSpec(**{**small.__dict__, "per_class": 4, "test_per_class": 2}),
+              progress=False, workers=2)
+    for seq in sorted(p for p in (tmp_path / "s").glob("*/*-*") if p.is_dir()):
+        assert _digest(seq) == _digest(tmp_path / "l" / seq.relative_to(tmp_path / "s")), seq.name
+    assert (tmp_path / "l" / "train_split.txt").read_text().split() == [
+        n for n in (tmp_path / "l" / "train_split.txt").read_text().split() if n.endswith(("-1", "-2"))]
+    assert len((tmp_path / "l" / "test_split.txt").read_text().split()) == 4
+
+
+def test_make_demo_skip_if_current_writes_nothing_for_the_same_spec_and_regenerates_otherwise(tmp_path):
+    from click.testing import CliRunner
+
+    from ltr_core.cli import main
+
+    args = ["data", "make-demo", "--out", str(tmp_path / "d"), "--classes", "1", "--per-class", "2",
+            "--test-per-class", "1", "--frames", "20", "--size", "96x64", "--skip-if-current"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    frame = tmp_path / "d" / "zebra" / "zebra-2" / "img" / "00000020.jpg"
+    stamp = frame.stat().st_mtime_ns
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0 and "is current" in res.output and frame.stat().st_mtime_ns == stamp
+    frame.unlink()                                              # an incomplete tree is written again
+    res = CliRunner().invoke(main, args)
+    assert "is current" not in res.output and frame.is_file()
+    res = CliRunner().invoke(main, args + ["--seed", "1"])
+    assert "is current" not in res.output and "wrote 2 sequences" in res.output

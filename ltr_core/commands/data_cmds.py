@@ -16,21 +16,24 @@ def data_group():
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Destination (default $LTR_DEMO_DIR, else <workspace>/data/demo).")
 @click.option("--classes", type=int, default=8, show_default=True)
-@click.option("--per-class", type=int, default=6, show_default=True)
+@click.option("--per-class", type=int, default=8, show_default=True)
 @click.option("--frames", type=int, default=150, show_default=True)
 @click.option("--size", default="480x360", show_default=True, help="Frame size WxH.")
-@click.option("--test-per-class", type=int, default=2, show_default=True)
+@click.option("--test-per-class", type=int, default=4, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--photos", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Use scikit-image's photographs as backgrounds and targets (auto: when installed).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes writing sequences (default: CPU count, at most 4); the output does not depend on it.")
+@click.option("--skip-if-current", is_flag=True,
+              help="Write nothing when OUT already holds a complete tree of this spec (its demo_info.json).")
 @click.option("--workspace", type=click.Path(file_okay=False), default=None)
-def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, photos, workers, workspace):
+def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, photos, workers, skip_if_current,
+                  workspace):
     """Write a synthetic dataset in LaSOT's layout with train/test split lists."""
     from pathlib import Path
 
-    from ltr_core.data.demo import DemoSpec, PhotoError, make_demo
+    from ltr_core.data.demo import DemoSpec, PhotoError, is_current, make_demo
 
     try:
         w, h = (int(v) for v in size.lower().split("x"))
@@ -43,6 +46,9 @@ def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, p
     spec = DemoSpec(classes=classes, per_class=per_class, frames=frames, width=w, height=h, seed=seed,
                     test_per_class=test_per_class, photos=photos)
     try:
+        if skip_if_current and is_current(Path(out), spec):
+            click.echo(f"demo data in {out} is current (same spec and photographs): nothing written")
+            return
         summary = make_demo(Path(out), spec, workers=workers, report=lambda m: click.echo(m, err=True))
     except PhotoError as e:
         raise click.ClickException(str(e)) from None
