@@ -1,8 +1,9 @@
 """Checkpoints: atomic writes, keep-last-N, safe loading, and fallback past a damaged latest file.
 
 A checkpoint is a dict of tensors and plain data only (``torch.load(weights_only=True)`` reads it): the
-net's state dict (and its moving average, with ``trainer.ema_decay``), optimizer, scheduler and grad-scaler states, RNG states, the epoch, the epoch's stats and
-the resolved config, so evaluation and tracking rebuild the network from the file alone.
+net's state dict (and its moving average, with ``trainer.ema_decay``), optimizer, scheduler and grad-scaler
+states, RNG states, the epoch, the epoch's stats and the resolved config, so evaluation and tracking rebuild the
+network from the file alone.
 """
 
 from __future__ import annotations
