@@ -11,7 +11,8 @@ Top-level keys (core sections are documented on their dataclasses below):
 * ``description``: one line shown by ``ltr list config``.
 * ``base``: a config this one extends (dicts merge recursively, other values replace).
 * ``seed``: the run's seed; the whole sample stream and initialisation derive from it.
-* ``data``: ``train`` and optionally ``val`` loaders, each ``{datasets, sampler, processing, loader}``.
+* ``data``: ``train`` and optionally ``val`` loaders, each ``{datasets, sampler, processing, loader}`` and
+  optionally ``processing_schedule`` (see :func:`validate_processing_schedule`).
 * ``net``, ``objective``, ``actor``, ``tracker``: component sections.
 * ``optimizer``, ``scheduler``, ``trainer``: see :class:`OptimizerConfig`, :class:`SchedulerConfig`,
   :class:`TrainerConfig`.
@@ -124,7 +125,7 @@ class EvalConfig:
 TOP_LEVEL = {"description", "base", "seed", "data", "net", "objective", "actor", "tracker",
              "optimizer", "scheduler", "trainer", "eval"}
 COMPONENT_SECTIONS = {"net": "net", "objective": "objective", "actor": "actor", "tracker": "tracker"}
-LOADER_KEYS = {"datasets", "sampler", "processing", "loader"}
+LOADER_KEYS = {"datasets", "sampler", "processing", "processing_schedule", "loader"}
 DATASET_ENTRY_KEYS = {"name", "weight", "root", "root_env"}
 
 
@@ -316,8 +317,38 @@ def validate_loader_section(section: Any, path: str, registry: Registry) -> dict
                                             skip=("datasets", "processing", "weights", "seed", "max_failure_fraction"))
     section["processing"] = validate_component(section["processing"], "processing", f"{path}.processing",
                                                registry)
+    section["processing_schedule"] = validate_processing_schedule(
+        section.get("processing_schedule") or [], section["processing"], f"{path}.processing_schedule", registry)
     section["loader"] = validate_dataclass(section.get("loader") or {}, LoaderConfig, f"{path}.loader")
     return section
+
+
+def validate_processing_schedule(value: Any, processing: dict, path: str, registry: Registry) -> list[dict]:
+    """``[{until_epoch: N, <processing settings>}, ...]``: the epochs up to N (1-based, inclusive) after the
+    previous entry's train with the loader's ``processing`` updated by these settings; the epochs after the
+    last entry with ``processing`` itself. Smaller crops first, then the full size, is progressive resizing:
+    ``[{until_epoch: 8, search_size: 96, template_size: 48}]``."""
+    out, last = [], 0
+    for i, entry in enumerate(_expect_list(value, path)):
+        where = f"{path}.{i}"
+        entry = _expect_dict(entry, where)
+        if "until_epoch" not in entry:
+            raise ConfigError(f"{where}.until_epoch is missing: the last epoch (1-based) these settings apply to")
+        until = entry["until_epoch"]
+        check_type(until, int, f"{where}.until_epoch")
+        if until <= last:
+            raise ConfigError(f"{where}.until_epoch is {until}: entries go in increasing order of epochs, "
+                              f"so it must be above {last}")
+        settings = {k: v for k, v in entry.items() if k != "until_epoch"}
+        if "name" in settings:
+            raise ConfigError(f"{where}.name: a schedule changes settings of the processing "
+                              f"{processing['name']!r}, not which processing runs; leave the name out")
+        if not settings:
+            raise ConfigError(f"{where} changes no processing setting: give at least one besides until_epoch")
+        checked = validate_component({**processing, **settings}, "processing", where, registry)
+        out.append({"until_epoch": until, **{k: checked[k] for k in settings}})
+        last = until
+    return out
 
 
 def validate_component(section: Any, kind: str, path: str, registry: Registry, skip: tuple = ()) -> dict:

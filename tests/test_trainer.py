@@ -381,3 +381,58 @@ def test_frozen_parameter_groups_stay_at_their_initialisation(tiny_env):
     assert torch.equal(after["search.0.weight"], before["search.0.weight"])
     assert torch.equal(after["search.0.bias"], before["search.0.bias"])
     assert not torch.equal(after["search.2.weight"], before["search.2.weight"])
+
+
+class _ShapeSpy:
+    """Wraps the trainer's actor and records each training batch's (search, template) crop sizes."""
+
+    def __init__(self, inner):
+        self.inner, self.sizes = inner, []
+
+    def __call__(self, batch):
+        self.sizes.append((batch["search_images"].shape[-1], batch["template_images"].shape[-1]))
+        return self.inner(batch)
+
+    def train(self, mode=True):
+        self.inner.train(mode)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_processing_schedule_sets_the_crop_sizes_by_epoch_and_a_resumed_run_lands_on_the_same_stage(
+        tiny_env, workers):
+    schedule = "data.train.processing_schedule=[{until_epoch: 2, search_size: 24, template_size: 12}]"
+    base = [schedule, f"data.train.loader.workers={workers}", "data.train.sampler.samples_per_epoch=16"]
+    messages = []
+    trainer = Trainer(load_config("tiny/tiny", base + ["trainer.epochs=1"]), tiny_env, out=messages.append)
+    trainer.actor = spy = _ShapeSpy(trainer.actor)
+    trainer.train()
+    assert spy.sizes == [(24, 12)] * 2
+    # a new process resuming at epoch 2 is still in the first stage, then switches to the section's sizes
+    trainer = Trainer(load_config("tiny/tiny", base + ["trainer.epochs=4"]), tiny_env, out=messages.append)
+    trainer.actor = spy = _ShapeSpy(trainer.actor)
+    trainer.train()
+    assert spy.sizes == [(24, 12)] * 2 + [(32, 16)] * 4
+    stages = [m for m in messages if "processing crop_pair" in m]
+    assert stages == ["train epochs 1..2: processing crop_pair with search_size 24, template_size 12",
+                      "train epochs 2..2: processing crop_pair with search_size 24, template_size 12",
+                      "train epochs 3..4: processing crop_pair with search_size 32, template_size 16"]
+
+
+def test_processing_schedule_entries_are_checked_against_the_processing(tiny_env):
+    from ltr_core.config import ConfigError
+
+    key = "data.train.processing_schedule"
+    cases = {
+        "[{until_epoch: 2, search_sise: 24}]": f"{key}.0.*search_sise",
+        "[{search_size: 24}]": f"{key}.0.until_epoch is missing",
+        "[{until_epoch: 3, search_size: 24}, {until_epoch: 2, search_size: 28}]": f"{key}.1.until_epoch is 2",
+        "[{until_epoch: 2, name: hcat, search_size: 24}]": f"{key}.0.name",
+        "[{until_epoch: 2}]": f"{key}.0 changes no processing setting",
+        "[{until_epoch: 2, search_size: big}]": f"{key}.0.search_size",
+    }
+    for value, message in cases.items():
+        with pytest.raises(ConfigError, match=message):
+            load_config("tiny/tiny", [f"{key}={value}"])
+    cfg = load_config("tiny/tiny", [f"{key}=[{{until_epoch: 2, search_size: 24}}]"])
+    assert cfg["data"]["train"]["processing_schedule"] == [{"until_epoch": 2, "search_size": 24}]
+    assert cfg["data"]["train"]["processing"]["search_size"] == 32

@@ -24,12 +24,26 @@ def build_datasets(section: dict, workspace: Path, registry: Registry | None = N
     return out
 
 
+def build_processing(proc_section: dict, registry: Registry | None = None):
+    proc_cfg = dict(proc_section)
+    return (registry or get_registry()).build("processing", proc_cfg.pop("name"), **proc_cfg)
+
+
+def processing_stage(section: dict, epoch: int) -> tuple[int, dict]:
+    """Which entry of the section's ``processing_schedule`` is in force at ``epoch`` (1-based; the number of
+    entries once past the last one) and the processing section it gives."""
+    schedule = section.get("processing_schedule") or []
+    for i, entry in enumerate(schedule):
+        if epoch <= entry["until_epoch"]:
+            return i, {**section["processing"], **{k: v for k, v in entry.items() if k != "until_epoch"}}
+    return len(schedule), section["processing"]
+
+
 def build_sampler(section: dict, seed: int, workspace: Path, registry: Registry | None = None,
                   datasets: list | None = None):
     registry = registry or get_registry()
     datasets = datasets if datasets is not None else build_datasets(section, workspace, registry)
-    proc_cfg = dict(section["processing"])
-    processing = registry.build("processing", proc_cfg.pop("name"), **proc_cfg)
+    processing = build_processing(section["processing"], registry)
     samp_cfg = dict(section["sampler"])
     name = samp_cfg.pop("name")
     samp_cfg.setdefault("weights", [d["weight"] for d in section["datasets"]])

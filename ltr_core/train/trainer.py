@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from ltr_core.components import build_net
-from ltr_core.data.build import build_train_loader
+from ltr_core.data.build import build_processing, build_train_loader, processing_stage
 from ltr_core.progress import Progress
 from ltr_core.train import distributed as D
 from ltr_core.train.checkpoint import (checkpoint_dir, load_checkpoint, load_latest,
@@ -86,6 +86,7 @@ class Trainer:
         if "val" in (cfg.get("data") or {}) and self.tcfg["val_every"] > 0:
             self.val_loader = build_train_loader(cfg, self.workspace, "val", self.ctx.rank, self.ctx.world_size,
                                                  registry)
+        self._processing_stage: dict[str, int] = {}
         self._tb = None
         self._tb_missing = False
 
@@ -197,6 +198,7 @@ class Trainer:
     def run_epoch(self, loader, epoch: int, training: bool) -> dict:
         torch.manual_seed(epoch_seed(self.cfg["seed"], epoch, self.ctx.rank))
         loader.batch_sampler.set_epoch(epoch)
+        self._use_processing(loader, "train" if training else "val", epoch)
         self.actor.train(training)
         batch_size = loader.batch_sampler.batch_size * self.ctx.world_size
         bar = Progress(len(loader), f"{'train' if training else 'val'} ep{epoch}",
@@ -235,6 +237,30 @@ class Trainer:
         if getattr(sampler, "failures", 0):
             means["data_failures"] = float(sampler.failures)
         return means
+
+    def _use_processing(self, loader, split: str, epoch: int) -> None:
+        """Hand the loader's sampler the processing that ``data.<split>.processing_schedule`` puts in force at
+        ``epoch``. Loader workers start afresh each epoch, so they take the new processing with them; a resumed
+        run lands on the same stage, since the stage depends on the epoch only."""
+        section = self.cfg["data"][split]
+        if not section.get("processing_schedule"):
+            return
+        stage, settings = processing_stage(section, epoch)
+        if self._processing_stage.get(split) == stage:
+            return
+        sampler = loader.dataset
+        if not hasattr(sampler, "processing"):
+            raise TrainingError(f"data.{split}.processing_schedule: the sampler {type(sampler).__name__} has no "
+                                "`processing` attribute to replace; remove the schedule or give the sampler one")
+        sampler.processing = build_processing(settings, self.registry)
+        self._processing_stage[split] = stage
+        if self.ctx.is_main:
+            schedule = section["processing_schedule"]
+            changed = ({k: v for k, v in schedule[stage].items() if k != "until_epoch"} if stage < len(schedule)
+                       else {k: settings[k] for k in sorted({k for e in schedule for k in e} - {"until_epoch"})})
+            last = schedule[stage]["until_epoch"] if stage < len(schedule) else self.tcfg["epochs"]
+            self.out(f"{split} epochs {epoch}..{last}: processing {settings['name']} with "
+                     + ", ".join(f"{k} {v}" for k, v in changed.items()))
 
     def _stop_if_not_finite(self, first_bad: int, epoch: int, means: dict) -> None:
         """Stop every rank when any saw a non-finite loss since the epoch began. Checked at each logging point
