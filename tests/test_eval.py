@@ -35,6 +35,28 @@ def test_runner_writes_results_and_skips_finished_sequences(demo_tree, tmp_path)
     assert run_sequences(StaticTracker, seqs, out, progress=False)["tracked"] == 1
 
 
+def test_runner_decodes_frames_only_for_trackers_that_read_them(demo_tree, tmp_path, monkeypatch):
+    from ltr_core.track import runner
+
+    seq = sequences_from_dataset(LaSOT(demo_tree, split_file="test_split.txt"))[0]
+    reads, seen = [], []
+    real_read = runner.read_image
+    monkeypatch.setattr(runner, "read_image", lambda path: reads.append(path) or real_read(path))
+
+    class Looking(StaticTracker):
+        reads_images = True
+
+        def track(self, image):
+            seen.append(image.shape)
+            return super().track(image)
+
+    static = runner.track_sequence(StaticTracker(), seq)
+    assert reads == [] and static["decode_time"].max() < 1e-3
+    looking = runner.track_sequence(Looking(), seq)
+    assert len(reads) == len(seq) and len(seen) == len(seq) - 1 and seen[0][2] == 3
+    np.testing.assert_array_equal(static["boxes"], looking["boxes"])
+
+
 @pytest.fixture
 def trained_tiny(tiny_env):
     out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=1")

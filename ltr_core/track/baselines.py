@@ -10,6 +10,8 @@ from ltr_core.track.tracker import Tracker
 class StaticTracker(Tracker):
     """The trivial baseline: the box never moves from the first frame's."""
 
+    reads_images = False
+
     def __init__(self, net=None):
         self.box = None
 

@@ -63,9 +63,10 @@ def track_sequence(tracker, seq: EvalSequence) -> dict:
     boxes = np.zeros((len(seq), 4))
     track_t = np.zeros(len(seq))
     decode_t = np.zeros(len(seq))
+    reads = getattr(tracker, "reads_images", True)
     for i, path in enumerate(seq.frames):
         t0 = time.perf_counter()
-        image, _ = read_image(path)
+        image = read_image(path)[0] if reads else None
         t1 = time.perf_counter()
         if i == 0:
             init = seq.gt[0]

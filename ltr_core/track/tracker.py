@@ -14,8 +14,11 @@ from ltr_core.data.processing import IMAGENET_MEAN, IMAGENET_STD
 class Tracker(abc.ABC):
     """``initialize(image, box)`` once, then ``track(image) -> (box, score)`` per frame.
 
-    Images are RGB uint8 ``(H, W, 3)`` arrays; boxes are ``x, y, w, h`` in pixels.
+    Images are RGB uint8 ``(H, W, 3)`` arrays; boxes are ``x, y, w, h`` in pixels. A tracker that never looks
+    at the images (a baseline) sets ``reads_images = False``, and the evaluation runner then skips decoding them.
     """
+
+    reads_images = True
 
     def __init__(self, net: torch.nn.Module, device: str | torch.device = "cpu"):
         self.net = net.eval()
