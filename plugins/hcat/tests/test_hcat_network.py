@@ -33,6 +33,22 @@ def test_outputs_and_the_split_into_template_and_search_branches():
     torch.testing.assert_close(split["pred_logits"], out["pred_logits"])
 
 
+def test_the_inference_max_pool_is_bit_equal_to_torchvision_s_with_and_without_gradients():
+    from ltr_hcat.backbone import Backbone
+
+    pool = Backbone("resnet18").body.maxpool
+    reference = torch.nn.MaxPool2d(3, 2, 1)
+    torch.manual_seed(0)
+    x = torch.randn(2, 64, 33, 40).relu()          # odd sizes, and ties (zeros) as after the ReLU
+    with torch.no_grad():
+        fast = pool(x)
+    assert fast.is_contiguous() and torch.equal(fast, reference(x))
+    x.requires_grad_(True)
+    pool(x).sum().backward()                       # the training path: torchvision's kernel and its indices
+    expected = torch.autograd.grad(reference(x).sum(), x)[0]
+    assert torch.equal(x.grad, expected)
+
+
 def test_resnet50_trunk_has_1024_channel_features():
     net = build_net(backbone="resnet50", pretrained_backbone=False)
     assert net.input_proj.weight.shape == (256, 1024, 1, 1)
