@@ -367,6 +367,18 @@ def test_turning_the_weight_average_on_for_a_run_trained_without_it_is_refused(t
     assert bad.returncode != 0 and "trainer.ema_decay is 1" in bad.stderr
 
 
+def test_turning_the_weight_average_off_when_resuming_a_run_that_keeps_one_is_refused(tiny_env):
+    cfg = load_config("tiny/tiny", ["trainer.epochs=1", "trainer.ema_decay=0.9"])
+    Trainer(cfg, tiny_env, out=lambda m: None).train()
+    before = (ckpt_dir(tiny_env) / "ep0001.pth").read_bytes()
+    with pytest.raises(TrainingError, match="ep0001.pth keeps a weight average.*trainer.ema_decay is 0"):
+        Trainer(load_config("tiny/tiny", ["trainer.epochs=2"]), tiny_env, out=lambda m: None)
+    assert [e for e, _ in list_checkpoints(ckpt_dir(tiny_env))] == [1]
+    assert (ckpt_dir(tiny_env) / "ep0001.pth").read_bytes() == before
+    # starting over is still possible
+    Trainer(load_config("tiny/tiny", ["trainer.epochs=1"]), tiny_env, out=lambda m: None, resume=False).train()
+
+
 def test_frozen_parameter_groups_stay_at_their_initialisation(tiny_env):
     cfg = load_config("tiny/tiny", ["trainer.epochs=2", "data.train.sampler.samples_per_epoch=48",
                                     "optimizer.param_groups=[{match: search.0, freeze: true}]"])

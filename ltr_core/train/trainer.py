@@ -131,6 +131,11 @@ class Trainer:
                                     f"{self.tcfg['ema_decay']}: resume with the config it was trained with, or "
                                     "start a new run (--no-resume, or --init-from it)")
             self.average.load_state_dict(state["ema"])
+        elif state.get("ema"):
+            raise TrainingError(f"{path} keeps a weight average, which evaluation uses, but trainer.ema_decay is 0 "
+                                "here, so the next checkpoints would silently switch to the raw weights: resume "
+                                "with the config it was trained with (its trainer.ema_decay), or start a new run "
+                                "(--no-resume, or --init-from it)")
         torch.set_rng_state(state["rng"]["torch"])
         self.epoch = int(state["epoch"])
         self.history = list(state.get("history", []))
