@@ -12,7 +12,7 @@ import torch
 
 from ltr_core.components import build_net
 from ltr_core.config import factory_params
-from ltr_core.data.build import build_datasets, build_sampler
+from ltr_core.data.build import build_datasets, build_processing, build_sampler
 from ltr_core.data.loader import StackCollate, build_loader, warm_allocator
 from ltr_core.progress import Progress
 from ltr_core.registry import get_registry
@@ -33,8 +33,7 @@ class _SyntheticFrame:
 def synthetic_batch(cfg: dict, batch: int, seed: int = 0) -> dict:
     """One batch shaped exactly like the config's training batches, made by its own processing."""
     section = cfg["data"]["train"]
-    proc_cfg = dict(section["processing"])
-    processing = get_registry().build("processing", proc_cfg.pop("name"), **proc_cfg)
+    processing = build_processing(section["processing"])
     rng = np.random.default_rng(seed)
     samples = []
     for _ in range(batch):
