@@ -261,11 +261,10 @@ class Trainer:
         self._processing_stage[split] = stage
         if self.ctx.is_main:
             schedule = section["processing_schedule"]
-            changed = ({k: v for k, v in schedule[stage].items() if k != "until_epoch"} if stage < len(schedule)
-                       else {k: settings[k] for k in sorted({k for e in schedule for k in e} - {"until_epoch"})})
+            scheduled = sorted({k for entry in schedule for k in entry} - {"until_epoch"})
             last = schedule[stage]["until_epoch"] if stage < len(schedule) else self.tcfg["epochs"]
             self.out(f"{split} epochs {epoch}..{last}: processing {settings['name']} with "
-                     + ", ".join(f"{k} {v}" for k, v in changed.items()))
+                     + ", ".join(f"{k} {settings[k]}" for k in scheduled))
 
     def _stop_if_not_finite(self, first_bad: int, epoch: int, means: dict) -> None:
         """Stop every rank when any saw a non-finite loss since the epoch began. Checked at each logging point
