@@ -82,7 +82,8 @@ class HCAT(nn.Module):
 
 def build_net(backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet18", pretrained_backbone: bool = True,
               hidden_dim: int = 256, nheads: int = 8, dim_feedforward: int = 2048, dropout: float = 0.1,
-              num_fusion_layers: int = 2, num_queries: int = 16) -> HCAT:
-    """HCAT network (ResNet trunk to layer3, N fusion layers, q learned queries)."""
-    return HCAT(Backbone(backbone, pretrained_backbone), hidden_dim, nheads, dim_feedforward, dropout,
-                num_fusion_layers, num_queries)
+              num_fusion_layers: int = 2, num_queries: int = 16, backbone_width: float = 1.0) -> HCAT:
+    """HCAT network (ResNet trunk to layer3, N fusion layers, q learned queries); ``backbone_width`` scales the
+    trunk's channel counts (1.0: the original's trunk, the only width with ImageNet weights)."""
+    return HCAT(Backbone(backbone, pretrained_backbone, backbone_width), hidden_dim, nheads, dim_feedforward,
+                dropout, num_fusion_layers, num_queries)

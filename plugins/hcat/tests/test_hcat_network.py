@@ -54,6 +54,34 @@ def test_resnet50_trunk_has_1024_channel_features():
     assert net.input_proj.weight.shape == (256, 1024, 1, 1)
 
 
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_a_scaled_trunk_has_torchvision_s_layout_and_scales_every_channel_count(name):
+    from ltr_hcat.backbone import Backbone
+
+    reference = {k: v.shape for k, v in Backbone(name).state_dict().items()}
+    same_width = Backbone(name, width=0.9999).state_dict()      # built block by block, not by torchvision
+    assert {k: v.shape for k, v in same_width.items()} == reference
+    half = Backbone(name, width=0.5)
+    for k, v in half.state_dict().items():
+        if v.dim() == 4:       # conv weights: out and in channels halve, except the RGB input of conv1
+            assert v.shape[0] * 2 == reference[k][0] and (v.shape[1] == 3 or v.shape[1] * 2 == reference[k][1])
+    assert half.num_channels * 2 == Backbone(name).num_channels
+    assert half(torch.zeros(2, 3, 128, 96)).shape == (2, half.num_channels, 8, 6)
+
+
+def test_a_scaled_trunk_in_the_network_trains_and_refuses_imagenet_weights():
+    torch.manual_seed(0)
+    net = build_net(pretrained_backbone=False, hidden_dim=32, nheads=2, dim_feedforward=64, backbone_width=0.25)
+    assert net.input_proj.weight.shape == (32, 64, 1, 1)
+    out = net(torch.randn(2, 3, 128, 128), torch.randn(2, 3, 64, 64))
+    (out["pred_boxes"].sum() + out["pred_logits"].sum()).backward()
+    assert net.backbone[0].body.conv1.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="net.backbone_width 0.5: ImageNet weights exist only for width 1.0"):
+        build_net(pretrained_backbone=True, backbone_width=0.5)
+    with pytest.raises(ValueError, match="net.backbone_width 0: must be above 0"):
+        build_net(pretrained_backbone=False, backbone_width=0)
+
+
 def test_pretrained_backbone_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     import torch.hub
