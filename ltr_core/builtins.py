@@ -1,5 +1,6 @@
-"""Components the core itself provides: dataset readers, the frame-pair sampler, shared processing and
-transforms. Registered through the same hooks as any plugin."""
+"""Components the core itself provides (plugin ``core``): dataset readers, the frame-pair sampler, shared
+processing and transforms, the static baseline, optimizers, LR schedulers and evaluation benchmarks.
+Registered through the same hooks as any plugin."""
 
 from ltr_core.data import transforms
 from ltr_core.data.datasets.coco import COCOSequences
@@ -8,7 +9,13 @@ from ltr_core.data.datasets.lasot import LaSOT
 from ltr_core.data.datasets.trackingnet import TrackingNet
 from ltr_core.data.processing import CropPairProcessing
 from ltr_core.data.sampler import TrackingSampler
-from ltr_core.hookspecs import hookimpl
+from ltr_core.hookspecs import PLUGIN_API, hookimpl
+from ltr_core.train import optim
+
+
+@hookimpl
+def ltr_plugin_api():
+    return f"=={PLUGIN_API}"
 
 
 @hookimpl
@@ -36,3 +43,20 @@ def ltr_trackers():
     from ltr_core.track.baselines import StaticTracker
 
     return {"static": StaticTracker}
+
+
+@hookimpl
+def ltr_optimizers():
+    return {"adamw": optim.adamw, "adam": optim.adam, "sgd": optim.sgd}
+
+
+@hookimpl
+def ltr_schedulers():
+    return {"none": optim.constant, "step": optim.step, "multistep": optim.multistep, "cosine": optim.cosine}
+
+
+@hookimpl
+def ltr_benchmarks():
+    from ltr_core.evaluation.datasets import BENCHMARKS
+
+    return dict(BENCHMARKS)

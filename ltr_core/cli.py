@@ -5,40 +5,56 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 
 import click
 
 from ltr_core.commands.options import set_option, workspace_option
 
 from ltr_core import env as ltr_env
-from ltr_core.config import ConfigError, dump_config, load_config
-from ltr_core.data.dataset import DataError
+from ltr_core.config import dump_config, load_config
+from ltr_core.errors import UserError, debug_enabled
 from ltr_core.registry import RegistryError, get_registry
-from ltr_core.train.checkpoint import CheckpointError
-
-USER_ERRORS = (ConfigError, RegistryError, ltr_env.EnvironmentError_, DataError, CheckpointError)
-
+from ltr_core.versions import distribution_version
 
 class LtrGroup(click.Group):
-    """Turns the known user errors into one clear line and exit code 2, instead of a traceback."""
+    """Turns the known user errors into one clear line and their exit code (2 for bad input and misbehaving
+    plugins), instead of a traceback; ``LTR_DEBUG=1`` prints the traceback too."""
 
     def invoke(self, ctx):
-        from ltr_core.train.trainer import TrainingError
-
         try:
             return super().invoke(ctx)
-        except USER_ERRORS as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(2)
-        except TrainingError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(1)
+        except UserError as e:
+            if debug_enabled():
+                traceback.print_exc()
+            click.echo(f"error: {_one_line(str(e))}", err=True)
+            sys.exit(e.exit_code)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _print_version(ctx, param, value):
+    """``ltr --version``: the core, its plugin API, and every plugin with its distribution and version."""
+    if not value or ctx.resilient_parsing:
+        return
+    from ltr_core import PLUGIN_API_VERSION, __version__
+
+    reg = get_registry()
+    click.echo(f"ltr-core {distribution_version('ltr-core')} (package {__version__}, plugin API "
+               f"{PLUGIN_API_VERSION})")
+    for info in reg.plugins.values():
+        if info.name != "core":
+            click.echo(f"plugin {info.name}: {info.distribution} {info.version} (plugin API {info.api})")
+    for f in reg.failures:
+        click.echo(f"FAILED plugin {f.plugin!r} ({f.distribution} {f.version}): {f.error}")
+    ctx.exit()
 
 
 @click.group(cls=LtrGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ltr-core")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the versions of ltr-core and of every plugin, and exit.")
 def main():
     """ltr: train, evaluate and run single-object visual trackers provided by plugins."""
 
@@ -47,7 +63,8 @@ def main():
 @main.command("list")
 @click.argument("kind", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_cmd(kind, as_json):
+@click.option("--strict", is_flag=True, help="Exit with code 2 when any plugin failed to load.")
+def list_cmd(kind, as_json, strict):
     """List registered components (datasets, nets, actors, configs, ...) and broken plugins."""
     from ltr_core.hookspecs import KINDS
 
@@ -59,17 +76,25 @@ def list_cmd(kind, as_json):
     comps = reg.all(kind)
     if as_json:
         click.echo(json.dumps({
-            "components": [{"kind": c.kind, "name": c.name, "plugin": c.plugin, "distribution": c.distribution,
-                            "version": c.version, "description": c.description} for c in comps],
-            "failed_plugins": [vars(f) for f in reg.failures]}, indent=2))
-        return
-    rows = [(c.kind, c.name, f"{c.distribution} {c.version}".strip(), c.description) for c in comps]
-    widths = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(("KIND", "NAME", "PROVIDED BY"))]
-    click.echo(f"{'KIND':<{widths[0]}}  {'NAME':<{widths[1]}}  {'PROVIDED BY':<{widths[2]}}  DESCRIPTION")
-    for r in rows:
-        click.echo(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
-    for f in reg.failures:
-        click.echo(f"FAILED plugin {f.plugin!r} ({f.distribution} {f.version}): {f.error}", err=False)
+            "components": [{"kind": c.kind, "name": c.qualname, "short_name": c.short, "plugin": c.plugin,
+                            "distribution": c.distribution, "version": c.version, "description": c.description}
+                           for c in comps],
+            "failed_plugins": [{k: v for k, v in vars(f).items() if k != "traceback"} for f in reg.failures]},
+            indent=2))
+    else:
+        rows = [(c.kind, c.qualname, f"{c.distribution} {c.version}".strip(), c.description) for c in comps]
+        widths = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(("KIND", "NAME", "PROVIDED BY"))]
+        click.echo(f"{'KIND':<{widths[0]}}  {'NAME':<{widths[1]}}  {'PROVIDED BY':<{widths[2]}}  DESCRIPTION")
+        for r in rows:
+            click.echo(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
+        for f in reg.failures:
+            click.echo(f"FAILED plugin {f.plugin!r} ({f.distribution} {f.version}): {_one_line(f.error)}")
+            if debug_enabled():
+                click.echo(f.traceback, err=True)
+    if strict and reg.failures:
+        click.echo(f"error: {len(reg.failures)} plugin(s) failed to load: "
+                   f"{', '.join(f.plugin for f in reg.failures)}", err=True)
+        sys.exit(2)
 
 
 # -- ltr config -----------------------------------------------------------------------------------------
@@ -148,10 +173,10 @@ def _launch_torchrun(nproc: int) -> None:
 
 def _register_optional_commands():
     """Command groups that live in their own modules."""
-    from ltr_core.commands import data_cmds, deploy_cmds, eval_cmds, tool_cmds
+    from ltr_core.commands import data_cmds, deploy_cmds, eval_cmds, plugin_cmds, tool_cmds
 
     main.add_command(data_cmds.data_group)
-    for cmd in eval_cmds.COMMANDS + tool_cmds.COMMANDS + deploy_cmds.COMMANDS:
+    for cmd in eval_cmds.COMMANDS + tool_cmds.COMMANDS + deploy_cmds.COMMANDS + plugin_cmds.COMMANDS:
         main.add_command(cmd)
 
 

@@ -31,6 +31,14 @@ def build_actor(cfg: dict, net, objective, registry: Registry | None = None):
     return (registry or get_registry()).build("actor", name, net, objective, **kw)
 
 
+def tracker_needs_net(cfg: dict, registry: Registry | None = None) -> bool:
+    """Whether the config's tracker runs a network (False for baselines such as ``core/static``)."""
+    if cfg.get("tracker") is None:
+        return True
+    factory = (registry or get_registry()).get("tracker", cfg["tracker"]["name"]).factory
+    return bool(getattr(factory, "needs_net", True))
+
+
 def build_tracker(cfg: dict, net, registry: Registry | None = None):
     if cfg.get("tracker") is None:
         raise ValueError(f"config {cfg.get('_name')} has no tracker section: it cannot be used for tracking")

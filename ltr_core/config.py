@@ -14,8 +14,9 @@ Top-level keys (core sections are documented on their dataclasses below):
 * ``data``: ``train`` and optionally ``val`` loaders, each ``{datasets, sampler, processing, loader}`` and
   optionally ``processing_schedule`` (see :func:`validate_processing_schedule`).
 * ``net``, ``objective``, ``actor``, ``tracker``: component sections.
-* ``optimizer``, ``scheduler``, ``trainer``: see :class:`OptimizerConfig`, :class:`SchedulerConfig`,
-  :class:`TrainerConfig`.
+* ``optimizer``: a component section of the optimizer (``ltr list optimizer``; default ``adamw``) plus
+  ``param_groups`` (see :func:`validate_optimizer`); ``scheduler``: a component section of the LR schedule
+  (``ltr list scheduler``; default ``none``); ``trainer``: see :class:`TrainerConfig`.
 * ``eval``: defaults for ``ltr eval`` (see :class:`EvalConfig`).
 """
 
@@ -34,6 +35,7 @@ from typing import Any, Literal, Union
 import yaml
 
 from ltr_core.registry import Registry, RegistryError, get_registry
+from ltr_core.errors import UserError
 
 
 class _Loader(yaml.SafeLoader):
@@ -54,7 +56,7 @@ def yaml_load(text: str):
     return yaml.load(text, Loader=_Loader)
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config that cannot be used; the message names the file or key path and what to do."""
 
 
@@ -96,23 +98,9 @@ class ParamGroupConfig:
     freeze: bool = False           # exclude these parameters from training
 
 
-@dataclass
-class OptimizerConfig:
-    name: Literal["adamw", "adam", "sgd"] = "adamw"
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    momentum: float = 0.9          # sgd only
-    betas: list = field(default_factory=lambda: [0.9, 0.999])
-    impl: Literal["auto", "fused", "foreach", "loop"] = "auto"   # auto: PyTorch's default implementation
-    param_groups: list = field(default_factory=list)   # list of ParamGroupConfig, first match wins
-
-
-@dataclass
-class SchedulerConfig:
-    name: Literal["none", "step", "multistep", "cosine"] = "none"
-    step_size: int = 1          # step: epochs between decays
-    gamma: float = 0.1
-    milestones: list = field(default_factory=list)   # multistep: epochs
+OPTIMIZER_CORE_KEYS = {"param_groups"}   # list of ParamGroupConfig, first match wins; the rest is the factory's
+DEFAULT_OPTIMIZER = {"name": "adamw"}
+DEFAULT_SCHEDULER = {"name": "none"}
 
 
 @dataclass
@@ -272,18 +260,43 @@ def validate_config(cfg: dict, registry: Registry) -> dict:
             if split not in ("train", "val"):
                 raise ConfigError(_unknown_key_message("data", split, {"train", "val"}))
             data[split] = validate_loader_section(loader_cfg, f"data.{split}", registry)
-    for section, cls in (("trainer", TrainerConfig), ("optimizer", OptimizerConfig),
-                         ("scheduler", SchedulerConfig), ("eval", EvalConfig)):
+    for section, cls in (("trainer", TrainerConfig), ("eval", EvalConfig)):
         cfg[section] = validate_dataclass(cfg.get(section) or {}, cls, section)
+    cfg["optimizer"] = validate_optimizer(cfg.get("optimizer") or DEFAULT_OPTIMIZER, registry)
+    cfg["scheduler"] = validate_component(cfg.get("scheduler") or DEFAULT_SCHEDULER, "scheduler", "scheduler",
+                                          registry, skip=("optimizer", "epochs"))
+    cfg["eval"]["dataset"] = validate_benchmark(cfg["eval"]["dataset"], "eval.dataset", registry)
     decay = cfg["trainer"]["ema_decay"]
     if not (decay == 0 or 0 < decay < 1):
         raise ConfigError(f"trainer.ema_decay is {decay}: use 0 (no weight average) or a decay in (0, 1), "
                           "e.g. 0.99")
-    groups = []
-    for i, g in enumerate(cfg["optimizer"]["param_groups"]):
-        groups.append(validate_dataclass(g, ParamGroupConfig, f"optimizer.param_groups.{i}"))
-    cfg["optimizer"]["param_groups"] = groups
     return cfg
+
+
+def validate_optimizer(section: Any, registry: Registry) -> dict:
+    """``{name: <optimizer>, <its keys>, param_groups: [...]}``: the optimizer's keys are its factory's keyword
+    arguments (``ltr list optimizer``); ``param_groups`` (the core's) gives parameters matched by name their
+    own ``lr`` and ``weight_decay``, or freezes them (see :class:`ParamGroupConfig`)."""
+    section = dict(_expect_dict(section, "optimizer"))
+    groups = _expect_list(section.pop("param_groups", None) or [], "optimizer.param_groups")
+    out = validate_component(section, "optimizer", "optimizer", registry, skip=("params",),
+                             extra_keys=OPTIMIZER_CORE_KEYS)
+    out["param_groups"] = [validate_dataclass(g, ParamGroupConfig, f"optimizer.param_groups.{i}")
+                           for i, g in enumerate(groups)]
+    return out
+
+
+def validate_benchmark(value: Any, path: str, registry: Registry) -> str:
+    """A benchmark name (``NAME`` or ``NAME:PATH``) as registered; the qualified name is kept."""
+    from ltr_core.evaluation.benchmark import parse_dataset_option
+
+    check_type(value, str, path)
+    name, root = parse_dataset_option(value)
+    try:
+        comp = registry.get("benchmark", name)
+    except RegistryError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    return comp.qualname + (f":{root}" if root else "")
 
 
 def validate_loader_section(section: Any, path: str, registry: Registry) -> dict:
@@ -351,8 +364,11 @@ def validate_processing_schedule(value: Any, processing: dict, path: str, regist
     return out
 
 
-def validate_component(section: Any, kind: str, path: str, registry: Registry, skip: tuple = ()) -> dict:
-    """Check ``{name: ..., **kwargs}`` against the registered factory's signature; fill defaults."""
+def validate_component(section: Any, kind: str, path: str, registry: Registry, skip: tuple = (),
+                       extra_keys: set = frozenset()) -> dict:
+    """Check ``{name: ..., **kwargs}`` against the registered factory's signature and fill in its defaults; the
+    name becomes the component's qualified ``<plugin>/<name>``. ``extra_keys`` are keys of the section the core
+    itself reads (they are named in the unknown-key message, and left to the caller to check)."""
     if isinstance(section, str):
         section = {"name": section}
     section = _expect_dict(section, path)
@@ -365,12 +381,13 @@ def validate_component(section: Any, kind: str, path: str, registry: Registry, s
     except RegistryError as e:
         raise ConfigError(f"{path}.name: {e}") from None
     params = factory_params(comp.factory, skip)
-    out = {"name": name}
+    out = {"name": comp.qualname}
     for key, value in section.items():
         if key == "name":
             continue
         if key not in params:
-            raise ConfigError(_unknown_key_message(path, key, set(params), f"{kind} {name!r}"))
+            raise ConfigError(_unknown_key_message(path, key, set(params) | set(extra_keys),
+                                                   f"{kind} {comp.qualname!r}"))
         annotation, _ = params[key]
         value = yaml_word(value, annotation)
         if key == "transforms" and kind == "processing" and value is not None:
@@ -383,26 +400,47 @@ def validate_component(section: Any, kind: str, path: str, registry: Registry, s
         if key in out:
             continue
         if default is inspect.Parameter.empty:
-            raise ConfigError(f"{path}.{key} is required by {kind} {name!r}")
+            raise ConfigError(f"{path}.{key} is required by {kind} {comp.qualname!r}")
         if _is_plain(default):
-            out[key] = copy.deepcopy(default)
+            out[key] = _plain_copy(default)
     return out
 
 
+def _plain_copy(value: Any) -> Any:
+    """A deep copy with tuples as lists (a resolved config is YAML and torch.load(weights_only) data)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    return value
+
+
 def factory_params(factory, skip: tuple = ()) -> dict[str, tuple[Any, Any]]:
-    """Keyword parameters of a factory (a class or function): name -> (annotation, default)."""
-    target = factory.__init__ if inspect.isclass(factory) else factory
-    sig = inspect.signature(target)
-    try:
-        hints = typing.get_type_hints(target)
-    except Exception:
-        hints = {}
-    out = {}
+    """Keyword parameters of a factory (a class or function): name -> (annotation, default). A class whose
+    ``__init__`` takes ``**kwargs`` also has the parameters of the ``__init__`` of the next class in its MRO
+    (it is taken to forward them), and so on up the hierarchy."""
+    targets = [factory]
+    if inspect.isclass(factory):
+        targets = []
+        for cls in factory.__mro__:
+            init = cls.__dict__.get("__init__")
+            if init is None or cls is object:
+                continue
+            targets.append(init)
+            if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(init).parameters.values()):
+                break
+    out: dict[str, tuple[Any, Any]] = {}
     positional_skips = set(skip) | {"self", "net", "objective"}
-    for p in sig.parameters.values():
-        if p.name in positional_skips or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        out[p.name] = (hints.get(p.name, Any), p.default)
+    for target in targets:
+        sig = inspect.signature(target)
+        try:
+            hints = typing.get_type_hints(target)
+        except Exception:
+            hints = {}
+        for p in sig.parameters.values():
+            if p.name in positional_skips or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in out:
+                continue
+            out[p.name] = (hints.get(p.name, Any), p.default)
     return out
 
 
@@ -513,7 +551,10 @@ def _unknown_key_message(path: str, key: str, known: set, owner: str = "") -> st
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
     if close:
         msg += f"; did you mean {close[0]!r}?"
-    msg += f" Valid keys: {', '.join(sorted(known))}."
+    msg += f" Valid keys: {', '.join(sorted(known))}." if known else " It takes no keys."
+    if owner and not close:
+        msg += (f" (A key left from the section's previous component? Replace the whole section at once: "
+                f"--set '{path}={{name: ...}}'.)")
     return msg
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from ltr_core.errors import UserError
+
 DATASET_VARIABLES = {
     "LTR_LASOT_DIR": "LaSOT root (ROOT/<class>/<class>-<n>/img/...)",
     "LTR_GOT10K_DIR": "GOT-10k root (ROOT/train/GOT-10k_Train_000001/...)",
@@ -30,7 +32,7 @@ DATASET_VARIABLES = {
 }
 
 
-class EnvironmentError_(RuntimeError):
+class EnvironmentError_(UserError, RuntimeError):
     """A dataset root or workspace that is not set or does not exist."""
 
 

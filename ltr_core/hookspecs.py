@@ -1,4 +1,4 @@
-"""The whole contract between the core and a plugin.
+"""The whole contract between the core and a plugin (plugin API version :data:`PLUGIN_API`).
 
 A plugin is a module (or object) that implements some of these hooks and is announced with an entry point
 in the group ``ltr``::
@@ -6,33 +6,65 @@ in the group ``ltr``::
     [project.entry-points.ltr]
     mytracker = "ltr_mytracker.plugin"
 
-Each ``ltr_<kind>s`` hook returns a mapping from a component name to a factory: a class or a plain
-function whose keyword arguments are the component's config keys (their defaults and annotations are
-used to validate configs), and whose docstring's first line is the description shown by ``ltr list``.
-``ltr_configs`` returns a mapping from config name to the YAML file; configs are addressed as
-``<plugin>/<config>`` where ``<plugin>`` is the entry-point name.
+The entry-point name (``mytracker``) is the plugin's name. Any function of the plugin whose name starts with
+``ltr_`` is taken as a hook implementation (the ``@hookimpl`` marker is optional); one that is not a hook below
+fails the plugin's load with a "did you mean". Loading is all or nothing: a plugin whose hooks break the
+contract registers no component at all and is listed as FAILED by ``ltr list`` with the reason.
+
+``ltr_plugin_api`` (required) returns the range of plugin API versions the plugin was written for, as
+comma-separated clauses such as ``">=1.0,<2"``; a core whose :data:`PLUGIN_API` is outside it does not load it.
+The API's major version changes when a hook, a batch key or a config key changes meaning or goes away; its
+minor version when something is added.
+
+Each ``ltr_<kind>s`` hook returns a mapping from a component name (a string without ``/``) to a factory: a class
+or a plain function whose keyword arguments are the component's config keys (their defaults and annotations
+validate configs; a class whose ``__init__`` forwards ``**kwargs`` also accepts its parents' keys), and whose
+docstring's first line is the description ``ltr list`` shows. Components are addressed ``<plugin>/<name>``
+(``core/<name>`` for the core's own); a short ``<name>`` works wherever only one plugin registers it, and a
+config that uses a short name two plugins register stops naming both. ``ltr_configs`` returns a mapping from
+config name to the YAML file (shipped as package data); configs are always addressed ``<plugin>/<config>``.
 
 Component kinds and what their factories build:
 
 * dataset    -- ``factory(root, **kw) -> ltr_core.data.VideoDataset``
 * sampler    -- ``factory(datasets, processing, **kw) -> torch Dataset`` drawing training samples
-* processing -- ``factory(**kw) -> ltr_core.data.Processing`` turning frames + boxes into network inputs
+* processing -- ``factory(**kw) -> ltr_core.data.Processing`` turning frames + boxes into network inputs (the
+  keys the core's processing produces are :data:`ltr_core.data.processing.BATCH_CONTRACT`)
 * transform  -- ``factory(**kw) -> ltr_core.data.Transform`` (joint or per-frame augmentation)
 * net        -- ``factory(**kw) -> torch.nn.Module``
 * objective  -- ``factory(**kw) -> torch.nn.Module`` computing named loss terms
-* actor      -- ``factory(net, objective, **kw) -> ltr_core.train.Actor``
-* tracker    -- ``factory(net, **kw) -> ltr_core.track.Tracker``
-* export     -- ``factory(net) -> list[ltr_core.deploy.onnx.ExportPart]``, keyed by the *net's* component name:
-  the network methods its tracker calls at inference, which ``ltr export`` writes as ONNX files and
-  ``--runtime onnx`` replaces with ONNX Runtime sessions
+* actor      -- ``factory(net, objective, **kw) -> ltr_core.train.Actor``; its ``__call__(batch)`` returns
+  ``(loss, stats)``: a one-element floating tensor and a dict of str to numbers or one-element tensors
+* tracker    -- ``factory(net, **kw) -> ltr_core.track.Tracker``; ``track(image)`` returns ``(box, score)``: four
+  numbers ``x, y, w, h`` and a number
+* export     -- ``factory(net) -> list[ltr_core.deploy.onnx.ExportPart]``, keyed by the *net's* name (a short
+  name means the plugin's own net, ``<plugin>/<net>`` another plugin's): the network methods its tracker calls
+  at inference, which ``ltr export`` writes as ONNX files and ``--runtime onnx`` replaces with ONNX Runtime
+  sessions
+* optimizer  -- ``factory(params, **kw) -> torch.optim.Optimizer``; ``params`` is a list of parameter groups
+  (dicts with ``params`` and optional per-group ``lr``, ``weight_decay``)
+* scheduler  -- ``factory(optimizer, epochs, **kw) -> torch.optim.lr_scheduler.LRScheduler``, stepped once per
+  epoch; ``epochs`` is ``trainer.epochs``
+* benchmark  -- an :class:`ltr_core.evaluation.benchmark.Benchmark`: an evaluation dataset by name
+  (``ltr eval --dataset NAME``), with its root variable, splits and scoring rules
+* config     -- a path to a YAML file
 """
 
 import pluggy
 
+#: The plugin API this core implements (see the module docstring for what its numbers mean).
+PLUGIN_API = "1.0"
+
 hookspec = pluggy.HookspecMarker("ltr")
 hookimpl = pluggy.HookimplMarker("ltr")
 
-KINDS = ("dataset", "sampler", "processing", "transform", "net", "objective", "actor", "tracker", "export", "config")
+KINDS = ("dataset", "sampler", "processing", "transform", "net", "objective", "actor", "tracker", "export",
+         "optimizer", "scheduler", "benchmark", "config")
+
+
+@hookspec
+def ltr_plugin_api():
+    """Return the plugin API versions this plugin supports, e.g. ``">=1.0,<2"`` (required)."""
 
 
 @hookspec
@@ -78,6 +110,21 @@ def ltr_trackers():
 @hookspec
 def ltr_exports():
     """Return ``{net_name: factory(net) -> list[ExportPart]}``: what of that net a tracker runs at inference."""
+
+
+@hookspec
+def ltr_optimizers():
+    """Return ``{name: factory(params, **kw) -> torch.optim.Optimizer}``."""
+
+
+@hookspec
+def ltr_schedulers():
+    """Return ``{name: factory(optimizer, epochs, **kw) -> LRScheduler}`` (stepped once per epoch)."""
+
+
+@hookspec
+def ltr_benchmarks():
+    """Return ``{name: Benchmark}`` of evaluation datasets (``ltr eval --dataset NAME``)."""
 
 
 @hookspec

@@ -1,9 +1,15 @@
 """Component registry: collects datasets, nets, actors, ... from the core and every installed plugin.
 
 Plugins are found through the ``ltr`` entry-point group (installing a distribution is all it takes), plus
-modules named in the ``LTR_PLUGINS`` environment variable (comma-separated import paths), which is handy for
-a plugin under development or in tests. A plugin that fails to import is recorded with its error and skipped,
-so one broken plugin never hides the others.
+modules named in the ``LTR_PLUGINS`` environment variable (``name=module.path``, comma-separated), which is handy
+for a plugin under development or in tests. Every plugin is checked against the contract of
+:mod:`ltr_core.hookspecs` as it loads; one that fails (an import error, an unknown hook, a hook returning the
+wrong thing, a plugin API range this core is outside of) is recorded with the reason and registers nothing, so
+one broken plugin never hides or half-replaces the others.
+
+Names are scoped: a component is ``<plugin>/<name>`` (the core's own ``core/<name>``). A short name resolves
+where exactly one plugin registers it; where several do, every one of them loads and the short name is refused
+with a message naming the qualified names.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import importlib
 import importlib.metadata as md
 import inspect
 import os
+import re
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -21,31 +29,73 @@ from typing import Any, Callable
 import pluggy
 
 from ltr_core import hookspecs
-from ltr_core.hookspecs import KINDS
+from ltr_core.errors import UserError
+from ltr_core.hookspecs import KINDS, PLUGIN_API
+from ltr_core.versions import distribution_version, in_range, parse_range
 
 ENTRY_POINT_GROUP = "ltr"
 CORE_PLUGIN = "core"
+API_HOOK = "ltr_plugin_api"
+HOOKS = {f"ltr_{kind}s": kind for kind in KINDS}
+_PLUGIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_COMPONENT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 
-class RegistryError(LookupError):
-    """An unknown component name, or a clash between plugins."""
+class RegistryError(UserError, LookupError):
+    """An unknown or ambiguous component name."""
+
+
+class PluginError(UserError):
+    """A plugin that breaks the contract of :mod:`ltr_core.hookspecs`; the message names it and the hook."""
+
+
+class ComponentError(UserError):
+    """A component that failed while being built or called, or returned the wrong thing; the message names the
+    component and its plugin."""
 
 
 @dataclass(frozen=True)
 class Component:
     kind: str
-    name: str
-    factory: Any  # a callable, or for configs the Path of the YAML file
+    name: str           # the short name the plugin registered
+    factory: Any        # a callable, or for configs the Path of the YAML file
     plugin: str
     distribution: str
     version: str
 
     @property
+    def qualname(self) -> str:
+        """``<plugin>/<name>``; an export is keyed by the qualified name of its net."""
+        return self.name if "/" in self.name else f"{self.plugin}/{self.name}"
+
+    @property
+    def short(self) -> str:
+        return self.qualname.rsplit("/", 1)[1]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.qualname!r} (plugin {self.plugin!r}, {self.distribution} {self.version})"
+
+    @property
     def description(self) -> str:
         if self.kind == "config":
             return _yaml_description(Path(self.factory))
-        doc = inspect.getdoc(self.factory) or ""
-        return doc.strip().splitlines()[0] if doc.strip() else ""
+        text = getattr(self.factory, "description", None)
+        if not isinstance(text, str):
+            text = inspect.getdoc(self.factory) or ""
+        return text.strip().splitlines()[0] if text.strip() else ""
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+    api: str = ""       # the plugin API range it declared
+
+    @property
+    def label(self) -> str:
+        return f"plugin {self.name!r} ({self.distribution} {self.version})".replace(" )", ")")
 
 
 @dataclass
@@ -54,40 +104,123 @@ class PluginFailure:
     distribution: str
     version: str
     error: str
+    traceback: str = ""
+
+
+class _PluginManager(pluggy.PluginManager):
+    """Takes every ``ltr_*`` function of a plugin as a hook implementation, marked with ``@hookimpl`` or not."""
+
+    def parse_hookimpl_opts(self, plugin, name):
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith("ltr_") and inspect.isroutine(getattr(plugin, name, None)):
+            opts = {"wrapper": False, "hookwrapper": False, "optionalhook": False, "tryfirst": False,
+                    "trylast": False, "specname": None}
+        return opts
 
 
 @dataclass
 class Registry:
     components: dict[str, dict[str, Component]] = field(default_factory=lambda: {k: {} for k in KINDS})
     failures: list[PluginFailure] = field(default_factory=list)
-    plugins: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (distribution, version)
+    plugins: dict[str, PluginInfo] = field(default_factory=dict)
 
     def __post_init__(self):
-        self._pm = pluggy.PluginManager("ltr")
+        self._pm = _PluginManager("ltr")
         self._pm.add_hookspecs(hookspecs)
+        self._short: dict[str, dict[str, list[str]]] = {k: {} for k in KINDS}
 
     # -- building -------------------------------------------------------------------------------------
     def add_plugin(self, plugin: Any, name: str, distribution: str = "", version: str = "") -> None:
-        """Register ``plugin`` (a module or object with hook implementations) under ``name``."""
+        """Check ``plugin`` (a module or object with hook implementations) against the contract and register
+        all of its components under ``name``, or none of them: :class:`PluginError` names what is wrong."""
+        info = PluginInfo(name, distribution or "(no distribution)", version or "(no version)")
+        if not isinstance(name, str) or not _PLUGIN_NAME.match(name):
+            raise PluginError(f"{info.label}: the plugin name {name!r} must start with a letter and hold only "
+                              "letters, digits, '_', '.' and '-' (it is the entry-point name)")
         if name in self.plugins:
-            raise RegistryError(f"plugin name {name!r} is registered twice ({self.plugins[name][0]} and {distribution})")
-        self._pm.register(plugin, name=name)
-        self.plugins[name] = (distribution, version)
-        for kind in KINDS:
-            hook = getattr(plugin, f"ltr_{kind}s", None)
-            if hook is None:
-                continue
-            entries = hook() or {}
-            for comp_name, factory in entries.items():
-                if kind == "config":
-                    comp_name = f"{name}/{comp_name}"
-                    factory = Path(factory)
-                existing = self.components[kind].get(comp_name)
+            raise PluginError(f"{info.label}: the plugin name {name!r} is taken by "
+                              f"{self.plugins[name].distribution}; rename one entry point or uninstall one of "
+                              "the distributions")
+        hooks = _hook_functions(plugin)
+        unknown = [h for h in hooks if h not in HOOKS and h != API_HOOK]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], list(HOOKS) + [API_HOOK], n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise PluginError(f"{info.label}: {unknown[0]!r} is not a hook of ltr_core.hookspecs{hint} "
+                              f"Hooks: {', '.join([API_HOOK] + list(HOOKS))}.")
+        info.api = self._check_api(plugin, info, API_HOOK in hooks)
+        try:
+            self._pm.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as e:
+            raise PluginError(f"{info.label}: {e}") from None
+        try:
+            staged = [comp for hook in hooks if hook in HOOKS
+                      for comp in self._call_hook(plugin, hook, HOOKS[hook], info)]
+            for comp in staged:
+                existing = self.components[comp.kind].get(comp.qualname)
                 if existing is not None:
-                    raise RegistryError(
-                        f"{kind} {comp_name!r} is registered by both plugin {existing.plugin!r} and {name!r}; "
-                        "uninstall one of them or rename the component")
-                self.components[kind][comp_name] = Component(kind, comp_name, factory, name, distribution, version)
+                    raise PluginError(f"{info.label}: {comp.kind} {comp.qualname!r} is already registered by "
+                                      f"{self.plugins[existing.plugin].label}")
+        except BaseException:
+            self._pm.unregister(plugin)
+            raise
+        self.plugins[name] = info
+        for comp in staged:
+            self.components[comp.kind][comp.qualname] = comp
+            self._short[comp.kind].setdefault(comp.short, []).append(comp.qualname)
+
+    def _check_api(self, plugin, info: PluginInfo, declared: bool) -> str:
+        if not declared:
+            example = f">={PLUGIN_API},<{int(PLUGIN_API.split('.')[0]) + 1}"
+            raise PluginError(f"{info.label} declares no plugin API range: add a hook `{API_HOOK}()` that returns "
+                              f"the versions it supports, e.g. {example!r} (this core implements {PLUGIN_API})")
+        try:
+            spec = getattr(plugin, API_HOOK)()
+            parse_range(spec)
+        except ValueError as e:
+            raise PluginError(f"{info.label}: {API_HOOK}() must return a version range such as '>=1.0,<2': "
+                              f"{e}") from None
+        except Exception as e:
+            raise PluginError(f"{info.label}: hook {API_HOOK} raised {type(e).__name__}: {e}") from None
+        if not in_range(PLUGIN_API, spec):
+            core = distribution_version("ltr-core")
+            lower_bounds = [f"{op}{'.'.join(map(str, v))}" for op, v in parse_range(spec) if op in (">=", ">", "==")]
+            if any(not in_range(PLUGIN_API, clause) for clause in lower_bounds):
+                todo = f"upgrade ltr-core to a release that implements plugin API {spec}"
+            else:
+                todo = (f"upgrade {info.distribution} to a release written for plugin API {PLUGIN_API}, or install "
+                        "an ltr-core it supports")
+            raise PluginError(f"{info.label} supports plugin API {spec}, but ltr-core {core} implements "
+                              f"{PLUGIN_API}: {todo}")
+        return spec
+
+    def _call_hook(self, plugin, hook: str, kind: str, info: PluginInfo) -> list[Component]:
+        impl = next(i for i in getattr(self._pm.hook, hook).get_hookimpls() if i.plugin is plugin)
+        expected = ("a mapping {config_name: path to a YAML file}" if kind == "config" else
+                    f"a mapping {{name: factory}} of {kind}s")
+        where = f"{info.label}, hook {hook}"
+        try:
+            result = impl.function()
+        except Exception as e:
+            raise PluginError(f"{where} raised {type(e).__name__}: {e}") from None
+        if not isinstance(result, Mapping):
+            extra = " (does the hook lack a `return`?)" if result is None else ""
+            raise PluginError(f"{where} returned {_what(result)}{extra}; expected {expected}")
+        out = []
+        for key, value in result.items():
+            if not isinstance(key, str) or not _valid_key(key, kind):
+                raise PluginError(f"{where}: the name {key!r} is not a valid {kind} name (letters, digits, '_', "
+                                  "'.', '+', '-'; no '/'" + (", except '<plugin>/<net>' for another plugin's net)"
+                                                             if kind == "export" else ")"))
+            problem = _check_factory(kind, value)
+            if problem:
+                raise PluginError(f"{where}: {kind} {key!r} is {problem}; expected {expected}")
+            if kind == "config":
+                value = Path(value)
+            qual = key if "/" in key else f"{info.name}/{key}"
+            out.append(Component(kind, qual if kind == "export" else key, value, info.name, info.distribution,
+                                 info.version))
+        return out
 
     def load_plugin(self, import_path: str, name: str, distribution: str = "", version: str = "",
                     loader: Callable[[], Any] | None = None) -> None:
@@ -96,34 +229,79 @@ class Registry:
             plugin = loader() if loader else importlib.import_module(import_path)
             self.add_plugin(plugin, name, distribution, version)
         except Exception as exc:  # a broken plugin must not break the others
-            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            self.failures.append(PluginFailure(name, distribution, version, last))
+            if isinstance(exc, PluginError):
+                text = str(exc)
+            else:
+                text = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            self.failures.append(PluginFailure(name, distribution, version, text, traceback.format_exc()))
 
     # -- lookup ---------------------------------------------------------------------------------------
     def get(self, kind: str, name: str) -> Component:
         if kind not in self.components:
             raise RegistryError(f"unknown component kind {kind!r}; kinds are: {', '.join(KINDS)}")
-        try:
-            return self.components[kind][name]
-        except KeyError:
-            raise RegistryError(self._unknown_message(kind, name)) from None
+        table = self.components[kind]
+        if not isinstance(name, str):
+            raise RegistryError(f"{kind} name must be a string, got {name!r}")
+        if "/" in name:
+            if name in table:
+                return table[name]
+            raise RegistryError(self._unknown_message(kind, name))
+        matches = self._short[kind].get(name, [])
+        if len(matches) == 1:
+            return table[matches[0]]
+        if matches:
+            owners = " and ".join(f"{table[q].plugin!r} ({table[q].distribution})" for q in matches)
+            raise RegistryError(f"{kind} {name!r} is ambiguous: plugins {owners} both register it; write "
+                                + " or ".join(repr(q) for q in matches))
+        raise RegistryError(self._unknown_message(kind, name))
 
     def names(self, kind: str) -> list[str]:
+        """Qualified names of a kind's components."""
         return sorted(self.components[kind])
 
     def all(self, kind: str | None = None) -> list[Component]:
         kinds = [kind] if kind else list(KINDS)
         return [self.components[k][n] for k in kinds for n in sorted(self.components[k])]
 
+    def of_plugin(self, plugin: str) -> list[Component]:
+        return [c for c in self.all() if c.plugin == plugin]
+
     def build(self, kind: str, name: str, *args, **kwargs):
-        return self.get(kind, name).factory(*args, **kwargs)
+        """Build a component; failures and results of the wrong type name the component and its plugin."""
+        comp = self.get(kind, name)
+        try:
+            obj = comp.factory(*args, **kwargs)
+        except UserError:
+            raise
+        except Exception as e:
+            raise ComponentError(f"{comp.label} failed to build: {type(e).__name__}: {e}") from e
+        problem = _check_built(kind, obj)
+        if problem:
+            raise ComponentError(f"{comp.label} built {_what(obj)}, {problem}")
+        return obj
+
+    def label(self, kind: str, name: str) -> str:
+        """``net 'hcat/hcat' (plugin 'hcat', ltr-hcat 0.2.0)``, or the name as given when it is not registered."""
+        try:
+            return self.get(kind, name).label
+        except RegistryError:
+            return f"{kind} {name!r}"
 
     def _unknown_message(self, kind: str, name: str) -> str:
         known = self.names(kind)
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        by_text = {q: [q] for q in known}
+        if "/" not in name:     # a short name was typed: suggest short names where they are unambiguous
+            by_text.update({short: quals for short, quals in self._short[kind].items()})
+        close = difflib.get_close_matches(name, list(by_text), n=3, cutoff=0.5)
+        suggestions = []
+        for text in close:
+            quals = by_text[text]
+            for shown in ([text] if len(quals) == 1 else quals):
+                if not any(by_text.get(s) == by_text.get(shown) or s == shown for s in suggestions):
+                    suggestions.append(shown)
         msg = f"unknown {kind} {name!r}"
-        if close:
-            msg += f"; did you mean {' or '.join(repr(c) for c in close)}?"
+        if suggestions:
+            msg += f"; did you mean {' or '.join(repr(c) for c in suggestions)}?"
         msg += f" Registered {kind}s: {', '.join(known) if known else '(none)'}."
         broken = [f.plugin for f in self.failures]
         if broken:
@@ -131,6 +309,81 @@ class Registry:
         else:
             msg += " Is the plugin that provides it installed (`ltr list`)?"
         return msg
+
+
+def _hook_functions(plugin) -> list[str]:
+    names = []
+    for attr in dir(plugin):
+        if attr.startswith("ltr_") and inspect.isroutine(getattr(plugin, attr, None)):
+            names.append(attr)
+    return names
+
+
+def _valid_key(key: str, kind: str) -> bool:
+    if kind == "export" and key.count("/") == 1:
+        plugin, net = key.split("/")
+        return bool(_PLUGIN_NAME.match(plugin) and _COMPONENT_NAME.match(net))
+    return bool(_COMPONENT_NAME.match(key))
+
+
+def _what(value) -> str:
+    text = repr(value)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"a {type(value).__name__} ({text})"
+
+
+def _check_factory(kind: str, value) -> str | None:
+    """What is wrong with a registered value, or None."""
+    if kind == "config":
+        if not isinstance(value, (str, os.PathLike)):
+            return _what(value)
+        if not Path(value).is_file():
+            return (f"{value}, which does not exist (a YAML file the plugin's package must ship: list it as "
+                    "package data, e.g. [tool.setuptools.package-data] <package> = [\"configs/*.yaml\"])")
+        return None
+    if kind == "benchmark":
+        from ltr_core.evaluation.benchmark import Benchmark
+
+        return None if isinstance(value, Benchmark) else f"{_what(value)}, not an ltr_core.evaluation.Benchmark"
+    if not callable(value):
+        return f"{_what(value)}, not a class or function"
+    return None
+
+
+def _check_built(kind: str, obj) -> str | None:
+    """What is wrong with what a factory built, or None."""
+    import torch
+
+    if kind == "net":
+        return None if isinstance(obj, torch.nn.Module) else "expected a torch.nn.Module"
+    if kind == "actor":
+        from ltr_core.train.actor import Actor
+
+        return None if isinstance(obj, Actor) else "expected an ltr_core.train.Actor"
+    if kind == "tracker":
+        from ltr_core.track.tracker import Tracker
+
+        return None if isinstance(obj, Tracker) else "expected an ltr_core.track.Tracker"
+    if kind in ("dataset", "benchmark"):
+        from ltr_core.data.dataset import VideoDataset
+
+        return None if isinstance(obj, VideoDataset) else "expected an ltr_core.data.VideoDataset"
+    if kind == "sampler":
+        ok = hasattr(obj, "__getitem__") and hasattr(obj, "__len__")
+        return None if ok else "expected a dataset of samples (with __getitem__ and __len__)"
+    if kind == "export":
+        from ltr_core.deploy.onnx import ExportPart
+
+        ok = isinstance(obj, (list, tuple)) and all(isinstance(p, ExportPart) for p in obj)
+        return None if ok else "expected a list of ltr_core.deploy.onnx.ExportPart"
+    if kind == "optimizer":
+        return None if isinstance(obj, torch.optim.Optimizer) else "expected a torch.optim.Optimizer"
+    if kind == "scheduler":
+        ok = callable(getattr(obj, "step", None)) and callable(getattr(obj, "state_dict", None))
+        return None if ok else "expected a learning-rate scheduler (with step() and state_dict())"
+    if kind in ("objective", "processing", "transform"):
+        return None if callable(obj) else "expected something callable"
+    return None
 
 
 def _yaml_description(path: Path) -> str:
@@ -142,8 +395,8 @@ def _yaml_description(path: Path) -> str:
                     return line.lstrip("#").strip()
                 if line.strip():
                     break
-    except OSError:
-        return "(config file missing)"
+    except (OSError, UnicodeDecodeError):
+        return "(config file unreadable)"
     return ""
 
 
@@ -152,8 +405,7 @@ def discover() -> Registry:
     from ltr_core import builtins
 
     reg = Registry()
-    core_version = _version("ltr-core")
-    reg.add_plugin(builtins, CORE_PLUGIN, "ltr-core", core_version)
+    reg.add_plugin(builtins, CORE_PLUGIN, "ltr-core", distribution_version("ltr-core"))
     for ep in sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = ep.dist.metadata["Name"] if ep.dist is not None else ""
         version = ep.dist.version if ep.dist is not None else ""
@@ -162,15 +414,8 @@ def discover() -> Registry:
         # "name=module.path", or "module.path" named after its last component
         name, _, path = item.rpartition("=")
         name = name or path.split(".")[-1]
-        reg.load_plugin(path, name, f"LTR_PLUGINS:{path}", "")
+        reg.load_plugin(path, name, f"LTR_PLUGINS:{path}", "dev")
     return reg
-
-
-def _version(dist: str) -> str:
-    try:
-        return md.version(dist)
-    except md.PackageNotFoundError:
-        return "(not installed)"
 
 
 _REGISTRY: Registry | None = None

@@ -12,7 +12,8 @@ from ltr_core.config import ConfigError, load_config
 def test_plugin_config_resolves_with_defaults_filled_in(tiny_env):
     cfg = load_config("tiny/tiny")
     assert cfg["_name"] == "tiny/tiny"
-    assert cfg["net"] == {"name": "tiny", "width": 8}
+    assert cfg["net"] == {"name": "tiny/tiny", "width": 8}                # the qualified name of the component
+    assert cfg["data"]["train"]["sampler"]["name"] == "core/tracking"
     assert cfg["data"]["train"]["sampler"]["max_gap"] == 20
     assert cfg["data"]["train"]["sampler"]["mode"] == "interval"          # factory default filled in
     assert cfg["trainer"]["amp"] == "off"                                  # core default filled in
@@ -39,10 +40,10 @@ def test_yaml_booleans_mean_the_word_where_a_choice_of_words_is_expected(tiny_en
 
 @pytest.mark.parametrize("override, message", [
     ("trainer.epoch=3", r"trainer.epoch: unknown key; did you mean 'epochs'\?"),
-    ("net.widht=3", r"net.widht: unknown key for net 'tiny'; did you mean 'width'\?"),
+    ("net.widht=3", r"net.widht: unknown key for net 'tiny/tiny'; did you mean 'width'\?"),
     ("trainer.epochs=three", r"trainer.epochs: expected int, got 'three'"),
     ("trainer.amp=fp8", r"trainer.amp: expected one of 'off', 'bf16', 'fp16'"),
-    ("net.name=tinny", r"net.name: unknown net 'tinny'; did you mean 'tiny'\?"),
+    ("net.name=tinny", r"net.name: unknown net 'tinny'; did you mean 'tiny'\? Registered nets: .*tiny/tiny"),
     ("data.train.sampler.mode=random", r"data.train.sampler.mode: expected one of 'interval', 'causal'"),
     ("data.train.datasets.0.name=lasott", r"data.train.datasets.0.name: unknown dataset 'lasott'"),
     ("data.train.processing.transforms.0.name=blur", r"data.train.processing.transforms.0.name: unknown transform"),
@@ -65,8 +66,8 @@ def test_user_yaml_extends_a_plugin_config(tiny_env, tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("base: tiny/tiny\ntrainer: {epochs: 7}\nnet: {width: 2}\n")
     cfg = load_config(str(path))
-    assert cfg["trainer"]["epochs"] == 7 and cfg["net"] == {"name": "tiny", "width": 2}
-    assert cfg["optimizer"]["name"] == "adam"
+    assert cfg["trainer"]["epochs"] == 7 and cfg["net"] == {"name": "tiny/tiny", "width": 2}
+    assert cfg["optimizer"]["name"] == "core/adam"
 
 
 def test_bad_yaml_is_reported_with_its_file(tiny_env, tmp_path):

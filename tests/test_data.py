@@ -485,6 +485,26 @@ def test_sampler_builds_from_a_config(tiny_env, demo_tree):
     assert sample["template_images"].shape == (1, 3, 16, 16)
 
 
+@pytest.mark.parametrize("stack_dim", [0, 1])
+def test_batches_of_the_core_processing_follow_the_batch_contract(tiny_env, demo_tree, stack_dim):
+    from ltr_core.data.build import build_train_loader
+    from ltr_core.data.processing import BATCH_CONTRACT
+
+    cfg = load_config("tiny/tiny", ["data.train.sampler.num_search_frames=2", f"data.train.loader.stack_dim={stack_dim}",
+                                    "data.train.loader.batch_size=3"])
+    batch = next(iter(build_train_loader(cfg, tiny_env)))
+    sizes = {"B": 3, "Nt": 1, "Ns": 2, "T": 16, "S": 32}
+    assert set(batch) == set(BATCH_CONTRACT)
+    for key, (shape, dtype, _) in BATCH_CONTRACT.items():
+        dims = [sizes[d] if d in sizes else int(d) for d in shape.strip("()").split(", ")]
+        if stack_dim == 1:
+            dims[0], dims[1] = dims[1], dims[0]
+        assert tuple(batch[key].shape) == tuple(dims), key
+        assert str(batch[key].dtype) == f"torch.{dtype}", key
+    boxes = batch["search_anno"].reshape(-1, 4)
+    assert ((boxes[:, 2:] > 0) & (boxes[:, :2] + boxes[:, 2:] / 2 < 32 + 8)).all()    # in crop pixels
+
+
 def test_short_sequences_and_too_few_visible_frames_are_never_drawn(tmp_path):
     _lasot_sequence(tmp_path, "ant-1", ["1,1,10,10"] * 10, frames=1)                      # too short
     _lasot_sequence(tmp_path, "ant-2", ["1,1,10,10"] * 30, occ=[1] * 27 + [0] * 3, frames=1)  # 3 visible

@@ -30,7 +30,7 @@ def test_training_lowers_the_loss_and_writes_checkpoints(tiny_env):
     # keep_last=3 (default): only the three newest remain
     assert [e for e, _ in list_checkpoints(ckpt_dir(tiny_env))] == [4, 5, 6]
     state = torch.load(ckpt_dir(tiny_env) / "ep0006.pth", weights_only=True)
-    assert state["epoch"] == 6 and state["config"]["net"] == {"name": "tiny", "width": 8}
+    assert state["epoch"] == 6 and state["config"]["net"] == {"name": "tiny/tiny", "width": 8}
     assert (tiny_env / "logs" / "tiny" / "tiny" / "train.log").read_text().count("epoch ") == 6
 
 
@@ -424,10 +424,10 @@ def test_processing_schedule_sets_the_crop_sizes_by_epoch_and_a_resumed_run_land
     trainer.actor = spy = _ShapeSpy(trainer.actor)
     trainer.train()
     assert spy.sizes == [(24, 12)] * 2 + [(32, 16)] * 4
-    stages = [m for m in messages if "processing crop_pair" in m]
-    assert stages == ["train epochs 1..2: processing crop_pair with search_size 24, template_size 12",
-                      "train epochs 2..2: processing crop_pair with search_size 24, template_size 12",
-                      "train epochs 3..4: processing crop_pair with search_size 32, template_size 16"]
+    stages = [m for m in messages if "processing core/crop_pair" in m]
+    assert stages == ["train epochs 1..2: processing core/crop_pair with search_size 24, template_size 12",
+                      "train epochs 2..2: processing core/crop_pair with search_size 24, template_size 12",
+                      "train epochs 3..4: processing core/crop_pair with search_size 32, template_size 16"]
 
 
 def test_processing_schedule_entries_are_checked_against_the_processing(tiny_env):

@@ -98,6 +98,11 @@ class TinyTracker(Tracker):
 
 
 @hookimpl
+def ltr_plugin_api():
+    return ">=1.0,<2"
+
+
+@hookimpl
 def ltr_nets():
     return {"tiny": build_tiny_net}
 

@@ -17,7 +17,9 @@ def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, o
     ``<workspace>/export/<config>/<checkpoint stem or 'untrained'>[-int8]``, exported on first use."""
     from ltr_core.deploy.onnx import ExportError, ensure_export, require_onnxruntime
 
-    if runtime != "onnx" or factory.cfg["tracker"]["name"] == "static":
+    from ltr_core.components import tracker_needs_net
+
+    if runtime != "onnx" or not tracker_needs_net(factory.cfg):
         return factory
     try:
         require_onnxruntime()
@@ -57,13 +59,18 @@ def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, o
     except ImportError:
         raise click.ClickException("ltr export needs onnx: pip install 'ltr-core[onnx]'") from None
     cfg = load_config(config, overrides)
-    if (cfg.get("tracker") or {}).get("name") == "static":
-        raise click.ClickException(f"{cfg['_name']} tracks with the static baseline: it has no network to export")
+    from ltr_core.components import tracker_needs_net
+
+    if not tracker_needs_net(cfg):
+        raise click.ClickException(f"{cfg['_name']} tracks with {cfg['tracker']['name']}, which runs no network: "
+                                   "there is nothing to export")
     ws = ltr_env.workspace_dir(workspace)
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
+    factory = TrackerFactory(cfg, ckpt)
+    if factory.version_note():
+        click.echo(factory.version_note(), err=True)
     try:
-        parts, manifest = export_config(TrackerFactory(cfg, ckpt), Path(out), opset=opset, dtype=dtype,
-                                        report=click.echo)
+        parts, manifest = export_config(factory, Path(out), opset=opset, dtype=dtype, report=click.echo)
     except ExportError as e:
         raise click.ClickException(str(e)) from None
     for p in manifest["parts"]:

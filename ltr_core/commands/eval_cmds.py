@@ -12,15 +12,22 @@ from ltr_core.commands.options import runtime_options, set_option, workspace_opt
 import numpy as np
 
 from ltr_core import env as ltr_env
+from ltr_core.components import tracker_needs_net
 from ltr_core.config import load_config, validate_component
 from ltr_core.registry import get_registry
-from ltr_core.evaluation.datasets import EVAL_DATASETS, open_eval_dataset, server_scored
+from ltr_core.evaluation.datasets import benchmark, open_eval_dataset, server_scored
 from ltr_core.evaluation.metrics import PROTOCOLS, ResultError
 
 
 
 class ResultFailure(click.ClickException):
     exit_code = 2
+
+
+def results_folder_name(dataset: str) -> str:
+    """Results of a benchmark go to ``<name>/`` under the run's results folder (the short name, also when the
+    root was given inline)."""
+    return benchmark(dataset)[1].split("/")[-1]
 
 
 def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
@@ -52,7 +59,9 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
 @click.option("--epoch", type=int, default=None, help="Evaluate this epoch's checkpoint of CONFIG.")
 @click.option("--untrained", is_flag=True, help="Evaluate the freshly initialised network (a reference point).")
 @click.option("--baseline", default=None, help="Run a network-free tracker instead (e.g. static: the box never moves).")
-@click.option("--dataset", type=click.Choice(EVAL_DATASETS), default=None, help="Default: the config's eval.dataset.")
+@click.option("--dataset", default=None, metavar="NAME[:PATH]",
+              help="A registered benchmark (`ltr list benchmark`), optionally with its root inline (lasot:/data/"
+                   "lasot); default: the config's eval.dataset.")
 @click.option("--split", default=None, help="Default: the config's eval.split.")
 @click.option("--sequences", default=None, help="Comma-separated sequence names (default: the whole split).")
 @click.option("--workers", type=int, default=None, help="Parallel tracking processes.")
@@ -80,13 +89,14 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     split = split or cfg["eval"]["split"]
     workers = workers or cfg["eval"]["workers"]
     ckpt = None
-    if not untrained and cfg["tracker"]["name"] != "static":
+    if not untrained and tracker_needs_net(cfg):
         ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
     onnx = runtime == "onnx" and not baseline
-    name = tag or (f"baseline/{baseline}" if baseline else
+    name = tag or (f"baseline/{cfg['tracker']['name'].split('/')[-1]}" if baseline else
                    cfg["_name"] + ("-untrained" if untrained else "") + ("-onnx" if onnx else "")
                    + (f"-{ort_dtype}" if onnx and ort_dtype != "fp32" else ""))
     ds = open_eval_dataset(dataset, split, ws)
+    source, dataset = dataset, results_folder_name(dataset)   # the short name labels folders and lines
     only = [s.strip() for s in sequences.split(",")] if sequences else None
     try:
         seqs = sequences_from_dataset(ds, only)
@@ -100,6 +110,8 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
                err=as_json)
     factory = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt, ort_dtype,
                            report=lambda m: click.echo(m, err=as_json))
+    if factory.version_note():
+        click.echo(factory.version_note(), err=True)
     for run, out_dir in enumerate(out_dirs, start=1):
         summary = run_sequences(factory, seqs, out_dir, workers, seed=cfg["seed"] * 100 + run)
         prefix = f"run {run}: " if runs > 1 else ""
@@ -109,7 +121,7 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
                        err=as_json)
         else:
             click.echo(f"{prefix}all {summary['skipped']} sequences already done", err=as_json)
-    if server_scored(dataset, split):
+    if server_scored(source, split):
         _server_results(dataset, out_dirs, seqs, ws / "results" / name)
         return
     scores = _score_and_report(out_dirs, seqs, dataset, protocol, out_dirs[0], as_json, per_sequence=False)
@@ -150,7 +162,8 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
 @click.option("--results", "results", multiple=True, required=True, type=click.Path(),
               help="Result folder(s); repeat the option or list several after it.")
 @click.argument("more_results", nargs=-1, type=click.Path())
-@click.option("--dataset", type=click.Choice(EVAL_DATASETS), required=True)
+@click.option("--dataset", required=True, metavar="NAME[:PATH]",
+              help="A registered benchmark (`ltr list benchmark`), optionally with its root inline.")
 @click.option("--split", default="test", show_default=True)
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
 @click.option("--plots", type=click.Path(file_okay=False), default=None,
@@ -210,8 +223,11 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, 
         raise click.BadParameter(f"{init!r}: expected x,y,w,h with w, h > 0", param_hint="--init") from None
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
-    ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if cfg["tracker"]["name"] != "static" else None
-    tracker = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt, ort_dtype)()
+    ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if tracker_needs_net(cfg) else None
+    factory = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt, ort_dtype)
+    if factory.version_note():
+        click.echo(factory.version_note(), err=True)
+    tracker = factory()
     boxes = Path(boxes) if boxes else (Path(out).with_suffix(".txt") if out else Path("track_boxes.txt"))
     summary = track_frames(tracker, np.asarray(box), video=video, frames_dir=frames_dir, out_video=out,
                            out_boxes=boxes)

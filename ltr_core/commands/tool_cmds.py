@@ -154,21 +154,18 @@ def import_cmd(plugin, source, output, config, overrides):
 
     from ltr_core.components import build_net
     from ltr_core.track.factory import inference_net_config
-    from ltr_core.train.checkpoint import FORMAT, CheckpointError
+    from ltr_core.provenance import load_weights, versions_for
+    from ltr_core.train.checkpoint import FORMAT
     from ltr_core.train.importing import extract_state_dict, read_foreign
 
     cfg = load_config(config or f"{plugin}/default", overrides)
     state = extract_state_dict(read_foreign(source), source)
     net = build_net(inference_net_config(cfg))
-    try:
-        net.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        raise CheckpointError(f"{source} does not match {cfg['_name']}'s network: {str(e).splitlines()[0]} "
-                              f"{str(e).splitlines()[1:3]}") from None
+    load_weights(net, state, source, what=f"network of {cfg['_name']}")
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"format": FORMAT, "epoch": 0, "net": net.state_dict(), "config": cfg, "history": [],
-                "imported_from": str(source)}, out)
+                "imported_from": str(source), "versions": versions_for(cfg)}, out)
     click.echo(f"imported {len(state)} tensors from {source} into {out} (config {cfg['_name']})")
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from ltr_core.data.image import ImageReadError, read_image
+from ltr_core.errors import UserError
 
 log = logging.getLogger(__name__)
 
 
-class DataError(RuntimeError):
+class DataError(UserError, RuntimeError):
     """Unusable data: a missing or corrupt frame or annotation. Messages name the file."""
 
 

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from ltr_core.progress import Progress
+from ltr_core.errors import UserError
 
 CLASS_STYLES = ["stripes", "checker", "dots", "rings", "blobs", "waves", "grid", "noise"]
 CLASS_NAMES = {"stripes": "zebra", "checker": "board", "dots": "ladybug", "rings": "target",
@@ -88,7 +89,7 @@ PHOTOS = {
 }
 
 
-class PhotoError(RuntimeError):
+class PhotoError(UserError, RuntimeError):
     pass
 
 

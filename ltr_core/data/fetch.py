@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ltr_core.errors import UserError
+
 REPO_ID = "l-lt/LaSOT"
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 
 
-class FetchError(RuntimeError):
+class FetchError(UserError, RuntimeError):
     """Download, unpacking or verification failed; the message says what to do."""
 
 

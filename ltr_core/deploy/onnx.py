@@ -20,12 +20,14 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ltr_core.errors import UserError
+
 MANIFEST = "manifest.json"
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "int8": torch.float32}   # int8: quantised after export
 OPT_LEVELS = ("disable", "basic", "extended", "all")
 
 
-class ExportError(RuntimeError):
+class ExportError(UserError, RuntimeError):
     """A part cannot be exported or loaded; the message names the file or part and what to do."""
 
 
@@ -89,21 +91,27 @@ def export_config(factory, folder: Path, *, opset: int = 17, dtype: str = "fp32"
     cfg, _ = factory.resolved()
     parts = parts_for(cfg, factory.network())
     calibration = calibration_for(factory, parts) if dtype == "int8" else None
+    from ltr_core.provenance import versions_for
+
     manifest = export_parts(parts, folder, config=cfg["_name"], checkpoint=factory.checkpoint, opset=opset,
-                            dtype=dtype, calibration=calibration, report=report)
+                            dtype=dtype, calibration=calibration, report=report, versions=versions_for(cfg))
     return parts, manifest
 
 
 def ensure_export(factory, folder: Path, dtype: str = "fp32", report: Callable[[str], None] = print) -> Path:
     """``folder`` holding the ONNX parts of ``factory``'s network (a TrackerFactory): reused when its manifest
-    names the same checkpoint with the same SHA-256 and the same dtype, exported again otherwise."""
+    names the same checkpoint with the same SHA-256, the same dtype and the same core and plugin versions,
+    exported again otherwise."""
+    from ltr_core.provenance import versions_for
+
     folder = Path(folder)
     ckpt = factory.checkpoint
     if ckpt is not None and (folder / MANIFEST).is_file():
         try:
             m = read_manifest(folder)
             if m["checkpoint_sha256"] == _sha256(Path(ckpt)) and m["dtype"] == dtype and all(
-                    (folder / p["file"]).is_file() for p in m["parts"]):
+                    (folder / p["file"]).is_file() for p in m["parts"]) and \
+                    m.get("versions") == versions_for(factory.resolved()[0]):
                 return folder
         except ExportError:
             pass
@@ -125,7 +133,7 @@ def _spec(name: str, t: torch.Tensor) -> dict:
 
 def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint: str | None, opset: int = 17,
                  dtype: str = "fp32", calibration: dict[str, list[dict]] | None = None,
-                 report: Callable[[str], None] = print) -> dict:
+                 report: Callable[[str], None] = print, versions: dict | None = None) -> dict:
     """Write ``<part>.onnx`` for every part and ``manifest.json`` under ``out``; returns the manifest.
 
     ``dtype="int8"``: each part is exported in fp32, then statically quantised by ONNX Runtime (QDQ format,
@@ -152,9 +160,16 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
         tmp = path.with_suffix(".onnx.tmp")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(module, tuple(inputs.values()), str(tmp), input_names=list(inputs),
-                              output_names=part.outputs, opset_version=opset, dynamo=False,
-                              dynamic_axes=part.dynamic_axes or None)
+            try:
+                torch.onnx.export(module, tuple(inputs.values()), str(tmp), input_names=list(inputs),
+                                  output_names=part.outputs, opset_version=opset, dynamo=False,
+                                  dynamic_axes=part.dynamic_axes or None)
+            except Exception as e:
+                tmp.unlink(missing_ok=True)
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                raise ExportError(f"part {part.name!r}: torch.onnx.export failed ({type(e).__name__}: "
+                                  f"{first[:300]}); change the part's module to operators ONNX opset {opset} "
+                                  "supports") from e
         try:
             onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
         except Exception as e:
@@ -173,7 +188,8 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
         report(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     manifest = {"format": "ltr-onnx/1", "config": config, "checkpoint": checkpoint,
                 "checkpoint_sha256": _sha256(Path(checkpoint)) if checkpoint else None, "ltr_version": __version__,
-                "torch_version": torch.__version__, "opset": opset, "dtype": dtype, "parts": entries}
+                "torch_version": torch.__version__, "versions": versions, "opset": opset, "dtype": dtype,
+                "parts": entries}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
 
@@ -359,12 +375,12 @@ class OnnxNet:
         return sum(p.seconds for p in self.parts.values())
 
 
-def compare_with_torch(parts: list[ExportPart], folder: Path, seed: int = 0) -> dict[str, float]:
-    """Largest absolute difference between ONNX Runtime and PyTorch per part, on random inputs
-    (:meth:`ExportPart.sample`)."""
+def part_errors(parts: list[ExportPart], folder: Path, seed: int = 0) -> dict[str, dict[str, float]]:
+    """Per part, on random inputs (:meth:`ExportPart.sample`): the largest absolute difference between ONNX
+    Runtime and PyTorch (``max_abs``) and the largest absolute PyTorch output (``ref_max``, its scale)."""
     net = OnnxNet(folder)
     g = torch.Generator().manual_seed(seed)
-    diffs = {}
+    errors = {}
     for part in parts:
         inputs = part.sample(g)
         with torch.no_grad():
@@ -372,5 +388,11 @@ def compare_with_torch(parts: list[ExportPart], folder: Path, seed: int = 0) -> 
         ref = ref if isinstance(ref, tuple) else (ref,)
         got = getattr(net, part.name)(*inputs)
         got = tuple(got.values()) if isinstance(got, dict) else (got if isinstance(got, tuple) else (got,))
-        diffs[part.name] = max(float((a.float() - b.float()).abs().max()) for a, b in zip(ref, got))
-    return diffs
+        errors[part.name] = {"max_abs": max(float((a.float() - b.float()).abs().max()) for a, b in zip(ref, got)),
+                             "ref_max": max(float(a.float().abs().max()) for a in ref)}
+    return errors
+
+
+def compare_with_torch(parts: list[ExportPart], folder: Path, seed: int = 0) -> dict[str, float]:
+    """Largest absolute difference between ONNX Runtime and PyTorch per part, on random inputs."""
+    return {name: e["max_abs"] for name, e in part_errors(parts, folder, seed).items()}

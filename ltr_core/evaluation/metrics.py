@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from ltr_core.data.dataset import split_numbers
+from ltr_core.errors import UserError
 
 SUCCESS_T = np.arange(0, 1.05, 0.05)          # as both toolkits build it: 0.6500000000000001, not 0.65
 PRECISION_T = np.arange(0, 51, dtype=np.float64)
@@ -51,7 +52,7 @@ PROTOCOLS = ("pytracking", "pysot", "pysot-upstream")
 RULES = ("lasot", "lasot_extension", "uav", "default")
 
 
-class ResultError(ValueError):
+class ResultError(UserError, ValueError):
     """A result that cannot be scored (wrong length, NaN, negative size...)."""
 
 

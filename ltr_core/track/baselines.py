@@ -11,6 +11,7 @@ class StaticTracker(Tracker):
     """The trivial baseline: the box never moves from the first frame's."""
 
     reads_images = False
+    needs_net = False
 
     def __init__(self, net=None):
         self.box = None

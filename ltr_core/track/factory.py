@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
-from ltr_core.components import build_net, build_tracker
+from ltr_core.components import build_net, build_tracker, tracker_needs_net
 from ltr_core.config import config_from_dict
+from ltr_core.registry import get_registry
 
 
 def inference_net_config(cfg: dict) -> dict:
@@ -50,17 +51,35 @@ class TrackerFactory:
         torch.manual_seed(cfg["seed"])
         net = build_net(inference_net_config(cfg))
         if state is not None:
+            from ltr_core.provenance import load_weights
             from ltr_core.train.checkpoint import inference_weights
 
-            net.load_state_dict(inference_weights(state))
+            load_weights(net, inference_weights(state), self.checkpoint, state.get("versions"),
+                         f"network of {cfg['_name']}")
         return net.eval()
+
+    def version_note(self) -> str:
+        """A line saying how the versions that made the checkpoint differ from the installed ones, or ''."""
+        from ltr_core.provenance import version_differences
+
+        if self.checkpoint is None:
+            return ""
+        _, state = self.resolved()
+        diffs = version_differences(state.get("versions"))
+        return f"note: {self.checkpoint}: {'; '.join(diffs)}" if diffs else ""
 
     def __call__(self):
         cfg, _ = self.resolved()
-        if cfg["tracker"]["name"] == "static":
-            return build_tracker(cfg, None)
-        if self.onnx_dir is not None:
+        if not tracker_needs_net(cfg):
+            tracker = build_tracker(cfg, None)
+        elif self.onnx_dir is not None:
             from ltr_core.deploy.onnx import OnnxNet
 
-            return build_tracker(cfg, OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
-        return build_tracker(cfg, self.network())
+            tracker = build_tracker(cfg, OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
+        else:
+            tracker = build_tracker(cfg, self.network())
+        try:
+            tracker.ltr_label = get_registry().label("tracker", cfg["tracker"]["name"])
+        except AttributeError:      # a tracker with __slots__: errors name its class instead
+            pass
+        return tracker

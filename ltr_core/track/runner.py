@@ -17,9 +17,12 @@ from typing import Callable
 
 import numpy as np
 
-from ltr_core.data.dataset import VideoDataset
-from ltr_core.data.image import read_image
+from ltr_core import contract
+from ltr_core.data.dataset import DataError, VideoDataset
+from ltr_core.data.image import ImageReadError, read_image
+from ltr_core.errors import UserError
 from ltr_core.progress import Progress
+from ltr_core.registry import ComponentError
 
 
 @dataclass
@@ -58,22 +61,47 @@ def result_is_complete(out_dir: Path, seq: EvalSequence) -> bool:
         return sum(1 for line in f if line.strip()) == len(seq)
 
 
+def tracker_label(tracker) -> str:
+    """How errors name a tracker: its component and plugin when built by a TrackerFactory."""
+    return getattr(tracker, "ltr_label", None) or f"tracker {type(tracker).__name__}"
+
+
+def tracker_step(tracker, image, index: int, init_box=None, where: str = "", label: str | None = None) -> np.ndarray:
+    """``initialize(image, init_box)`` on the first frame (which keeps the given box), ``track(image)`` on the
+    others; what the tracker raises or returns wrongly becomes a :class:`ComponentError` naming it, the frame
+    and ``where``."""
+    label = label or tracker_label(tracker)
+    try:
+        if index == 0:
+            tracker.initialize(image, init_box)
+            return np.asarray(init_box, dtype=np.float64)
+        return contract.track_result(tracker.track(image), label, index)[0]
+    except UserError:
+        raise
+    except Exception as e:
+        step = "initialize" if index == 0 else "track"
+        raise ComponentError(f"{label} raised {type(e).__name__} in {step} on frame {index + 1}"
+                             + (f" of {where}" if where else "") + f": {e}") from e
+
+
 def track_sequence(tracker, seq: EvalSequence) -> dict:
-    """Run one sequence; returns boxes, per-frame tracker times and decode times."""
+    """Run one sequence; returns boxes, per-frame tracker times and decode times. An unreadable frame stops
+    with a :class:`DataError` naming it; a tracker that raises or returns the wrong thing, with a
+    :class:`ComponentError` naming the tracker, the sequence and the frame."""
     boxes = np.zeros((len(seq), 4))
     track_t = np.zeros(len(seq))
     decode_t = np.zeros(len(seq))
     reads = getattr(tracker, "reads_images", True)
+    label = tracker_label(tracker)
     for i, path in enumerate(seq.frames):
         t0 = time.perf_counter()
-        image = read_image(path)[0] if reads else None
+        try:
+            image = read_image(path)[0] if reads else None
+        except ImageReadError as e:
+            raise DataError(f"{e} (sequence {seq.name}, frame {i + 1}): replace or remove that frame and run "
+                            "again; the sequences already done are kept") from None
         t1 = time.perf_counter()
-        if i == 0:
-            init = seq.gt[0]
-            tracker.initialize(image, init)
-            boxes[0] = init
-        else:
-            boxes[i], _ = tracker.track(image)
+        boxes[i] = tracker_step(tracker, image, i, seq.gt[0] if i == 0 else None, f"sequence {seq.name}", label)
         t2 = time.perf_counter()
         decode_t[i], track_t[i] = t1 - t0, t2 - t1
     return {"boxes": boxes, "track_time": track_t, "decode_time": decode_t}

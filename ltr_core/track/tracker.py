@@ -15,10 +15,13 @@ class Tracker(abc.ABC):
     """``initialize(image, box)`` once, then ``track(image) -> (box, score)`` per frame.
 
     Images are RGB uint8 ``(H, W, 3)`` arrays; boxes are ``x, y, w, h`` in pixels. A tracker that never looks
-    at the images (a baseline) sets ``reads_images = False``, and the evaluation runner then skips decoding them.
+    at the images (a baseline) sets ``reads_images = False``, and the evaluation runner then skips decoding them;
+    one without a network sets ``needs_net = False`` and is built with ``net=None``.
     """
 
     reads_images = True
+    #: False for trackers that run without a network (baselines): evaluation then loads no checkpoint
+    needs_net = True
 
     def __init__(self, net: torch.nn.Module, device: str | torch.device = "cpu"):
         self.net = net.eval()

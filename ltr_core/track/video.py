@@ -10,6 +10,7 @@ import numpy as np
 
 from ltr_core.data.image import read_image
 from ltr_core.progress import Progress
+from ltr_core.track.runner import tracker_step
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -45,11 +46,7 @@ def track_frames(tracker, init_box: np.ndarray, video=None, frames_dir=None, out
     bar = Progress(0, "track", every=50)
     for i, image in enumerate(frames):
         t0 = time.perf_counter()
-        if i == 0:
-            tracker.initialize(image, init_box)
-            box = np.asarray(init_box, dtype=np.float64)
-        else:
-            box, _ = tracker.track(image)
+        box = tracker_step(tracker, image, i, init_box if i == 0 else None, str(video or frames_dir))
         track_time += time.perf_counter() - t0
         boxes.append(box)
         if out_video:

@@ -15,13 +15,15 @@ from pathlib import Path
 
 import torch
 
+from ltr_core.errors import UserError
+
 log = logging.getLogger(__name__)
 
 FORMAT = "ltr-checkpoint-v1"
 _NAME = re.compile(r"^ep(\d{4,})\.pth$")
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint that cannot be used; the message names the file."""
 
 

@@ -1,8 +1,63 @@
-"""Optimizer and LR scheduler from config, with parameter groups matched by parameter name."""
+"""Optimizers and LR schedulers: the core's registrations, parameter groups matched by parameter name, and
+building both from a validated config through the registry (so plugins can add their own)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+
+Impl = Literal["auto", "fused", "foreach", "loop"]
+
+
+def _impl_kwargs(impl: str) -> dict:
+    """``impl``: ``fused`` (one kernel for all parameters, where PyTorch has one for the device), ``foreach``
+    (multi-tensor ops), ``loop`` (one parameter at a time), ``auto`` (PyTorch's choice)."""
+    return {"auto": {}, "fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}[impl]
+
+
+def _make(cls, params, impl: str, **kw):
+    try:
+        return cls(params, **kw, **_impl_kwargs(impl))
+    except RuntimeError as e:          # e.g. no fused kernel for this device or dtype
+        raise ValueError(f"optimizer.impl: {impl} is not available here ({e}); use auto, foreach or loop") from None
+
+
+def adamw(params, lr: float = 1e-4, weight_decay: float = 0.0, betas: list = (0.9, 0.999), impl: Impl = "auto"):
+    """AdamW: Adam with decoupled weight decay."""
+    return _make(torch.optim.AdamW, params, impl, lr=lr, weight_decay=weight_decay, betas=tuple(betas))
+
+
+def adam(params, lr: float = 1e-4, weight_decay: float = 0.0, betas: list = (0.9, 0.999), impl: Impl = "auto"):
+    """Adam (weight decay added to the gradient)."""
+    return _make(torch.optim.Adam, params, impl, lr=lr, weight_decay=weight_decay, betas=tuple(betas))
+
+
+def sgd(params, lr: float = 1e-2, weight_decay: float = 0.0, momentum: float = 0.9, nesterov: bool = False,
+        impl: Impl = "auto"):
+    """SGD with momentum."""
+    return _make(torch.optim.SGD, params, impl, lr=lr, weight_decay=weight_decay, momentum=momentum,
+                 nesterov=nesterov)
+
+
+def constant(optimizer, epochs: int):
+    """No schedule: the learning rate stays as configured."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+
+
+def step(optimizer, epochs: int, step_size: int = 1, gamma: float = 0.1):
+    """Multiply the learning rate by gamma every step_size epochs."""
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma)
+
+
+def multistep(optimizer, epochs: int, milestones: list = (), gamma: float = 0.1):
+    """Multiply the learning rate by gamma at each milestone epoch."""
+    return torch.optim.lr_scheduler.MultiStepLR(optimizer, list(milestones), gamma)
+
+
+def cosine(optimizer, epochs: int):
+    """Cosine annealing from the configured learning rate to 0 over trainer.epochs."""
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(epochs, 1))
 
 
 def param_groups(net: torch.nn.Module, opt_cfg: dict) -> list[dict]:
@@ -28,40 +83,20 @@ def param_groups(net: torch.nn.Module, opt_cfg: dict) -> list[dict]:
     return [g for g in [default] + groups if g["params"]]
 
 
-def _impl_kwargs(impl: str) -> dict:
-    """``optimizer.impl``: ``fused`` (one kernel for all parameters, where PyTorch has one for the device),
-    ``foreach`` (multi-tensor ops), ``loop`` (one parameter at a time), ``auto`` (PyTorch's choice)."""
-    return {"auto": {}, "fused": {"fused": True}, "foreach": {"foreach": True},
-            "loop": {"foreach": False}}[impl]
+def build_optimizer(net: torch.nn.Module, opt_cfg: dict, registry=None) -> torch.optim.Optimizer:
+    """The ``optimizer`` section's optimizer over the net's parameter groups."""
+    from ltr_core.registry import get_registry
 
-
-def build_optimizer(net: torch.nn.Module, opt_cfg: dict) -> torch.optim.Optimizer:
     groups = param_groups(net, opt_cfg)
     for g in groups:
         g.pop("names")
-    name = opt_cfg["name"]
-    impl = _impl_kwargs(opt_cfg.get("impl", "auto"))
-    try:
-        if name == "adamw":
-            return torch.optim.AdamW(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
-                                     betas=tuple(opt_cfg["betas"]), **impl)
-        if name == "adam":
-            return torch.optim.Adam(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
-                                    betas=tuple(opt_cfg["betas"]), **impl)
-        return torch.optim.SGD(groups, lr=opt_cfg["lr"], weight_decay=opt_cfg["weight_decay"],
-                               momentum=opt_cfg["momentum"], **impl)
-    except RuntimeError as e:          # e.g. no fused kernel for this device or dtype
-        raise ValueError(f"optimizer.impl: {opt_cfg.get('impl')} is not available here ({e}); "
-                         "use auto, foreach or loop") from None
+    kw = {k: v for k, v in opt_cfg.items() if k not in ("name", "param_groups")}
+    return (registry or get_registry()).build("optimizer", opt_cfg["name"], groups, **kw)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, sched_cfg: dict, epochs: int):
-    """Stepped once per epoch."""
-    name = sched_cfg["name"]
-    if name == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, sched_cfg["step_size"], sched_cfg["gamma"])
-    if name == "multistep":
-        return torch.optim.lr_scheduler.MultiStepLR(optimizer, sched_cfg["milestones"], sched_cfg["gamma"])
-    if name == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(epochs, 1))
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+def build_scheduler(optimizer: torch.optim.Optimizer, sched_cfg: dict, epochs: int, registry=None):
+    """The ``scheduler`` section's schedule, stepped once per epoch."""
+    from ltr_core.registry import get_registry
+
+    kw = {k: v for k, v in sched_cfg.items() if k != "name"}
+    return (registry or get_registry()).build("scheduler", sched_cfg["name"], optimizer, epochs, **kw)

@@ -13,10 +13,14 @@ import shutil
 
 import torch
 
+from ltr_core import contract
+from ltr_core.errors import UserError
+from ltr_core.registry import ComponentError
+
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-class StepError(RuntimeError):
+class StepError(UserError, RuntimeError):
     """A trainer option this platform cannot honour; the message names the option and what to do."""
 
 
@@ -43,8 +47,9 @@ class TrainStep:
 
     def __init__(self, actor, net: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device,
                  amp: str = "off", channels_last: bool = False, clip_grad_norm: float | None = None,
-                 scaler: torch.amp.GradScaler | None = None):
+                 scaler: torch.amp.GradScaler | None = None, label: str = "the actor"):
         self.actor = actor
+        self.label = label          # names the actor and its plugin in errors
         self.net = net
         self.optimizer = optimizer
         self.device = device
@@ -73,7 +78,14 @@ class TrainStep:
         loss and statistics as device tensors."""
         with torch.set_grad_enabled(training):
             with self.autocast():
-                loss, stats = self.actor(batch)
+                try:
+                    result = self.actor(batch)
+                except UserError:
+                    raise
+                except Exception as e:
+                    raise ComponentError(f"{self.label} raised {type(e).__name__}: {e} (on a batch with keys "
+                                         f"{', '.join(sorted(batch))})") from e
+            loss, stats = contract.actor_result(result, self.label, training)
             if training:
                 self.optimizer.zero_grad(set_to_none=True)
                 self.scaler.scale(loss).backward()
@@ -91,6 +103,7 @@ def build_train_step(cfg: dict, net: torch.nn.Module, optimizer: torch.optim.Opt
     """The step as ``cfg["trainer"]`` asks for it: the network in channels-last layout, wrapped (``wrap``,
     e.g. DistributedDataParallel) and compiled in that order, the config's actor and objective around it."""
     from ltr_core.components import build_actor, build_objective
+    from ltr_core.registry import get_registry
 
     tcfg = cfg["trainer"]
     if tcfg["channels_last"]:
@@ -99,8 +112,9 @@ def build_train_step(cfg: dict, net: torch.nn.Module, optimizer: torch.optim.Opt
     if tcfg["compile"]:
         net_for_actor = compile_net(net_for_actor, device)
     actor = build_actor(cfg, net_for_actor, build_objective(cfg, registry), registry).to(device)
+    label = (registry or get_registry()).label("actor", cfg["actor"]["name"])
     return TrainStep(actor, net, optimizer, device, tcfg["amp"], tcfg["channels_last"], tcfg["clip_grad_norm"],
-                     scaler)
+                     scaler, label)
 
 
 class StatAccumulator:

@@ -19,18 +19,22 @@ import torch
 from ltr_core.components import build_net
 from ltr_core.data.build import build_processing, build_train_loader, processing_stage
 from ltr_core.progress import Progress
+from ltr_core.provenance import load_weights, versions_for
 from ltr_core.train import distributed as D
 from ltr_core.train.checkpoint import (checkpoint_dir, load_checkpoint, load_latest,
                                        save_checkpoint)
 from ltr_core.train.ema import WeightAverage
 from ltr_core.train.optim import build_optimizer, build_scheduler
 from ltr_core.train.step import StatAccumulator, StepError, build_train_step
+from ltr_core.errors import UserError
 
 log = logging.getLogger("ltr.train")
 
 
-class TrainingError(RuntimeError):
+class TrainingError(UserError, RuntimeError):
     """Training stopped for a reason the user must act on (non-finite loss, bad data...)."""
+
+    exit_code = 1
 
 
 def epoch_seed(seed: int, epoch: int, rank: int) -> int:
@@ -56,8 +60,8 @@ class Trainer:
 
         torch.manual_seed(cfg["seed"])
         self.net = build_net(cfg, registry).to(self.device)
-        self.optimizer = build_optimizer(self.net, cfg["optimizer"])
-        self.scheduler = build_scheduler(self.optimizer, cfg["scheduler"], self.tcfg["epochs"])
+        self.optimizer = build_optimizer(self.net, cfg["optimizer"], registry)
+        self.scheduler = build_scheduler(self.optimizer, cfg["scheduler"], self.tcfg["epochs"], registry)
         self._scaler = torch.amp.GradScaler(self.device.type, enabled=(self.tcfg["amp"] == "fp16"))
         self.epoch = 0
         self.history: list[dict] = []
@@ -120,7 +124,7 @@ class Trainer:
         if chosen is None:
             return
         state, path = found if found else (load_checkpoint(chosen), chosen)
-        self.net.load_state_dict(state["net"])
+        load_weights(self.net, state["net"], str(path), state.get("versions"), f"network of {self.name}")
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         if state.get("scaler"):
@@ -153,6 +157,7 @@ class Trainer:
             "config": self.cfg,
             "history": self.history,
             "torch_version": str(torch.__version__),
+            "versions": versions_for(self.cfg, self.registry),
         }
 
     # -- loop -----------------------------------------------------------------------------------------

@@ -14,6 +14,11 @@ CONFIG_DIR = Path(__file__).parent / "configs"
 
 
 @hookimpl
+def ltr_plugin_api():
+    return ">=1.0,<2"
+
+
+@hookimpl
 def ltr_nets():
     return {"hcat": build_net}
 

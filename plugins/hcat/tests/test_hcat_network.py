@@ -140,5 +140,5 @@ def test_import_rejects_weights_of_another_network(tmp_path):
     torch.save({"net": {"conv.weight": torch.zeros(1)}}, tmp_path / "other.pth")
     out = subprocess.run([sys.executable, "-m", "ltr_core", "import", "hcat", str(tmp_path / "other.pth"),
                           "-o", str(tmp_path / "c.pth")], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 2 and "does not match hcat/default's network" in out.stderr
+    assert out.returncode == 2 and "does not fit the network of hcat/default" in out.stderr
     assert not (tmp_path / "c.pth").exists()

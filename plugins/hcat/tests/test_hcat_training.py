@@ -17,7 +17,7 @@ from ltr_core.train.trainer import Trainer
 
 
 OVERRIDES = ["trainer.epochs=4", "data.train.sampler.samples_per_epoch=64", "data.train.loader.workers=0",
-             "net.hidden_dim=64", "net.dim_feedforward=128", "scheduler.name=none", "trainer.tensorboard=false"]
+             "net.hidden_dim=64", "net.dim_feedforward=128", "scheduler={name: none}", "trainer.tensorboard=false"]
 
 
 @pytest.fixture(scope="module")
