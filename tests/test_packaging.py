@@ -1,0 +1,137 @@
+"""Packaging as users get it: the core and the plugins built as wheels and installed (not editable) into a
+fresh virtual environment that sees none of the source tree; there the registry loads strictly, HCAT and ATOM
+pass the conformance kit, and a plugin written by `ltr new plugin` installs, passes, trains, evaluates,
+exports, runs its own tests and uninstalls.
+
+The environment's third-party packages (torch, numpy, ...) are the test runner's, linked in through a folder
+that holds everything of its site-packages except ltr's own distributions and their editable-install hooks, so
+nothing of this checkout can be imported there: only what the wheels carry.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECTS = {"ltr-core": ROOT, "ltr-hcat": ROOT / "plugins" / "hcat", "ltr-atom": ROOT / "plugins" / "atom"}
+pytestmark = pytest.mark.slow
+
+
+def run(cmd, env=None, cwd=None, timeout=600):
+    out = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+    assert out.returncode == 0, f"{' '.join(map(str, cmd))} exited {out.returncode}:\n{out.stdout}\n{out.stderr}"
+    return out
+
+
+def _own(name: str) -> bool:
+    """Entries of site-packages that belong to ltr's distributions (or install them in editable mode)."""
+    low = name.lower()
+    return low.startswith(("ltr_", "ltr-", "__editable__")) or low.endswith(".pth") or low == "__pycache__"
+
+
+@pytest.fixture(scope="module")
+def wheel_env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("packaging")
+    dist = tmp / "dist"
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist,
+         *PROJECTS.values()], cwd=tmp)
+    wheels = {re.sub(r"-\d.*", "", w.name).replace("_", "-"): w for w in dist.glob("*.whl")}
+    assert set(wheels) == set(PROJECTS), sorted(wheels)
+    env_dir = tmp / "venv"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                                         "['purelib'])"], text=True).strip())
+    deps = tmp / "deps"
+    deps.mkdir()
+    for lib in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        for entry in os.listdir(lib):
+            if not _own(entry) and not (deps / entry).exists():
+                (deps / entry).symlink_to(Path(lib) / entry)
+    (site / "third_party_deps.pth").write_text(f"{deps}\n")
+    run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index",
+         *wheels.values()], cwd=tmp)
+    env = {"PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp / "home"),
+           "LTR_WORKSPACE": str(tmp / "ws"), "LTR_PLUGINS": "", "TMPDIR": str(tmp)}
+    return {"tmp": tmp, "python": python, "env": env, "wheels": wheels}
+
+
+def ltr(wheel_env, *args, timeout=600):
+    return run([wheel_env["python"], "-m", "ltr_core", *args], env=wheel_env["env"], cwd=wheel_env["tmp"],
+               timeout=timeout)
+
+
+def test_the_wheels_carry_code_package_data_licence_and_readme(wheel_env):
+    for dist, wheel in wheel_env["wheels"].items():
+        with zipfile.ZipFile(wheel) as z:
+            names = z.namelist()
+            meta = Parser().parsestr(z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode())
+            licence = z.read(next(n for n in names if n.endswith("/licenses/LICENSE"))).decode()
+        assert meta["License-Expression"] == "Apache-2.0" and "Apache License" in licence
+        assert "Version 2.0, January 2004" in licence
+        assert meta["Description-Content-Type"] == "text/markdown"
+        assert meta.get_payload().strip() == (PROJECTS[dist] / "README.md").read_text().strip()
+        if dist == "ltr-core":
+            assert "ltr_core/splits/lasot_test_split.txt" in names
+            assert "ltr_core/evaluation/specs/otb100.txt" in names
+            assert "ltr_core/scaffold/template/package/plugin.py.tmpl" in names
+            assert "ltr_core/scaffold/template/package/configs/demo.yaml.tmpl" in names
+        else:
+            package = dist.replace("-", "_")
+            assert f"{package}/configs/demo.yaml" in names and f"{package}/configs/default.yaml" in names
+            assert any(r.startswith("ltr-core") and "<" in r for r in meta.get_all("Requires-Dist")), \
+                meta.get_all("Requires-Dist")
+
+
+def test_installed_wheels_load_strictly_from_the_environment_and_report_their_versions(wheel_env):
+    where = run([wheel_env["python"], "-c", "import ltr_core, ltr_hcat, ltr_atom; print(ltr_core.__file__); "
+                 "print(ltr_hcat.__file__); print(ltr_atom.__file__)"], env=wheel_env["env"], cwd=wheel_env["tmp"])
+    for path in where.stdout.split():
+        assert Path(path).is_relative_to(wheel_env["tmp"] / "venv"), path
+    listed = ltr(wheel_env, "list", "--strict")
+    assert "hcat/hcat" in listed.stdout and "atom/atom" in listed.stdout and "FAILED" not in listed.stdout
+    version = ltr(wheel_env, "--version").stdout.splitlines()
+    assert version[0] == "ltr-core 0.2.0 (package 0.2.0, plugin API 1.0)"
+    assert "plugin hcat: ltr-hcat 0.2.0 (plugin API >=1.0,<2)" in version
+    assert "plugin atom: ltr-atom 0.2.0 (plugin API >=1.0,<2)" in version
+    run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "check"], cwd=wheel_env["tmp"])
+
+
+@pytest.mark.parametrize("plugin", ["hcat", "atom"])
+def test_the_in_repo_plugins_pass_the_conformance_kit_as_installed(wheel_env, plugin):
+    out = ltr(wheel_env, "check-plugin", plugin)
+    assert out.stdout.splitlines()[-1].endswith(" 0 failed") and "FAIL " not in out.stdout
+
+
+def test_a_scaffolded_plugin_installs_passes_trains_evaluates_exports_and_uninstalls(wheel_env):
+    tmp, env = wheel_env["tmp"], wheel_env["env"]
+    folder = tmp / "ltr-kit-demo"
+    ltr(wheel_env, "new", "plugin", "kit_demo", "--out", folder)
+    run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "install", "-q", "--no-deps",
+         "--no-build-isolation", folder], cwd=tmp)
+    assert "kit_demo/demo" in ltr(wheel_env, "list", "--strict", "config").stdout
+    assert ltr(wheel_env, "check-plugin", "kit_demo").stdout.splitlines()[-1] == \
+        "check-plugin kit_demo: 4 passed, 0 failed"
+    ltr(wheel_env, "data", "make-demo", "--out", tmp / "demo", "--classes", "2", "--per-class", "3", "--frames",
+        "40", "--size", "160x120", "--test-per-class", "1", "--photos", "off")
+    env["LTR_DEMO_DIR"] = str(tmp / "demo")
+    ltr(wheel_env, "train", "kit_demo/demo", "--set", "trainer.epochs=1",
+        "--set", "data.train.sampler.samples_per_epoch=64")
+    assert (tmp / "ws" / "checkpoints" / "ltr" / "kit_demo" / "demo" / "ep0001.pth").is_file()
+    assert re.search(r"^AUC \d+\.\d  precision", ltr(wheel_env, "eval", "kit_demo/demo").stdout, re.M)
+    ltr(wheel_env, "export", "kit_demo/demo", "--out", tmp / "kit-onnx")
+    manifest = json.loads((tmp / "kit-onnx" / "manifest.json").read_text())
+    assert manifest["versions"]["plugins"]["kit_demo"] == {"distribution": "ltr-kit-demo", "version": "0.1.0"}
+    run([wheel_env["python"], "-m", "pytest", "-q", "-p", "no:cacheprovider", folder / "tests"], env=env, cwd=tmp)
+    run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "uninstall", "-q", "-y", "ltr-kit-demo"],
+        cwd=tmp)
+    assert "kit_demo" not in ltr(wheel_env, "list", "--strict").stdout
