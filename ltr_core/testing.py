@@ -1,0 +1,374 @@
+"""The plugin conformance kit: what ``ltr check-plugin NAME`` runs, usable from a plugin's own tests::
+
+    from ltr_core.testing import assert_plugin_conforms
+
+    def test_the_plugin_conforms(tmp_path):
+        assert_plugin_conforms("mytracker", tmp_path)
+
+For each of the plugin's configs, on data generated in ``workdir`` (a small tree in LaSOT's layout):
+
+* build: the config validates, and its net, objective and actor build (``pretrained*`` flags off: no download);
+* train: two training steps exactly as ``ltr train`` runs them, on batches of 2 drawn by the config's sampler and
+  processing: a finite one-element loss, a dict of finite numbers as stats, and a gradient on every trainable
+  parameter (unless the config sets ``trainer.find_unused_parameters``);
+* track: the config's tracker, with the untrained network, through the evaluation runner on a generated sequence:
+  a box of four finite numbers and a number as score on every frame;
+* export: for a net with declared ONNX parts, every part through ONNX Runtime against PyTorch on random inputs
+  (max difference within 1e-3 of the output's scale).
+
+Components that none of the plugin's configs uses are built with their defaults where that needs no data root
+(nets, objectives, transforms, processings, optimizers, schedulers) and otherwise noted. Configs that share a
+section share its check. Every message names the component, its plugin and what it returned.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ltr_core.errors import UserError, debug_enabled
+
+TOLERANCE = 1e-3
+
+
+@dataclass
+class Check:
+    status: str       # PASS, FAIL, SKIP or NOTE
+    subject: str      # "config hcat/demo", "transform 'x/y' (...)"
+    message: str
+
+    def line(self) -> str:
+        return f"{self.status:<4}  {self.subject}: {self.message}"
+
+
+@dataclass
+class Report:
+    plugin: str
+    header: str = ""
+    checks: list[Check] = field(default_factory=list)
+    progress: object = None      # called with each line (the header, then each check) as it is known
+
+    def add(self, check: Check) -> None:
+        self.checks.append(check)
+        if self.progress:
+            self.progress(check.line())
+
+    def start(self, header: str) -> None:
+        self.header = header
+        if self.progress:
+            self.progress(header)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "FAIL"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and any(c.status == "PASS" for c in self.checks)
+
+    def counts(self) -> str:
+        passed = sum(c.status == "PASS" for c in self.checks)
+        skipped = sum(c.status == "SKIP" for c in self.checks)
+        return f"{passed} passed, {len(self.failures)} failed" + (f", {skipped} skipped" if skipped else "")
+
+    def summary(self) -> str:
+        return "\n".join([self.header] + [c.line() for c in self.checks] + [f"check-plugin {self.plugin}: "
+                                                                          + self.counts()])
+
+
+class _Fail(Exception):
+    """A check's failure; the message is the check's."""
+
+
+def _run(report: Report, subject: str, fn, *args) -> bool:
+    """Run one check and record it; True when it passed."""
+    try:
+        result = fn(*args)
+    except _Fail as e:
+        report.add(Check("FAIL", subject, str(e)))
+        return False
+    except _Skip as e:
+        report.add(Check("SKIP", subject, str(e)))
+        return False
+    except UserError as e:
+        report.add(Check("FAIL", subject, " ".join(str(e).split())))
+        return False
+    except Exception as e:
+        hint = "\n" + traceback.format_exc() if debug_enabled() else " (LTR_DEBUG=1 shows the traceback)"
+        report.add(Check("FAIL", subject, f"{type(e).__name__}: {e}{hint}"))
+        return False
+    report.add(Check("PASS", subject, result))
+    return True
+
+
+class _Skip(Exception):
+    """A check that cannot run here (e.g. onnxruntime is not installed)."""
+
+
+def generated_tree(workdir: Path) -> Path:
+    """A small demo tree in LaSOT's layout (4 sequences of 30 frames; 1 in the test split), made once."""
+    from ltr_core.data.demo import DemoSpec, is_current, make_demo
+
+    root = Path(workdir) / "data"
+    spec = DemoSpec(classes=2, per_class=2, frames=30, width=192, height=144, seed=11, test_per_class=1,
+                    photos="off")
+    if not is_current(root, spec):
+        make_demo(root, spec, progress=False, workers=1, report=lambda m: None)
+    return root
+
+
+def check_plugin(name: str, workdir: Path, configs: list[str] | None = None, export: bool = True,
+                 registry=None, progress=None) -> Report:
+    """Run the conformance checks on the installed plugin ``name``; ``configs`` limits them to those configs.
+    ``progress(line)`` receives each check's line as it completes."""
+    from ltr_core.registry import get_registry
+
+    reg = registry or get_registry()
+    report = Report(name, progress=progress)
+    failure = next((f for f in reg.failures if f.plugin == name), None)
+    if failure is not None:
+        report.start(f"check-plugin {name} ({failure.distribution} {failure.version})")
+        report.add(Check("FAIL", f"plugin {name!r}", f"did not load: {failure.error}"))
+        return report
+    if name not in reg.plugins:
+        known = ", ".join(p for p in reg.plugins if p != "core") or "none"
+        raise UserError(f"no plugin named {name!r} is installed (installed plugins: {known}; see `ltr list`)")
+    info = reg.plugins[name]
+    report.start(f"check-plugin {name} ({info.distribution} {info.version}, plugin API {info.api})")
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    kit = _Kit(reg, workdir, report, export)
+    own = [c for c in reg.of_plugin(name) if c.kind == "config"]
+    if configs:
+        unknown = sorted(set(configs) - {c.qualname for c in own})
+        if unknown:
+            raise UserError(f"--config {unknown[0]}: not a config of plugin {name!r} "
+                            f"(its configs: {', '.join(c.qualname for c in own) or 'none'})")
+        own = [c for c in own if c.qualname in configs]
+    for comp in own:
+        kit.config(comp.qualname)
+    if not configs:
+        for comp in reg.of_plugin(name):
+            if comp.kind != "config" and comp.qualname not in kit.used[comp.kind]:
+                kit.unused(comp)
+    if not report.checks:
+        report.add(Check("FAIL", f"plugin {name!r}", "registers no component to check"))
+    return report
+
+
+def assert_plugin_conforms(name: str, workdir: Path, **kw) -> Report:
+    """:func:`check_plugin`, raising AssertionError with the report when a check failed."""
+    report = check_plugin(name, workdir, **kw)
+    assert report.ok, "\n" + report.summary()
+    return report
+
+
+class _Kit:
+    def __init__(self, reg, workdir: Path, report: Report, export: bool):
+        self.reg, self.workdir, self.report, self.export = reg, workdir, report, export
+        self.done: dict[str, str] = {}      # section fingerprint -> the config that checked it
+        self.used: dict[str, set] = {k: set() for k in reg.components}
+
+    def _record(self, subject: str, fn, *args) -> bool:
+        return _run(self.report, subject, fn, *args)
+
+    def _once(self, subject: str, key: str, fn, *args) -> None:
+        fingerprint = key + json.dumps(args[0] if args else None, sort_keys=True, default=str)
+        if fingerprint in self.done:
+            self.report.add(Check("PASS", subject, f"{key}: same sections as {self.done[fingerprint]}, checked "
+                                                   "there"))
+            return
+        if self._record(subject, fn, *args):
+            self.done[fingerprint] = subject.split(" ", 1)[1]
+
+    # -- per config -----------------------------------------------------------------------------------
+    def config(self, qualname: str) -> None:
+        from ltr_core.config import load_config
+
+        subject = f"config {qualname}"
+        holder = {}
+
+        def load():
+            holder["cfg"] = cfg = load_config(qualname, registry=self.reg)
+            for section in ("net", "objective", "actor", "tracker", "optimizer", "scheduler"):
+                if isinstance(cfg.get(section), dict):
+                    self.used[section].add(cfg[section]["name"])
+            for section in (cfg.get("data") or {}).values():
+                self.used["sampler"].add(section["sampler"]["name"])
+                self.used["processing"].add(section["processing"]["name"])
+                for t in section["processing"].get("transforms") or []:
+                    self.used["transform"].add(t["name"])
+                for d in section["datasets"]:
+                    self.used["dataset"].add(d["name"])
+            if isinstance(cfg.get("net"), dict):
+                self.used["export"].add(cfg["net"]["name"])
+            return "validates"
+        if not self._record(subject, load):
+            return
+        cfg = holder["cfg"]
+        if cfg.get("net") is None:
+            return
+        train_keys = {k: cfg.get(k) for k in ("seed", "net", "objective", "actor", "optimizer")}
+        train_keys["data"] = (cfg.get("data") or {}).get("train")
+        if cfg.get("actor") is not None and train_keys["data"] is not None:
+            self._once(subject, "train", self._train, train_keys, cfg)
+        if cfg.get("tracker") is not None:
+            self._once(subject, "track", self._track, {"net": cfg["net"], "tracker": cfg["tracker"],
+                                                         "seed": cfg["seed"]}, cfg)
+        if self.export and cfg.get("tracker") is not None and cfg["net"]["name"] in self.reg.components["export"]:
+            self._once(subject, "export", self._export, {"net": cfg["net"], "tracker": cfg["tracker"]}, cfg)
+
+    def _train(self, _key, cfg) -> str:
+        from ltr_core.components import build_net
+        from ltr_core.data.build import build_sampler
+        from ltr_core.data.datasets.lasot import LaSOT
+        from ltr_core.data.loader import build_loader
+        from ltr_core.track.factory import inference_net_config
+        from ltr_core.train.optim import build_optimizer
+        from ltr_core.train.step import build_train_step
+
+        root = generated_tree(self.workdir)
+        section = copy.deepcopy(cfg["data"]["train"])
+        section["loader"].update(batch_size=2, workers=0, pin_memory=False)
+        section["datasets"] = [{"name": "core/lasot", "weight": 1.0}]     # the generated tree replaces them
+        sampler = build_sampler(section, cfg["seed"], self.workdir, self.reg, datasets=[LaSOT(root, split="all")])
+        loader = build_loader(sampler, section["loader"])
+        loader.batch_sampler.set_epoch(1)
+        torch.manual_seed(cfg["seed"])
+        net = build_net(inference_net_config(cfg), self.reg)
+        optimizer = build_optimizer(net, cfg["optimizer"], self.reg)
+        step_cfg = {**cfg, "trainer": {**cfg["trainer"], "compile": False, "amp": "off"}}
+        step = build_train_step(step_cfg, net, optimizer, torch.device("cpu"), self.reg)
+        losses, stat_names = [], []
+        batches = iter(loader)
+        for i in range(2):
+            batch = next(batches)
+            if not isinstance(batch, dict):
+                raise _Fail(f"the loader gave {type(batch).__name__}, not a dict of tensors (processing "
+                            f"{cfg['data']['train']['processing']['name']!r})")
+            loss, stats = step(step.to_device(batch), True)
+            if not math.isfinite(float(loss)):
+                raise _Fail(f"{self.reg.label('actor', cfg['actor']['name'])}: the loss of step {i + 1} is "
+                            f"{float(loss)}")
+            bad = {k: float(v) for k, v in stats.items() if not math.isfinite(float(v))}
+            if bad:
+                raise _Fail(f"{self.reg.label('actor', cfg['actor']['name'])}: stats of step {i + 1} are not "
+                            f"finite: {bad}")
+            losses.append(float(loss))
+            stat_names = sorted(stats)
+        trainable = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+        no_grad = [n for n, p in trainable if p.grad is None]
+        if no_grad and not cfg["trainer"]["find_unused_parameters"]:
+            raise _Fail(f"{len(no_grad)} of {len(trainable)} trainable parameters got no gradient (e.g. "
+                        f"{', '.join(no_grad[:3])}): freeze them (requires_grad_(False) or optimizer.param_groups "
+                        "freeze) or set trainer.find_unused_parameters: true")
+        return (f"2 training steps, batch 2: loss {losses[0]:.4g}, {losses[1]:.4g}; stats "
+                f"{', '.join(stat_names) or '(none)'}; gradients on {len(trainable) - len(no_grad)} of "
+                f"{len(trainable)} trainable parameters")
+
+    def _track(self, _key, cfg) -> str:
+        from ltr_core.data.datasets.lasot import LaSOT
+        from ltr_core.evaluation.metrics import read_result_file
+        from ltr_core.track.factory import TrackerFactory
+        from ltr_core.track.runner import run_sequences, sequences_from_dataset
+
+        root = generated_tree(self.workdir)
+        seq = sequences_from_dataset(LaSOT(root, split_file="test_split.txt"))[:1]
+        out = self.workdir / "results" / cfg["_name"].replace("/", "__")
+        for old in out.glob("*.txt") if out.is_dir() else []:
+            old.unlink()
+        summary = run_sequences(TrackerFactory(cfg, None), seq, out, workers=1, progress=False)
+        boxes = read_result_file(out / f"{seq[0].name}.txt").boxes
+        if not np.isfinite(boxes).all():
+            row = int(np.flatnonzero(~np.isfinite(boxes).all(1))[0])
+            raise _Fail(f"{self.reg.label('tracker', cfg['tracker']['name'])} gave a box that is not finite at "
+                        f"frame {row + 1}: {boxes[row].tolist()}")
+        return (f"tracked generated sequence {seq[0].name} ({len(seq[0])} frames) through the runner at "
+                f"{summary['fps']:.1f} fps; every box finite")
+
+    def _export(self, _key, cfg) -> str:
+        from ltr_core.deploy.onnx import export_parts, part_errors, parts_for
+        from ltr_core.track.factory import TrackerFactory
+
+        try:
+            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            raise _Skip("onnx and onnxruntime are not installed (pip install 'ltr-core[onnx]')") from None
+        net = TrackerFactory(cfg, None).network()
+        parts = parts_for(cfg, net, self.reg)
+        folder = self.workdir / "export" / cfg["_name"].replace("/", "__")
+        export_parts(parts, folder, config=cfg["_name"], checkpoint=None, report=lambda m: None)
+        errors = part_errors(parts, folder)
+        bad = {n: e for n, e in errors.items() if e["max_abs"] > TOLERANCE * max(1.0, e["ref_max"])}
+        if bad:
+            n, e = next(iter(bad.items()))
+            raise _Fail(f"{self.reg.label('export', cfg['net']['name'])}: part {n!r} differs from PyTorch by "
+                        f"{e['max_abs']:.3g} (outputs up to {e['ref_max']:.3g}; allowed {TOLERANCE:g} of that)")
+        return "ONNX Runtime against PyTorch: " + ", ".join(f"{n} max |diff| {e['max_abs']:.1e}"
+                                                           for n, e in errors.items())
+
+    # -- components no config uses --------------------------------------------------------------------
+    def unused(self, comp) -> None:
+        checks = {"net": self._net_default, "objective": self._callable_default, "transform": self._transform,
+                  "processing": self._processing, "optimizer": self._optimizer, "scheduler": self._scheduler}
+        if comp.kind in checks:
+            self._record(comp.label, checks[comp.kind], comp)
+        else:
+            self.report.add(Check("NOTE", comp.label, "no config of the plugin uses it, and it cannot be built "
+                                                      "without one: not exercised"))
+
+    def _net_default(self, comp) -> str:
+        net = self.reg.build("net", comp.qualname)
+        return f"built with its defaults ({sum(p.numel() for p in net.parameters()):,} parameters)"
+
+    def _callable_default(self, comp) -> str:
+        self.reg.build(comp.kind, comp.qualname)
+        return "built with its defaults"
+
+    def _transform(self, comp) -> str:
+        transform = self.reg.build("transform", comp.qualname)
+        rng = np.random.default_rng(0)
+        images = [rng.integers(0, 256, (32, 48, 3), dtype=np.uint8) for _ in range(2)]
+        out = transform([im.copy() for im in images], rng)
+        if not (isinstance(out, list) and len(out) == 2 and all(isinstance(o, np.ndarray) and o.dtype == np.uint8
+                                                                and o.shape == (32, 48, 3) for o in out)):
+            raise _Fail(f"applied to two (32, 48, 3) uint8 crops it returned {_describe(out)}; expected a list of "
+                        "two arrays of the same shape and dtype")
+        return "built with its defaults; keeps the crops' shape and dtype"
+
+    def _processing(self, comp) -> str:
+        from ltr_core.data.datasets.lasot import LaSOT
+        from ltr_core.data.sampler import TrackingSampler
+
+        processing = self.reg.build("processing", comp.qualname)
+        sampler = TrackingSampler([LaSOT(generated_tree(self.workdir), split="all")], processing,
+                                  samples_per_epoch=1, min_length=10)
+        sample = sampler[0]
+        if not isinstance(sample, dict) or not all(isinstance(k, str) for k in sample):
+            raise _Fail(f"returned {_describe(sample)}; expected a dict of tensors keyed by name")
+        return "built with its defaults; processed a generated pair into " + ", ".join(sorted(sample))
+
+    def _optimizer(self, comp) -> str:
+        params = [{"params": [torch.nn.Parameter(torch.zeros(3))]}]
+        self.reg.build("optimizer", comp.qualname, params)
+        return "built with its defaults"
+
+    def _scheduler(self, comp) -> str:
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(3))], lr=0.1)
+        scheduler = self.reg.build("scheduler", comp.qualname, optimizer, 3)
+        optimizer.step()
+        scheduler.step()
+        return f"built with its defaults; one step gives lr {optimizer.param_groups[0]['lr']:.4g}"
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:80]}"
