@@ -1,6 +1,7 @@
 """Per-sequence OPE curves and dataset scores, in each reference toolkit's convention.
 
-Curves: success at IoU thresholds ``arange(0, 1.05, 0.05)`` (fraction of frames with IoU > t; AUC is their
+Curves: success at IoU thresholds 0, 0.05, ..., 1 (built as each toolkit builds them: torch.arange for
+pytracking, numpy.arange for pysot, which differ at 0.65 and 0.75) (fraction of frames with IoU > t; AUC is their
 mean), precision at 0..50 px (``<= t``; the score at 20 px) and normalized precision at 0..0.5 (the score at
 0.2). A sequence's curve is a fraction of ALL its frames in every convention; the dataset curve is the mean
 over sequences. ``visible`` (per-frame target visibility from the dataset's flags) is given only for datasets
@@ -45,7 +46,22 @@ import numpy as np
 from ltr_core.data.dataset import split_numbers
 from ltr_core.errors import UserError
 
-SUCCESS_T = np.arange(0, 1.05, 0.05)          # as both toolkits build it: 0.6500000000000001, not 0.65
+SUCCESS_T = np.arange(0, 1.05, 0.05)          # the pysot toolkits' thresholds (NumPy's arange: 0.65, 0.75)
+
+
+def pytracking_success_thresholds() -> np.ndarray:
+    """pytracking's thresholds, built as it builds them: ``torch.arange(0.0, 1.05, 0.05, dtype=torch.float64)``,
+    whose 14th and 16th values are 0.6500000000000001 and 0.7500000000000001 where NumPy's are 0.65 and 0.75
+    (an overlap computed as 0.6500000000000001 succeeds at 0.65 in one and not in the other)."""
+    global _PYTRACKING_T
+    if _PYTRACKING_T is None:
+        import torch
+
+        _PYTRACKING_T = torch.arange(0.0, 1.0 + 0.05, 0.05, dtype=torch.float64).numpy()
+    return _PYTRACKING_T
+
+
+_PYTRACKING_T = None
 PRECISION_T = np.arange(0, 51, dtype=np.float64)
 NORM_PRECISION_T = np.arange(0, 51, dtype=np.float64) / 100
 PROTOCOLS = ("pytracking", "pysot", "pysot-upstream")
@@ -124,9 +140,10 @@ def sequence_curves(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray | None
     else:
         raise ValueError(f"unknown protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}")
     n = len(gt)
+    thresholds = pytracking_success_thresholds() if protocol == "pytracking" else SUCCESS_T
     with np.errstate(invalid="ignore"):
         return SequenceCurves(
-            success=(iou[None, :] > SUCCESS_T[:, None]).sum(1) / n,
+            success=(iou[None, :] > thresholds[:, None]).sum(1) / n,
             precision=(err[None, :] <= PRECISION_T[:, None]).sum(1) / n,
             norm_precision=(nerr[None, :] <= NORM_PRECISION_T[:, None]).sum(1) / n,
             frames=n)

@@ -14,6 +14,11 @@ Sequences (LaSOT names ``rule-N``, GOT-10k names ``GOT-10k_Val_00000N``):
 5. nan: a NaN prediction (pytracking stops; pysot scores it as a miss).
 6. longer: three result lines more than frames.
 7. shorter: five result lines fewer than frames.
+8. thresholds: integer ground truth with predictions whose overlap or centre distance lands exactly on a
+   threshold: IoU 0.5 (a same-size box shifted by a third of its width), 0.65 and 0.75 (boxes inside the ground
+   truth), overlaps computed as 0.6500000000000001 and 0.7500000000000001 (pytracking's 14th and 16th
+   thresholds, built with torch.arange; NumPy's arange gives 0.65 and 0.75), centre errors of exactly 10 and
+   20 pixels and a normalised error of 0.2.
 """
 
 from __future__ import annotations
@@ -23,7 +28,19 @@ from pathlib import Path
 import numpy as np
 
 W, H = 320, 240
-NAMES = ["borders", "zeropred", "tabs", "negative", "nan", "longer", "shorter"]
+NAMES = ["borders", "zeropred", "tabs", "negative", "nan", "longer", "shorter", "thresholds"]
+
+# (ground truth, prediction) pairs of the thresholds case, frame 1 on (frame 0 is the ground truth)
+THRESHOLD_PAIRS = [
+    ([100, 80, 30, 30], [110, 80, 30, 30]),               # IoU 0.5 exactly; centre error 10
+    ([100, 80, 40, 40], [100, 80, 40, 30]),               # IoU 0.75 exactly
+    ([100, 80, 20, 20], [100, 80, 20, 13]),               # IoU 0.65 exactly
+    ([100, 80, 50, 40], [103.21, 88.12, 41.6, 31.25]),    # IoU computed as 0.6500000000000001
+    ([100, 80, 50, 40], [97.85, 72.7, 56.25, 47.2]),      # IoU computed as 0.7500000000000001
+    ([100, 80, 50, 40], [112, 96, 50, 40]),               # centre error 20 exactly
+    ([100, 80, 50, 40], [110, 80, 50, 40]),               # normalised centre error 0.2
+    ([60, 50, 30, 30], [70, 50, 30, 30]),                 # IoU 0.5 again, elsewhere
+]
 
 
 def lasot_name(i: int) -> str:
@@ -93,6 +110,10 @@ def build(seed: int = 0, frames: int = 40):
             pred = np.concatenate([pred, pred[-3:] + 1])
         elif name == "shorter":
             pred = pred[:-5]
+        elif name == "thresholds":
+            for k, (g, p) in enumerate(THRESHOLD_PAIRS * 3, start=1):
+                gt[k], pred[k] = g, p
+            pred[0] = gt[0]
         cases[name] = (gt, occ, oov, pred)
     return cases
 
