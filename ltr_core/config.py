@@ -23,6 +23,7 @@ Top-level keys (core sections are documented on their dataclasses below):
 from __future__ import annotations
 
 import copy
+import math
 import re
 import dataclasses
 import inspect
@@ -39,7 +40,21 @@ from ltr_core.errors import UserError
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML 1.1 reads ``1e-4`` as a string; configs mean a float, as YAML 1.2 and Python do."""
+    """YAML 1.1 reads ``1e-4`` as a string; configs mean a float, as YAML 1.2 and Python do. A key given twice
+    in one mapping is an error (YAML would silently keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)
+            seen = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice in one mapping (first on line {seen[key] + 1}): "
+                        "keep one", key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
 
 
 _Loader.add_implicit_resolver(
@@ -63,38 +78,38 @@ class ConfigError(UserError, ValueError):
 # -- core sections ----------------------------------------------------------------------------------------
 @dataclass
 class LoaderConfig:
-    batch_size: int = 8
-    workers: int = 0              # DataLoader worker processes per rank
-    stack_dim: int = 0            # dimension along which samples are stacked into a batch
+    batch_size: PositiveInt = 8
+    workers: NonNegativeInt = 0     # DataLoader worker processes per rank
+    stack_dim: Literal[0, 1] = 0    # dimension along which samples are stacked into a batch
     pin_memory: Union[bool, None] = None   # None: pin when training on a GPU
-    prefetch_factor: int = 2
-    max_failure_fraction: float = 0.05   # stop when more than this fraction of drawn samples were unreadable
+    prefetch_factor: PositiveInt = 2
+    max_failure_fraction: Probability = 0.05   # stop when more than this fraction of drawn samples were unreadable
 
 
 @dataclass
 class TrainerConfig:
-    epochs: int = 1
+    epochs: PositiveInt = 1
     amp: Literal["off", "bf16", "fp16"] = "off"
     channels_last: bool = False                 # network and image batches in channels-last memory format
     compile: bool = False                       # torch.compile the network (inductor; a C++ compiler on CPU)
-    clip_grad_norm: Union[float, None] = None   # max gradient L2 norm; null disables clipping
-    keep_last: int = 3                          # checkpoints kept (latest ones)
-    val_every: int = 0                          # run the val loader every K epochs; 0 never
+    clip_grad_norm: Union[PositiveFloat, None] = None   # max gradient L2 norm; null disables clipping
+    keep_last: NonNegativeInt = 3               # checkpoints kept (latest ones); 0 keeps all
+    val_every: NonNegativeInt = 0               # run the val loader every K epochs; 0 never
     val_at_start: bool = False                  # also validate the initial network (a "before" figure)
-    log_every: int = 10                         # progress-bar refresh, in steps
+    log_every: PositiveInt = 10                 # progress-bar refresh, in steps
     device: str = "auto"                        # auto | cpu | cuda | cuda:N
     tensorboard: bool = True
     deterministic: bool = False                 # torch.use_deterministic_algorithms
     find_unused_parameters: bool = False        # DDP setting for nets with conditional branches
-    ema_decay: float = 0.0                      # >0: also keep a moving average of the weights (0.99 ~ last
+    ema_decay: UnitInterval = 0.0               # >0: also keep a moving average of the weights (0.99 ~ last
                                                 # 100 steps); evaluation, tracking and export then use it
 
 
 @dataclass
 class ParamGroupConfig:
     match: str = ""                # parameters whose name contains this string
-    lr: Union[float, None] = None
-    weight_decay: Union[float, None] = None
+    lr: Union[PositiveFloat, None] = None
+    weight_decay: Union[NonNegativeFloat, None] = None
     freeze: bool = False           # exclude these parameters from training
 
 
@@ -107,30 +122,46 @@ DEFAULT_SCHEDULER = {"name": "none"}
 class EvalConfig:
     dataset: str = "demo"
     split: str = "test"
-    workers: int = 1
+    workers: PositiveInt = 1
 
 
 TOP_LEVEL = {"description", "base", "seed", "data", "net", "objective", "actor", "tracker",
              "optimizer", "scheduler", "trainer", "eval"}
+SECTIONS = ("data", "net", "objective", "actor", "tracker", "optimizer", "scheduler", "trainer", "eval")
 COMPONENT_SECTIONS = {"net": "net", "objective": "objective", "actor": "actor", "tracker": "tracker"}
 LOADER_KEYS = {"datasets", "sampler", "processing", "processing_schedule", "loader"}
 DATASET_ENTRY_KEYS = {"name", "weight", "root", "root_env"}
 
 
 # -- loading ----------------------------------------------------------------------------------------------
-def resolve_config_path(ref: str, registry: Registry | None = None) -> tuple[str, Path]:
-    """Map ``<plugin>/<config>`` or a YAML path to ``(config_name, path)``."""
-    p = Path(ref)
+def file_config_name(path: Path) -> str:
+    """The run name of a config given as a file: ``file/<stem>-<8 hex digits of the SHA-256 of its absolute
+    path>``, so runs of different files never share a folder, never take a registered config's, and stay inside
+    the workspace whatever the path."""
+    import hashlib
+
+    resolved = str(Path(path).expanduser().resolve())
+    stem = re.sub(r"[^A-Za-z0-9_+-]", "_", Path(path).stem).lstrip("_") or "config"
+    return f"file/{stem}-{hashlib.sha256(resolved.encode()).hexdigest()[:8]}"
+
+
+def resolve_config_path(ref: str, registry: Registry | None = None, relative_to: Path | None = None) \
+        -> tuple[str, Path]:
+    """Map ``<plugin>/<config>`` or a YAML path to ``(config_name, path)``; a relative path is taken from
+    ``relative_to`` (the including file's folder, for ``base:``) when given."""
+    p = Path(ref).expanduser()
     if p.suffix in (".yaml", ".yml"):
+        if relative_to is not None and not p.is_absolute():
+            p = Path(relative_to) / p
         if not p.is_file():
-            raise ConfigError(f"config file {ref} does not exist")
-        return p.stem if len(p.parts) < 2 else f"{p.parent.name}/{p.stem}", p
+            raise ConfigError(f"config file {p} does not exist")
+        return file_config_name(p), p
     registry = registry or get_registry()
     try:
         comp = registry.get("config", ref)
     except RegistryError as e:
         raise ConfigError(f"{e} Configs are addressed <plugin>/<config>, or give a path to a .yaml file.") from None
-    return ref, Path(comp.factory)
+    return comp.qualname, Path(comp.factory)
 
 
 def read_yaml(path: Path) -> dict:
@@ -138,6 +169,9 @@ def read_yaml(path: Path) -> dict:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config {path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8") \
+            from None
     try:
         data = yaml_load(text)
     except yaml.YAMLError as e:
@@ -146,7 +180,20 @@ def read_yaml(path: Path) -> dict:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must be a mapping at the top level, got {type(data).__name__}")
+    _refuse_null_sections(data, str(path))
     return data
+
+
+def _refuse_null_sections(cfg: dict, where: str) -> None:
+    """``trainer: null`` would silently drop a base config's section or reset the defaults: refuse it."""
+    for key in SECTIONS:
+        if key in cfg and cfg[key] is None:
+            raise ConfigError(f"{where}: '{key}: null' is not a section: leave the key out to keep "
+                              f"{'the base config' if key != 'data' else 'it'}'s {key} (or the defaults), or give "
+                              "its keys")
+    for split, section in (cfg.get("data") or {}).items() if isinstance(cfg.get("data"), dict) else ():
+        if section is None:
+            raise ConfigError(f"{where}: 'data.{split}: null' is not a section: leave it out or give its keys")
 
 
 def deep_merge(base: dict, over: dict) -> dict:
@@ -159,16 +206,18 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _load_with_bases(ref: str, registry: Registry, seen: tuple = ()) -> tuple[str, dict]:
-    name, path = resolve_config_path(ref, registry)
+def _load_with_bases(ref: str, registry: Registry, seen: tuple = (), relative_to: Path | None = None) \
+        -> tuple[str, dict]:
+    name, path = resolve_config_path(ref, registry, relative_to)
     if name in seen:
         raise ConfigError(f"config {name} extends itself through base: {' -> '.join(seen + (name,))}")
     data = read_yaml(path)
     base = data.pop("base", None)
     if base is not None:
         if not isinstance(base, str):
-            raise ConfigError(f"{path}: key 'base' must be a config name like 'plugin/config'")
-        _, base_data = _load_with_bases(base, registry, seen + (name,))
+            raise ConfigError(f"{path}: key 'base' must be a config name like 'plugin/config' or a .yaml path "
+                              "(relative to this file)")
+        _, base_data = _load_with_bases(base, registry, seen + (name,), path.parent)
         data = deep_merge(base_data, data)
     return name, data
 
@@ -248,8 +297,9 @@ def validate_config(cfg: dict, registry: Registry) -> dict:
     unknown = sorted(set(cfg) - TOP_LEVEL)
     if unknown:
         raise ConfigError(_unknown_key_message("", unknown[0], TOP_LEVEL))
+    _refuse_null_sections(cfg, "config")
     if "seed" in cfg:
-        check_type(cfg["seed"], int, "seed")
+        check_type(cfg["seed"], NonNegativeInt, "seed")
     cfg.setdefault("seed", 0)
     for section, kind in COMPONENT_SECTIONS.items():
         if cfg.get(section) is not None:
@@ -318,7 +368,7 @@ def validate_loader_section(section: Any, path: str, registry: Registry) -> dict
         params = {k: v for k, v in entry.items() if k not in DATASET_ENTRY_KEYS or k == "name"}
         comp = validate_component(params, "dataset", where, registry, skip=("root",))
         if "weight" in extra:
-            check_type(extra["weight"], float, f"{where}.weight")
+            check_type(extra["weight"], NonNegativeFloat, f"{where}.weight")
         for k in ("root", "root_env"):
             if k in extra and extra[k] is not None:
                 check_type(extra[k], str, f"{where}.{k}")
@@ -434,7 +484,7 @@ def factory_params(factory, skip: tuple = ()) -> dict[str, tuple[Any, Any]]:
     for target in targets:
         sig = inspect.signature(target)
         try:
-            hints = typing.get_type_hints(target)
+            hints = typing.get_type_hints(target, include_extras=True)
         except Exception:
             hints = {}
         for p in sig.parameters.values():
@@ -447,7 +497,7 @@ def factory_params(factory, skip: tuple = ()) -> dict[str, tuple[Any, Any]]:
 def validate_dataclass(section: Any, cls, path: str) -> dict:
     section = _expect_dict(section, path)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     section = dict(section)
     for key, value in section.items():
         if key not in fields:
@@ -472,11 +522,41 @@ def check_type(value: Any, annotation: Any, path: str) -> None:
         raise ConfigError(f"{path}: expected {_type_name(annotation)}, got {value!r} ({type(value).__name__})")
 
 
+@dataclass(frozen=True)
+class Bound:
+    """A range a numeric config value must lie in, attached to its type: ``Annotated[float, Bound(gt=0)]``.
+    Factories of plugins use it too (or the aliases below), and a config outside it is refused at load."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+
+    def holds(self, v) -> bool:
+        return ((self.ge is None or v >= self.ge) and (self.gt is None or v > self.gt)
+                and (self.le is None or v <= self.le) and (self.lt is None or v < self.lt))
+
+    def __str__(self) -> str:
+        parts = [f"{op} {x:g}" for op, x in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt))
+                 if x is not None]
+        return " and ".join(parts)
+
+
+PositiveInt = typing.Annotated[int, Bound(ge=1)]
+NonNegativeInt = typing.Annotated[int, Bound(ge=0)]
+PositiveFloat = typing.Annotated[float, Bound(gt=0)]
+NonNegativeFloat = typing.Annotated[float, Bound(ge=0)]
+Probability = typing.Annotated[float, Bound(ge=0, le=1)]
+UnitInterval = typing.Annotated[float, Bound(ge=0, lt=1)]      # e.g. momentum, Adam's betas
+
+
 def _matches(value: Any, tp: Any) -> bool:
     if tp is Any or tp is inspect.Parameter.empty:
         return True
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    if origin is typing.Annotated:
+        return _matches(value, args[0]) and all(b.holds(value) for b in tp.__metadata__ if isinstance(b, Bound))
     if origin in (Union, types.UnionType):
         return any(_matches(value, a) for a in args)
     if origin is Literal:
@@ -487,8 +567,8 @@ def _matches(value: Any, tp: Any) -> bool:
         return isinstance(value, bool)
     if tp is int:
         return isinstance(value, int) and not isinstance(value, bool)
-    if tp is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is float:      # nan and inf are never a setting
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if tp is str:
         return isinstance(value, str)
     if origin in (list, tuple) or tp in (list, tuple):
@@ -511,9 +591,16 @@ def _matches(value: Any, tp: Any) -> bool:
 
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        bounds = " and ".join(str(b) for b in tp.__metadata__ if isinstance(b, Bound))
+        return _type_name(typing.get_args(tp)[0]) + (f" {bounds}" if bounds else "")
+    if tp is float:
+        return "a finite float"
+    if origin in (list, tuple) and typing.get_args(tp):
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
-    if origin is Union:
+    if origin in (Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     if tp is type(None):
         return "null"

@@ -14,11 +14,13 @@ from typing import Literal, Union
 import numpy as np
 import torch
 
+from ltr_core.config import NonNegativeInt, PositiveInt
 from ltr_core.data.dataset import DataError, VideoDataset
 
 log = logging.getLogger(__name__)
 
 MIN_ATTEMPTS_BEFORE_FAILING = 20
+MAX_DRAWS = 10_000           # draws in a row without a usable sequence before the sampler gives up
 
 
 class TooManyFailures(DataError):
@@ -29,10 +31,11 @@ class TrackingSampler(torch.utils.data.Dataset):
     """Template/search frame pairs from video and image datasets (pytracking's vocabulary)."""
 
     def __init__(self, datasets: list, processing, weights: Union[list, None] = None,
-                 samples_per_epoch: int = 1000, max_gap: int = 100, num_template_frames: int = 1,
-                 num_search_frames: int = 1, mode: Literal["interval", "causal"] = "interval",
-                 min_visible: int = 5, min_length: int = 20, gap_increase: int = 5,
-                 seed: int = 0, max_failure_fraction: float = 0.05):
+                 samples_per_epoch: PositiveInt = 1000, max_gap: NonNegativeInt = 100,
+                 num_template_frames: PositiveInt = 1, num_search_frames: PositiveInt = 1,
+                 mode: Literal["interval", "causal"] = "interval", min_visible: PositiveInt = 5,
+                 min_length: PositiveInt = 20, gap_increase: PositiveInt = 5, seed: int = 0,
+                 max_failure_fraction: float = 0.05):
         """``max_gap``: largest frame distance between template and search frames; widened by
         ``gap_increase`` until frames are found. ``mode``: ``interval`` draws all frames around a visible base
         frame; ``causal`` puts every template frame before every search frame. A video sequence is used when it
@@ -88,8 +91,9 @@ class TrackingSampler(torch.utils.data.Dataset):
 
     # -- frame selection ------------------------------------------------------------------------------
     def draw(self, rng: np.random.Generator) -> dict:
-        """Pick a dataset, a usable sequence and its frames; annotations come from the reader's cache."""
-        while True:
+        """Pick a dataset, a usable sequence and its frames; annotations come from the reader's cache. After
+        :data:`MAX_DRAWS` draws in a row that find no usable sequence, stop naming the keys that decide it."""
+        for _ in range(MAX_DRAWS):
             dataset = self.datasets[rng.choice(len(self.datasets), p=self.probs)]
             seq_id = int(rng.integers(len(dataset)))
             try:
@@ -118,6 +122,11 @@ class TrackingSampler(torch.utils.data.Dataset):
                 "search_frames": dataset.frames(seq_id, s_ids),
                 "search_boxes": info.bbox[s_ids],
             }
+        sizes = ", ".join(f"{d.name}: {len(d)} sequences" for d in self.datasets)
+        raise DataError(f"no usable sequence in {MAX_DRAWS} draws ({sizes}): a video sequence needs at least "
+                        f"min_length ({self.min_length}) frames and min_visible ({self.min_visible}) visible ones "
+                        f"with frames within max_gap ({self.max_gap}) of each other; lower data.train.sampler."
+                        "min_length / min_visible, or check the datasets' annotations (`ltr data check`)")
 
     def _frame_ids(self, visible: np.ndarray, rng: np.random.Generator):
         gap = self.max_gap

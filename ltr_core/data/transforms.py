@@ -8,6 +8,8 @@ import abc
 import cv2
 import numpy as np
 
+from ltr_core.config import Probability
+
 
 class Transform(abc.ABC):
     joint: bool = False
@@ -32,7 +34,7 @@ class Grayscale(Transform):
 
     joint = True
 
-    def __init__(self, p: float = 0.05):
+    def __init__(self, p: Probability = 0.05):
         self.p = p
 
     def draw(self, rng):
@@ -48,7 +50,7 @@ class Grayscale(Transform):
 class Brightness(Transform):
     """Multiply intensities by U(1 - jitter, 1 + jitter), clamped to [0, 255], drawn per frame."""
 
-    def __init__(self, jitter: float = 0.2):
+    def __init__(self, jitter: Probability = 0.2):
         self.jitter = jitter
 
     def draw(self, rng):

@@ -7,6 +7,8 @@ from typing import Literal
 
 import torch
 
+from ltr_core.config import NonNegativeFloat, PositiveFloat, PositiveInt, UnitInterval
+
 Impl = Literal["auto", "fused", "foreach", "loop"]
 
 
@@ -23,18 +25,20 @@ def _make(cls, params, impl: str, **kw):
         raise ValueError(f"optimizer.impl: {impl} is not available here ({e}); use auto, foreach or loop") from None
 
 
-def adamw(params, lr: float = 1e-4, weight_decay: float = 0.0, betas: list = (0.9, 0.999), impl: Impl = "auto"):
+def adamw(params, lr: PositiveFloat = 1e-4, weight_decay: NonNegativeFloat = 0.0,
+          betas: list[UnitInterval] = (0.9, 0.999), impl: Impl = "auto"):
     """AdamW: Adam with decoupled weight decay."""
     return _make(torch.optim.AdamW, params, impl, lr=lr, weight_decay=weight_decay, betas=tuple(betas))
 
 
-def adam(params, lr: float = 1e-4, weight_decay: float = 0.0, betas: list = (0.9, 0.999), impl: Impl = "auto"):
+def adam(params, lr: PositiveFloat = 1e-4, weight_decay: NonNegativeFloat = 0.0,
+         betas: list[UnitInterval] = (0.9, 0.999), impl: Impl = "auto"):
     """Adam (weight decay added to the gradient)."""
     return _make(torch.optim.Adam, params, impl, lr=lr, weight_decay=weight_decay, betas=tuple(betas))
 
 
-def sgd(params, lr: float = 1e-2, weight_decay: float = 0.0, momentum: float = 0.9, nesterov: bool = False,
-        impl: Impl = "auto"):
+def sgd(params, lr: PositiveFloat = 1e-2, weight_decay: NonNegativeFloat = 0.0, momentum: UnitInterval = 0.9,
+        nesterov: bool = False, impl: Impl = "auto"):
     """SGD with momentum."""
     return _make(torch.optim.SGD, params, impl, lr=lr, weight_decay=weight_decay, momentum=momentum,
                  nesterov=nesterov)
@@ -45,12 +49,12 @@ def constant(optimizer, epochs: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
 
 
-def step(optimizer, epochs: int, step_size: int = 1, gamma: float = 0.1):
+def step(optimizer, epochs: int, step_size: PositiveInt = 1, gamma: PositiveFloat = 0.1):
     """Multiply the learning rate by gamma every step_size epochs."""
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma)
 
 
-def multistep(optimizer, epochs: int, milestones: list = (), gamma: float = 0.1):
+def multistep(optimizer, epochs: int, milestones: list[PositiveInt] = (), gamma: PositiveFloat = 0.1):
     """Multiply the learning rate by gamma at each milestone epoch."""
     return torch.optim.lr_scheduler.MultiStepLR(optimizer, list(milestones), gamma)
 

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ltr_core.config import PositiveFloat, PositiveInt, UnitInterval
 from ltr_hcat.backbone import Backbone
 from ltr_hcat.fusion import FeatureFusionNetwork
 from ltr_hcat.position_encoding import PositionEmbeddingSine
@@ -81,8 +82,9 @@ class HCAT(nn.Module):
 
 
 def build_net(backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet18", pretrained_backbone: bool = True,
-              hidden_dim: int = 256, nheads: int = 8, dim_feedforward: int = 2048, dropout: float = 0.1,
-              num_fusion_layers: int = 2, num_queries: int = 16, backbone_width: float = 1.0) -> HCAT:
+              hidden_dim: PositiveInt = 256, nheads: PositiveInt = 8, dim_feedforward: PositiveInt = 2048,
+              dropout: UnitInterval = 0.1, num_fusion_layers: PositiveInt = 2, num_queries: PositiveInt = 16,
+              backbone_width: PositiveFloat = 1.0) -> HCAT:
     """HCAT network (ResNet trunk to layer3, N fusion layers, q learned queries); ``backbone_width`` scales the
     trunk's channel counts (1.0: the original's trunk, the only width with ImageNet weights)."""
     return HCAT(Backbone(backbone, pretrained_backbone, backbone_width), hidden_dim, nheads, dim_feedforward,

@@ -13,6 +13,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn import functional as F
 
+from ltr_core.config import NonNegativeFloat
+
 
 def box_cxcywh_to_xyxy(b: torch.Tensor) -> torch.Tensor:
     cx, cy, w, h = b.unbind(-1)
@@ -52,8 +54,9 @@ def positive_mask(boxes: torch.Tensor, grid: int) -> torch.Tensor:
 class HCATObjective(nn.Module):
     """Loss = w_ce * CE + w_l1 * L1 + w_giou * GIoU (CE class-weighted; box terms over positives)."""
 
-    def __init__(self, weight_ce: float = 8.334, weight_l1: float = 5.0, weight_giou: float = 2.0,
-                 background_weight: float = 0.0625):
+    def __init__(self, weight_ce: NonNegativeFloat = 8.334, weight_l1: NonNegativeFloat = 5.0,
+                 weight_giou: NonNegativeFloat = 2.0,
+                 background_weight: NonNegativeFloat = 0.0625):
         super().__init__()
         self.weights = {"ce": weight_ce, "l1": weight_l1, "giou": weight_giou}
         self.register_buffer("class_weight", torch.tensor([1.0, background_weight]), persistent=False)
@@ -88,7 +91,8 @@ class HCATObjective(nn.Module):
         return {"l1": l1, "giou": giou_loss, "iou": mean_iou}
 
 
-def build_objective(weight_ce: float = 8.334, weight_l1: float = 5.0, weight_giou: float = 2.0,
-                    background_weight: float = 0.0625) -> HCATObjective:
+def build_objective(weight_ce: NonNegativeFloat = 8.334, weight_l1: NonNegativeFloat = 5.0,
+                 weight_giou: NonNegativeFloat = 2.0,
+                    background_weight: NonNegativeFloat = 0.0625) -> HCATObjective:
     """HCAT loss: 8.334 CE (target 1, background 0.0625) + 5 L1 + 2 GIoU over positive cells."""
     return HCATObjective(weight_ce, weight_l1, weight_giou, background_weight)

@@ -7,6 +7,7 @@ from typing import Literal, Union
 import numpy as np
 import torch
 
+from ltr_core.config import NonNegativeFloat, PositiveFloat, PositiveInt
 from ltr_core.data.processing import CropPairProcessing
 
 DEFAULT_TRANSFORMS = [{"name": "grayscale", "p": 0.05}, {"name": "brightness", "jitter": 0.2}]
@@ -16,10 +17,10 @@ class HCATProcessing(CropPairProcessing):
     """Template 2x / 128 px without jitter, search 4x / 256 px with jitter, context crops padded with the frame's
     mean as the original trains (the tracker crops the same way); target box as normalised cx,cy,w,h."""
 
-    def __init__(self, search_area_factor: float = 4.0, search_size: int = 256,
-                 template_area_factor: float = 2.0, template_size: int = 128,
-                 search_center_jitter: float = 3.0, search_scale_jitter: float = 0.25,
-                 template_center_jitter: float = 0.0, template_scale_jitter: float = 0.0,
+    def __init__(self, search_area_factor: PositiveFloat = 4.0, search_size: PositiveInt = 256,
+                 template_area_factor: PositiveFloat = 2.0, template_size: PositiveInt = 128,
+                 search_center_jitter: NonNegativeFloat = 3.0, search_scale_jitter: NonNegativeFloat = 0.25,
+                 template_center_jitter: NonNegativeFloat = 0.0, template_scale_jitter: NonNegativeFloat = 0.0,
                  transforms: Union[list, None] = None, dct_downscale: bool = True, fast_decode: bool = True,
                  crop_style: Literal["area", "context"] = "context"):
         super().__init__(search_area_factor, search_size, template_area_factor, template_size,
