@@ -130,23 +130,35 @@ def env_cmd(workspace):
 @workspace_option
 @click.option("--init-from", type=click.Path(dir_okay=False), default=None,
               help="Initialise the network's weights from a checkpoint (ltr or pytracking format); weights only.")
-@click.option("--no-resume", is_flag=True, help="Start from scratch even if checkpoints exist.")
-@click.option("--nproc", type=int, default=None, help="Launch N processes on this machine through torchrun.")
-def train_cmd(config, overrides, workspace, init_from, no_resume, nproc):
+@click.option("--init-partial", is_flag=True,
+              help="With --init-from: load the parameters that fit even when they are under half of the network's.")
+@click.option("--no-resume", is_flag=True,
+              help="Start from scratch; an earlier run's checkpoints and logs are moved aside, not deleted.")
+@click.option("--nproc", type=click.IntRange(min=1), default=None,
+              help="Launch N processes on this machine through torchrun.")
+def train_cmd(config, overrides, workspace, init_from, init_partial, no_resume, nproc):
     """Train CONFIG (<plugin>/<config> or a YAML file). Resumes from the latest checkpoint by default."""
     if nproc and nproc > 1 and "LOCAL_RANK" not in os.environ:
         _launch_torchrun(nproc)
         return
+    import contextlib
+
+    from ltr_core.locking import FolderLock
     from ltr_core.train import distributed as D
+    from ltr_core.train.checkpoint import checkpoint_dir
     from ltr_core.train.trainer import Trainer
 
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
     ctx = D.setup(cfg["trainer"]["device"])
+    lock = FolderLock(checkpoint_dir(ws, cfg["_name"]), "ltr train") if ctx.is_main else contextlib.nullcontext()
     finished = False
     try:
-        trainer = Trainer(cfg, ws, ctx, init_from=init_from, resume=not no_resume)
-        trainer.train()
+        with lock:
+            if getattr(lock, "took_over", ""):
+                click.echo(f"note: took over the lock left by {lock.took_over}, which is no longer running", err=True)
+            trainer = Trainer(cfg, ws, ctx, init_from=init_from, resume=not no_resume, init_partial=init_partial)
+            trainer.train()
         finished = True
     finally:
         D.teardown(synchronize=finished)

@@ -53,9 +53,14 @@ def _user_file_values() -> dict:
     return {str(k): str(v) for k, v in data.items()}
 
 
+def expand(value: str | os.PathLike) -> Path:
+    """``~`` and ``$VARIABLES`` expanded, as a shell would (values from env files and quoted strings too)."""
+    return Path(os.path.expandvars(os.path.expanduser(str(value))))
+
+
 def workspace_dir(cli_value: str | os.PathLike | None = None) -> Path:
     value = cli_value or os.environ.get("LTR_WORKSPACE") or "./workspace"
-    return Path(value).expanduser().resolve()
+    return expand(value).resolve()
 
 
 def lookup(variable: str, workspace: Path | None = None) -> tuple[str | None, str]:
@@ -78,7 +83,7 @@ def dataset_root(variable: str, workspace: Path | None = None, what: str = "") -
         raise EnvironmentError_(
             f"{variable} is not set: it must point to the {label}. "
             f"Export {variable}=/path/to/it, or add it to {env_file()}.")
-    root = Path(value).expanduser()
+    root = expand(value)
     if not root.is_dir():
         hint = " Generate it with `ltr data make-demo`." if variable == "LTR_DEMO_DIR" else ""
         raise EnvironmentError_(f"{variable}={value} (from {source}) does not exist or is not a folder.{hint}")

@@ -111,3 +111,123 @@ def state_mismatch(expected: dict, given: dict) -> str:
     counts = [f"{len(x)} {label}" for x, label in ((missing, "missing"), (unexpected, "unexpected"),
                                                     (shapes, "of another shape")) if x]
     return f"{first} ({', '.join(counts)} of {len(expected)})"
+
+
+# -- results folders ------------------------------------------------------------------------------------------
+RESULTS_RECORD = "provenance.json"
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _plain(value):
+    import json
+
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str, root, seed: int | None) -> dict:
+    """What produces a results folder: the weights (checkpoint path and SHA-256, untrained, or none), the
+    tracking config's hash and tracker section, the runtime and dtype, the dataset, the run's seed and the
+    versions of the core and plugins."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from ltr_core.components import tracker_needs_net
+
+    cfg, _ = factory.resolved()
+    tracking = _plain({"net": cfg.get("net"), "tracker": cfg.get("tracker"), "seed": cfg.get("seed")})
+    ckpt = factory.checkpoint
+    return _plain({
+        "format": "ltr-results/1",
+        "config": cfg["_name"],
+        "weights": "checkpoint" if ckpt else ("untrained" if tracker_needs_net(cfg) else "none (baseline)"),
+        "checkpoint": str(Path(ckpt).resolve()) if ckpt else None,
+        "checkpoint_sha256": _sha256(ckpt) if ckpt else None,
+        "tracking_config_sha256": hashlib.sha256(json.dumps(tracking, sort_keys=True).encode()).hexdigest(),
+        "tracker": cfg.get("tracker"),
+        "runtime": runtime,
+        "dtype": dtype if runtime == "onnx" else "fp32",
+        "dataset": {"benchmark": benchmark, "split": split, "root": str(Path(root).resolve())},
+        "run_seed": seed,
+        "versions": versions_for(cfg),
+    })
+
+
+def read_record(folder) -> dict | None:
+    import json
+    from pathlib import Path
+
+    path = Path(folder) / RESULTS_RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return record if isinstance(record, dict) and record.get("format") == "ltr-results/1" else None
+
+
+def record_difference(old: dict | None, new: dict) -> str:
+    """Why results made as ``old`` records cannot stand for ``new``; '' when they can."""
+    if old is None:
+        return "the results there have no provenance record (made by an older ltr, or by hand)"
+    if _plain(old) == _plain(new):
+        return ""
+    if old.get("checkpoint_sha256") != new.get("checkpoint_sha256"):
+        def weights(r):
+            return (f"checkpoint {r['checkpoint']} (sha256 {r['checkpoint_sha256'][:12]})" if r.get("checkpoint")
+                    else str(r.get("weights")))
+        return f"they were made with {weights(old)}, this run uses {weights(new)}"
+    keys = [k for k in sorted(set(old) | set(new)) if _plain(old.get(k)) != _plain(new.get(k))]
+    shown = "; ".join(f"{k}: {_short(old.get(k))} -> {_short(new.get(k))}" for k in keys[:3])
+    return f"they were made with other settings ({shown})"
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def prepare_results_folder(folder, record: dict, say=print) -> None:
+    """Make ``folder`` hold results of ``record`` only: results made otherwise are moved aside to
+    ``<folder>.replaced-<time>`` (said, with the reason) and the record is written before any tracking."""
+    import json
+    from pathlib import Path
+
+    from ltr_core.locking import tmp_name
+    from ltr_core.paths import set_aside
+
+    folder = Path(folder)
+    has_results = folder.is_dir() and any(p.suffix == ".txt" for p in folder.iterdir())
+    old = read_record(folder)
+    if has_results or old is not None:
+        reason = record_difference(old, record)
+        if not reason:
+            return
+        aside = set_aside(folder)
+        say(f"{folder}: {reason}: tracking every sequence again (the earlier results are in {aside})")
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_name(folder / RESULTS_RECORD)
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(folder / RESULTS_RECORD)
+
+
+def describe_record(record: dict | None) -> str:
+    """One line for ``ltr score``: what produced a results folder."""
+    if record is None:
+        return "no provenance record (not written by ltr eval, or by an older ltr)"
+    weights = (f"checkpoint {record['checkpoint']} (sha256 {record['checkpoint_sha256'][:12]})"
+               if record.get("checkpoint") else record.get("weights"))
+    plugins = ", ".join(f"{p['distribution']} {p['version']}" for p in
+                        (record.get("versions") or {}).get("plugins", {}).values())
+    data = record.get("dataset") or {}
+    return (f"{record.get('config')} with {weights}; tracker {(record.get('tracker') or {}).get('name')}; "
+            f"{record.get('runtime')} {record.get('dtype')}; {data.get('benchmark')} {data.get('split')} at "
+            f"{data.get('root')}; {plugins}")

@@ -34,14 +34,14 @@ def test_yaml_booleans_mean_the_word_where_a_choice_of_words_is_expected(tiny_en
     assert load_config(str(mine))["trainer"]["amp"] == "off"
     with pytest.raises(ConfigError, match="trainer.amp: expected one of 'off', 'bf16', 'fp16', got True"):
         load_config("tiny/tiny", ["trainer.amp=on"])                   # no word "on" to mean: still refused
-    with pytest.raises(ConfigError, match="trainer.epochs: expected int, got False"):
+    with pytest.raises(ConfigError, match="trainer.epochs: expected int >= 1, got False"):
         load_config("tiny/tiny", ["trainer.epochs=off"])               # only choices of words are read back
 
 
 @pytest.mark.parametrize("override, message", [
     ("trainer.epoch=3", r"trainer.epoch: unknown key; did you mean 'epochs'\?"),
     ("net.widht=3", r"net.widht: unknown key for net 'tiny/tiny'; did you mean 'width'\?"),
-    ("trainer.epochs=three", r"trainer.epochs: expected int, got 'three'"),
+    ("trainer.epochs=three", r"trainer.epochs: expected int >= 1, got 'three'"),
     ("trainer.amp=fp8", r"trainer.amp: expected one of 'off', 'bf16', 'fp16'"),
     ("net.name=tinny", r"net.name: unknown net 'tinny'; did you mean 'tiny'\? Registered nets: .*tiny/tiny"),
     ("data.train.sampler.mode=random", r"data.train.sampler.mode: expected one of 'interval', 'causal'"),

@@ -462,7 +462,7 @@ def test_make_demo_cli_photos_on_without_scikit_image_fails_cleanly(tmp_path, mo
     monkeypatch.setattr(demo, "photo_dir", lambda: None)
     res = CliRunner().invoke(main, ["data", "make-demo", "--out", str(tmp_path / "d"), "--photos", "on",
                                     "--classes", "1", "--per-class", "2", "--test-per-class", "1", "--frames", "20"])
-    assert res.exit_code == 1 and "scikit-image" in res.output and not (tmp_path / "d" / "train_split.txt").exists()
+    assert res.exit_code == 2 and "scikit-image" in res.output and not (tmp_path / "d" / "train_split.txt").exists()
 
 
 def test_demo_tree_has_lasot_files_and_hard_cases(demo_tree):

@@ -95,7 +95,8 @@ def test_score_compares_folders_and_reports_malformed_files(trained_tiny):
     assert "tiny/tiny" in out.stdout and "baseline/static" in out.stdout and "zebra-3" in out.stdout
     assert (trained_tiny / "plots" / "precision.png").is_file()
     js = json.loads(ltr("score", "--results", str(b), "--dataset", "demo", "--json", "--protocol", "pysot").stdout)
-    assert js["protocol"] == "pysot" and set(js["results"]["baseline/static"]["per_sequence"]) == {"zebra-3", "board-3"}
+    assert js["protocol"] == "pysot" and set(js["results"][str(b)]["per_sequence"]) == {"zebra-3", "board-3"}
+    assert js["results"][str(b)]["label"] == "baseline/static"
     bad = b / "zebra-3.txt"
     lines = bad.read_text().splitlines()
     lines[6] = "1,2,nan,4"

@@ -113,4 +113,4 @@ def test_fetch_command_reports_errors_as_one_line(tmp_path):
                           "import sys, types; sys.modules['huggingface_hub'] = None; "
                           "from ltr_core.cli import main; main(['data', 'fetch', 'lasot', '--out', '" +
                           str(tmp_path) + "'])"], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 1 and "Error: downloading LaSOT needs huggingface_hub" in out.stderr
+    assert out.returncode == 2 and "error: downloading LaSOT needs huggingface_hub" in out.stderr

@@ -11,6 +11,7 @@ nothing of this checkout can be imported there: only what the wheels carry.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -41,9 +42,13 @@ def _own(name: str) -> bool:
 @pytest.fixture(scope="module")
 def wheel_env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("packaging")
-    dist = tmp / "dist"
+    dist, src = tmp / "dist", tmp / "src"
+    skip = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", "workspace", ".git", "plugins",
+                                  "tests")
+    for name, project in PROJECTS.items():          # built from copies: no build/ or egg-info in the checkout
+        shutil.copytree(project, src / name, ignore=skip)
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist,
-         *PROJECTS.values()], cwd=tmp)
+         *(src / name for name in PROJECTS)], cwd=tmp)
     wheels = {re.sub(r"-\d.*", "", w.name).replace("_", "-"): w for w in dist.glob("*.whl")}
     assert set(wheels) == set(PROJECTS), sorted(wheels)
     env_dir = tmp / "venv"

@@ -91,7 +91,7 @@ def test_truncated_latest_checkpoint_falls_back_to_the_previous_one(tiny_env):
     latest.write_bytes(data[: len(data) // 2])
     out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=3")
     assert out.returncode == 0, out.stderr
-    assert "ep0002.pth cannot be loaded safely" in out.stdout and "falling back to the previous checkpoint" in out.stdout
+    assert "ep0002.pth cannot be loaded: " in out.stdout and "falling back to the previous checkpoint" in out.stdout
     assert "resumed from" in out.stdout and "ep0001.pth (epoch 1)" in out.stdout
 
 
@@ -105,22 +105,20 @@ def test_checkpoint_with_code_in_a_pickle_is_refused_and_nothing_runs(tiny_env, 
     ckpt_dir(tiny_env).mkdir(parents=True)
     torch.save({"format": "ltr-checkpoint-v1", "epoch": 1, "net": {}, "evil": Payload()},
                ckpt_dir(tiny_env) / "ep0001.pth")
-    with pytest.raises(CheckpointError, match="cannot be loaded safely"):
+    with pytest.raises(CheckpointError, match="holds pickled objects other than tensors"):
         load_checkpoint(ckpt_dir(tiny_env) / "ep0001.pth")
     out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=1")
-    assert "cannot be loaded safely" in out.stdout
+    assert "holds pickled objects other than tensors" in out.stdout
     assert not marker.exists()
 
 
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tiny_env):
-    assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=1").returncode == 0
-    before = (ckpt_dir(tiny_env) / "ep0001.pth").read_bytes()
-    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=3", "--set", "actor.nan_at_step=2")
+    out = ltr("train", "tiny/tiny", "--set", "trainer.epochs=3", "--set", "actor.nan_at_step=6")  # 4 steps/epoch
     assert out.returncode == 1
     assert "error: non-finite loss (nan) at epoch 2, step 2" in out.stderr
     assert "the last good checkpoint" in out.stderr
     assert [e for e, _ in list_checkpoints(ckpt_dir(tiny_env))] == [1]
-    assert (ckpt_dir(tiny_env) / "ep0001.pth").read_bytes() == before
+    assert load_checkpoint(ckpt_dir(tiny_env) / "ep0001.pth")["epoch"] == 1
 
 
 def test_bf16_autocast_trains_on_cpu(tiny_env):
@@ -364,7 +362,7 @@ def test_turning_the_weight_average_on_for_a_run_trained_without_it_is_refused(t
     assert "ep0001.pth has no weight average but trainer.ema_decay is 0.99" in out.stderr
     assert [e for e, _ in list_checkpoints(ckpt_dir(tiny_env))] == [1]
     bad = ltr("train", "tiny/tiny", "--set", "trainer.ema_decay=1")
-    assert bad.returncode != 0 and "trainer.ema_decay is 1" in bad.stderr
+    assert bad.returncode == 2 and "trainer.ema_decay: expected a finite float >= 0 and < 1, got 1" in bad.stderr
 
 
 def test_turning_the_weight_average_off_when_resuming_a_run_that_keeps_one_is_refused(tiny_env):

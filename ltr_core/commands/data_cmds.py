@@ -33,7 +33,7 @@ def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, p
     """Write a synthetic dataset in LaSOT's layout with train/test split lists."""
     from pathlib import Path
 
-    from ltr_core.data.demo import DemoSpec, PhotoError, is_current, make_demo
+    from ltr_core.data.demo import DemoSpec, is_current, make_demo
 
     try:
         w, h = (int(v) for v in size.lower().split("x"))
@@ -45,13 +45,10 @@ def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, p
         out, _ = ltr_env.lookup("LTR_DEMO_DIR", ltr_env.workspace_dir(workspace))
     spec = DemoSpec(classes=classes, per_class=per_class, frames=frames, width=w, height=h, seed=seed,
                     test_per_class=test_per_class, photos=photos)
-    try:
-        if skip_if_current and is_current(Path(out), spec):
-            click.echo(f"demo data in {out} is current (same spec and photographs): nothing written")
-            return
-        summary = make_demo(Path(out), spec, workers=workers, report=lambda m: click.echo(m, err=True))
-    except PhotoError as e:
-        raise click.ClickException(str(e)) from None
+    if skip_if_current and is_current(Path(out), spec):
+        click.echo(f"demo data in {out} is current (same spec and photographs): nothing written")
+        return
+    summary = make_demo(Path(out), spec, workers=workers, report=lambda m: click.echo(m, err=True))
     click.echo(f"photographs: {len(summary['photos'])} ({', '.join(summary['photos']) or 'none: procedural only'})")
     click.echo(f"wrote {summary['sequences']} sequences ({summary['frames']} frames; {summary['train']} train, "
                f"{summary['test']} test) to {summary['root']}")
@@ -66,13 +63,10 @@ def fetch_cmd(dataset, out, classes, repo):
     """Download, unpack and verify LaSOT's per-class archives (resumable: rerun to continue)."""
     from pathlib import Path
 
-    from ltr_core.data.fetch import FetchError, fetch_lasot
+    from ltr_core.data.fetch import fetch_lasot
 
-    try:
-        v = fetch_lasot(Path(out), [c.strip() for c in classes.split(",")] if classes else None, repo,
-                        report=click.echo)
-    except FetchError as e:
-        raise click.ClickException(str(e)) from None
+    v = fetch_lasot(Path(out), [c.strip() for c in classes.split(",")] if classes else None, repo,
+                    report=click.echo)
     for p in v.problems:
         click.echo(f"problem: {p}", err=True)
     click.echo(f"{v.sequences} sequences, {v.frames} frames in {out}"

@@ -9,26 +9,22 @@ import click
 from ltr_core import env as ltr_env
 from ltr_core.commands.options import set_option, workspace_option
 from ltr_core.config import load_config
+from ltr_core.errors import UserError
 
 
 def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, ort_dtype: str = "fp32",
                  report=click.echo):
     """``factory`` (a TrackerFactory) switched to ONNX Runtime when ``runtime`` is onnx: the export folder is
     ``<workspace>/export/<config>/<checkpoint stem or 'untrained'>[-int8]``, exported on first use."""
-    from ltr_core.deploy.onnx import ExportError, ensure_export, require_onnxruntime
-
     from ltr_core.components import tracker_needs_net
+    from ltr_core.deploy.onnx import ensure_export, require_onnxruntime
 
     if runtime != "onnx" or not tracker_needs_net(factory.cfg):
         return factory
-    try:
-        require_onnxruntime()
-        stem = (Path(factory.checkpoint).stem if factory.checkpoint else "untrained") + \
-            ("" if ort_dtype == "fp32" else f"-{ort_dtype}")
-        folder = ensure_export(factory, workspace / "export" / factory.cfg["_name"] / stem, ort_dtype,
-                               report=report)
-    except ExportError as e:
-        raise click.ClickException(str(e)) from None
+    require_onnxruntime()
+    stem = (Path(factory.checkpoint).stem if factory.checkpoint else "untrained") + \
+        ("" if ort_dtype == "fp32" else f"-{ort_dtype}")
+    folder = ensure_export(factory, workspace / "export" / factory.cfg["_name"] / stem, ort_dtype, report=report)
     factory.onnx_dir, factory.ort_threads, factory.ort_opt = str(folder), ort_threads, ort_opt
     return factory
 
@@ -57,22 +53,19 @@ def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, o
     try:
         import onnx  # noqa: F401
     except ImportError:
-        raise click.ClickException("ltr export needs onnx: pip install 'ltr-core[onnx]'") from None
+        raise UserError("ltr export needs onnx: pip install 'ltr-core[onnx]'") from None
     cfg = load_config(config, overrides)
     from ltr_core.components import tracker_needs_net
 
     if not tracker_needs_net(cfg):
-        raise click.ClickException(f"{cfg['_name']} tracks with {cfg['tracker']['name']}, which runs no network: "
+        raise UserError(f"{cfg['_name']} tracks with {cfg['tracker']['name']}, which runs no network: "
                                    "there is nothing to export")
     ws = ltr_env.workspace_dir(workspace)
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
     factory = TrackerFactory(cfg, ckpt)
     if factory.version_note():
         click.echo(factory.version_note(), err=True)
-    try:
-        parts, manifest = export_config(factory, Path(out), opset=opset, dtype=dtype, report=click.echo)
-    except ExportError as e:
-        raise click.ClickException(str(e)) from None
+    parts, manifest = export_config(factory, Path(out), opset=opset, dtype=dtype, report=click.echo)
     for p in manifest["parts"]:
         ins = ", ".join(f"{i['name']} {tuple(i['shape'])}" for i in p["inputs"])
         outs = ", ".join(f"{o['name']} {tuple(o['shape'])}" for o in p["outputs"])

@@ -16,12 +16,8 @@ from ltr_core.components import tracker_needs_net
 from ltr_core.config import load_config, validate_component
 from ltr_core.registry import get_registry
 from ltr_core.evaluation.datasets import benchmark, open_eval_dataset, server_scored
-from ltr_core.evaluation.metrics import PROTOCOLS, ResultError
+from ltr_core.evaluation.metrics import PROTOCOLS
 
-
-
-class ResultFailure(click.ClickException):
-    exit_code = 2
 
 
 def results_folder_name(dataset: str) -> str:
@@ -31,17 +27,18 @@ def results_folder_name(dataset: str) -> str:
 
 
 def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
-                      per_sequence: bool, fmt: str = "table") -> dict:
-    from ltr_core.evaluation.score import (format_csv, format_latex, format_tables, label_for, over_runs,
+                      per_sequence: bool, fmt: str = "table", provenance: bool = False) -> dict:
+    from ltr_core.evaluation.score import (format_csv, format_latex, format_tables, labels_for, over_runs,
                                            score_folder, write_plots)
+    from ltr_core.provenance import describe_record, read_record
 
-    try:
-        scores = {label_for(d): score_folder(d, seqs, protocol) for d in dirs}
-    except ResultError as e:
-        raise ResultFailure(str(e)) from None
+    labels = labels_for(dirs)
+    scores = {label: score_folder(d, seqs, protocol) for label, d in zip(labels, dirs)}
     plots = write_plots(scores, plots_dir, dataset)
     if as_json or fmt == "json":
-        click.echo(json.dumps({"protocol": protocol, "dataset": dataset, "results": scores,
+        results = {str(d): {"label": label, "provenance": read_record(d), **scores[label]}
+                   for label, d in zip(labels, dirs)}
+        click.echo(json.dumps({"protocol": protocol, "dataset": dataset, "results": results,
                                "over_runs": over_runs(scores), "plots": [str(p) for p in plots]}, indent=2))
     elif fmt == "csv":
         click.echo(format_csv(scores))
@@ -49,6 +46,9 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
         click.echo(format_latex(scores, dataset))
     else:
         click.echo(format_tables(scores, per_sequence))
+        if provenance:
+            for label, d in zip(labels, dirs):
+                click.echo(f"made by: {label}: {describe_record(read_record(d))}")
         click.echo(f"protocol: {protocol}   plots: {', '.join(str(p) for p in plots)}")
     return scores
 
@@ -76,11 +76,23 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
 @workspace_option
 def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, sequences, workers, protocol, tag,
              runs, as_json, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
-    """Run CONFIG's tracker on a dataset split and print success AUC, precision and normalized precision."""
+    """Run CONFIG's tracker on a dataset split and print success AUC, precision and normalized precision.
+
+    Each results folder records what produced it (provenance.json); a sequence's earlier result is reused only
+    when that record matches this run, otherwise the earlier results are moved aside and tracked again."""
+    import contextlib
+
+    from ltr_core.locking import FolderLock
+    from ltr_core.paths import check_name
+    from ltr_core.provenance import prepare_results_folder, results_record
     from ltr_core.track.factory import TrackerFactory
-    from ltr_core.track.runner import run_sequences, sequences_from_dataset
+    from ltr_core.track.runner import sequences_from_dataset
     from ltr_core.train.checkpoint import resolve_checkpoint
 
+    if tag is not None:
+        check_name(tag, "--tag")
+    if workers is not None and workers < 1:
+        raise click.BadParameter(f"{workers}: give 1 or more processes", param_hint="--workers")
     cfg = load_config(config, overrides)
     if baseline:
         cfg["tracker"] = validate_component({"name": baseline}, "tracker", "--baseline", get_registry())
@@ -112,15 +124,15 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
                            report=lambda m: click.echo(m, err=as_json))
     if factory.version_note():
         click.echo(factory.version_note(), err=True)
-    for run, out_dir in enumerate(out_dirs, start=1):
-        summary = run_sequences(factory, seqs, out_dir, workers, seed=cfg["seed"] * 100 + run)
-        prefix = f"run {run}: " if runs > 1 else ""
-        if summary["fps"]:
-            click.echo(f"{prefix}tracked {summary['tracked']} sequences ({summary['skipped']} already done): "
-                       f"{summary['fps']:.1f} fps tracker, {summary['fps_with_decoding']:.1f} fps with decoding",
-                       err=as_json)
-        else:
-            click.echo(f"{prefix}all {summary['skipped']} sequences already done", err=as_json)
+    record = results_record(factory, runtime if not baseline else "torch", ort_dtype, benchmark(source)[1], split,
+                            ds.root, None)
+    with contextlib.ExitStack() as held:
+        for out_dir in out_dirs:
+            held.enter_context(FolderLock(out_dir, "ltr eval"))
+        for run, out_dir in enumerate(out_dirs, start=1):
+            seed = cfg["seed"] * 100 + run
+            prepare_results_folder(out_dir, {**record, "run_seed": seed}, lambda m: click.echo(m, err=True))
+            _track_run(factory, seqs, out_dir, workers, seed, f"run {run}: " if runs > 1 else "", as_json)
     if server_scored(source, split):
         _server_results(dataset, out_dirs, seqs, ws / "results" / name)
         return
@@ -141,15 +153,24 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
                    f"mean +- std over {runs} runs)")
 
 
+def _track_run(factory, seqs, out_dir: Path, workers: int, seed: int, prefix: str, as_json: bool) -> None:
+    from ltr_core.track.runner import run_sequences
+
+    summary = run_sequences(factory, seqs, out_dir, workers, seed=seed)
+    if summary["fps"]:
+        click.echo(f"{prefix}tracked {summary['tracked']} sequences ({summary['skipped']} already done): "
+                   f"{summary['fps']:.1f} fps tracker, {summary['fps_with_decoding']:.1f} fps with decoding",
+                   err=as_json)
+    else:
+        click.echo(f"{prefix}all {summary['skipped']} sequences already done", err=as_json)
+
+
 def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> None:
     """Check the runs' results and, for GOT-10k, lay them out as its server wants them; say how to pack."""
     from ltr_core.evaluation.pack import collect, write_layout
 
     runs = out_dirs[:3] if dataset == "got10k" else out_dirs[:1]
-    try:
-        results = collect(dataset, runs, {s.name: len(s) for s in seqs})
-    except ResultError as e:
-        raise ResultFailure(str(e)) from None
+    results = collect(dataset, runs, {s.name: len(s) for s in seqs})
     click.echo(f"{dataset} test has no public ground truth: results are for its evaluation server")
     if dataset == "got10k":
         layout = base / "got10k-test-submission"
@@ -190,7 +211,7 @@ def score_cmd(results, more_results, dataset, split, protocol, plots, sequences,
         raise click.UsageError(f"{dataset} {split} has no public ground truth: pack the results for its server "
                                f"with `ltr pack {dataset} RESULTS_DIR -o FILE.zip`")
     _score_and_report(dirs, seqs, dataset, protocol, Path(plots) if plots else dirs[0], as_json,
-                      not no_per_sequence, fmt)
+                      not no_per_sequence, fmt, provenance=True)
 
 
 @click.command("track")
@@ -254,10 +275,7 @@ def pack_cmd(server, results_dirs, out, workspace):
     except (DataError, ltr_env.EnvironmentError_) as e:
         click.echo(f"note: the {server} test set is not at hand ({e}); checking the results against each "
                    "other only", err=True)
-    try:
-        results = collect(server, [Path(d) for d in results_dirs], frames)
-    except ResultError as e:
-        raise ResultFailure(str(e)) from None
+    results = collect(server, [Path(d) for d in results_dirs], frames)
     path = write_zip(server, results, Path(out))
     runs = len(next(iter(results.values()))["runs"])
     click.echo(f"wrote {path}: {len(results)} sequences, {runs} run{'s' if runs > 1 else ''}")

@@ -96,6 +96,10 @@ class VideoDataset(abc.ABC):
     def __len__(self) -> int:
         return len(self.sequence_names())
 
+    def annotation_file(self, seq_id: int) -> str | None:
+        """The file holding a sequence's ground truth, for messages (None where there is no one file)."""
+        return None
+
     def sequence_info(self, seq_id: int) -> SequenceInfo:
         info = self._info_cache.get(seq_id)
         if info is None:
@@ -138,11 +142,27 @@ def read_box_file(path: Path, expected_rows: int | None = None, raw: bool = Fals
         raise DataError(f"annotation {path} is empty")
     if expected_rows is not None and len(rows) != expected_rows:
         raise DataError(f"annotation {path} has {len(rows)} rows but the sequence has {expected_rows} frames")
+    negative = np.flatnonzero((np.asarray(rows, dtype=np.float64).reshape(-1, 4)[:, 2:] < 0).any(1))
+    if negative.size:
+        raise DataError(f"{path}:{_line_of(text, int(negative[0]))}: negative width or height in "
+                        f"{list(np.asarray(rows[int(negative[0])], dtype=np.float64))}: a box is x, y, w, h with w, "
+                        "h >= 0 (0 0 0 0 marks an absent target)")
     if raw:
         return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
     arr = np.asarray(rows, dtype=np.float32).reshape(-1, 4)
     arr[~np.isfinite(arr)] = 0  # NaN boxes (absent targets in some datasets) count as invisible
     return arr
+
+
+def _line_of(text: str, row: int) -> int:
+    """The 1-based line number of the ``row``-th non-empty line."""
+    seen = -1
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            seen += 1
+            if seen == row:
+                return number
+    return row + 1
 
 
 def _parse_numbers(text: str):

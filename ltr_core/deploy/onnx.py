@@ -139,59 +139,72 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
     ``dtype="int8"``: each part is exported in fp32, then statically quantised by ONNX Runtime (QDQ format,
     int8 weights per channel, uint8 activations with ranges calibrated on ``calibration[part]``: the inputs
     the tracker really feeds that part, see :func:`record_inputs`)."""
-    import onnx
-
     from ltr_core import __version__
+    from ltr_core.locking import tmp_name
 
     if dtype not in DTYPES:
         raise ExportError(f"dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for part in parts:
-        module = part.module.eval().to(DTYPES[dtype])
-        inputs = {k: (v.to(DTYPES[dtype]) if v.is_floating_point() else v) for k, v in part.inputs.items()}
-        with torch.no_grad():
-            result = module(*inputs.values())
-        result = result if isinstance(result, tuple) else (result,)
-        if len(result) != len(part.outputs):
-            raise ExportError(f"part {part.name!r} returns {len(result)} outputs but declares {part.outputs}")
-        path = out / f"{part.name}.onnx"
-        tmp = path.with_suffix(".onnx.tmp")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                torch.onnx.export(module, tuple(inputs.values()), str(tmp), input_names=list(inputs),
-                                  output_names=part.outputs, opset_version=opset, dynamo=False,
-                                  dynamic_axes=part.dynamic_axes or None)
-            except Exception as e:
-                tmp.unlink(missing_ok=True)
-                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                raise ExportError(f"part {part.name!r}: torch.onnx.export failed ({type(e).__name__}: "
-                                  f"{first[:300]}); change the part's module to operators ONNX opset {opset} "
-                                  "supports") from e
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        entries = [_export_part(part, out, opset, dtype, calibration, report, tmp_name) for part in parts]
+        manifest = {"format": "ltr-onnx/1", "config": config, "checkpoint": checkpoint,
+                    "checkpoint_sha256": _sha256(Path(checkpoint)) if checkpoint else None,
+                    "ltr_version": __version__, "torch_version": torch.__version__, "versions": versions,
+                    "opset": opset, "dtype": dtype, "parts": entries}
+        tmp = tmp_name(out / MANIFEST)
+        tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+        os.replace(tmp, out / MANIFEST)
+    except OSError as e:
+        for left in out.glob(f"*.{os.getpid()}.tmp*") if out.is_dir() else []:
+            left.unlink(missing_ok=True)
+        raise ExportError(f"cannot write the export to {out}: {e.strerror or e}. Free space or choose another "
+                          "--out") from None
+    return manifest
+
+
+def _export_part(part: ExportPart, out: Path, opset: int, dtype: str, calibration, report, tmp_name) -> dict:
+    """Write one part as ``<out>/<part>.onnx`` (through a temporary file) and return its manifest entry."""
+    import onnx
+
+    module = part.module.eval().to(DTYPES[dtype])
+    inputs = {k: (v.to(DTYPES[dtype]) if v.is_floating_point() else v) for k, v in part.inputs.items()}
+    with torch.no_grad():
+        result = module(*inputs.values())
+    result = result if isinstance(result, tuple) else (result,)
+    if len(result) != len(part.outputs):
+        raise ExportError(f"part {part.name!r} returns {len(result)} outputs but declares {part.outputs}")
+    path = out / f"{part.name}.onnx"
+    tmp = tmp_name(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
-            onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
+            torch.onnx.export(module, tuple(inputs.values()), str(tmp), input_names=list(inputs),
+                              output_names=part.outputs, opset_version=opset, dynamo=False,
+                              dynamic_axes=part.dynamic_axes or None)
         except Exception as e:
             tmp.unlink(missing_ok=True)
-            raise ExportError(f"{path}: onnx.checker rejected the exported graph: {e}") from None
-        if dtype == "int8":
-            if not (calibration or {}).get(part.name):
-                tmp.unlink(missing_ok=True)
-                raise ExportError(f"int8 export of part {part.name!r} needs calibration inputs")
-            _quantise(tmp, calibration[part.name])
-            onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
-        os.replace(tmp, path)
-        entries.append({"name": part.name, "file": path.name, "sha256": _sha256(path), "as_dict": part.as_dict,
-                        "inputs": [_spec(k, v) for k, v in inputs.items()],
-                        "outputs": [_spec(k, v) for k, v in zip(part.outputs, result)], "note": part.note})
-        report(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    manifest = {"format": "ltr-onnx/1", "config": config, "checkpoint": checkpoint,
-                "checkpoint_sha256": _sha256(Path(checkpoint)) if checkpoint else None, "ltr_version": __version__,
-                "torch_version": torch.__version__, "versions": versions, "opset": opset, "dtype": dtype,
-                "parts": entries}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-    return manifest
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ExportError(f"part {part.name!r}: torch.onnx.export failed ({type(e).__name__}: "
+                              f"{first[:300]}); change the part's module to operators ONNX opset {opset} "
+                              "supports") from e
+    try:
+        onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
+    except Exception as e:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"{path}: onnx.checker rejected the exported graph: {e}") from None
+    if dtype == "int8":
+        if not (calibration or {}).get(part.name):
+            tmp.unlink(missing_ok=True)
+            raise ExportError(f"int8 export of part {part.name!r} needs calibration inputs")
+        _quantise(tmp, calibration[part.name])
+        onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
+    os.replace(tmp, path)
+    report(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return {"name": part.name, "file": path.name, "sha256": _sha256(path), "as_dict": part.as_dict,
+            "inputs": [_spec(k, v) for k, v in inputs.items()],
+            "outputs": [_spec(k, v) for k, v in zip(part.outputs, result)], "note": part.note}
 
 
 def _quantise(path: Path, feeds: list[dict]) -> None:

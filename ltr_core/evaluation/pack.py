@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ltr_core.errors import UserError
 from ltr_core.evaluation.metrics import ResultError, read_result_file
 
 SERVERS = ("got10k", "trackingnet")
@@ -27,7 +28,16 @@ MAX_RUNS = {"got10k": 3, "trackingnet": 1}
 
 
 def _result_names(folder: Path) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.txt") if not p.stem.endswith("_time"))
+    """Sequence names of the result files; each becomes a path inside the zip, so each is checked."""
+    from ltr_core.paths import check_name
+
+    names = sorted(p.name[:-len(".txt")] for p in folder.glob("*.txt") if not p.name.endswith("_time.txt"))
+    for name in names:
+        try:
+            check_name(name, f"{folder}: result file {name}.txt names the sequence", nested=False)
+        except UserError as e:
+            raise ResultError(str(e)) from None
+    return names
 
 
 def _check_boxes(path: Path, frames: int | None) -> np.ndarray:
@@ -117,13 +127,23 @@ def write_layout(server: str, results: dict, folder: Path) -> None:
 
 def write_zip(server: str, results: dict, out: Path) -> Path:
     """Write the zip atomically (a temporary file renamed into place); returns its path."""
+    from ltr_core.locking import tmp_name
+    from ltr_core.paths import check_name
+
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        for rel, text in sorted(member_files(server, results).items()):
-            info = zipfile.ZipInfo(rel, date_time=(2020, 1, 1, 0, 0, 0))   # fixed: the same results, the same zip
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, text)
-    os.replace(tmp, out)
+    tmp = tmp_name(out)
+    members = sorted(member_files(server, results).items())
+    for rel, _ in members:       # the names were checked; the entries are built from them: check those too
+        check_name(rel, "zip entry")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for rel, text in members:
+                info = zipfile.ZipInfo(rel, date_time=(2020, 1, 1, 0, 0, 0))   # fixed: same results, same zip
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, text)
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ResultError(f"cannot write {out}: {e.strerror or e}") from None
     return out

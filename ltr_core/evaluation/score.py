@@ -57,9 +57,21 @@ def over_runs(scores: dict[str, dict]) -> dict[str, dict]:
     return out
 
 
-def label_for(path: Path) -> str:
-    parts = Path(path).resolve().parts
-    return "/".join(parts[-3:-1]) if len(parts) >= 3 else str(path)
+def labels_for(paths: list) -> list[str]:
+    """A label per results folder: the shortest path suffix (at least two components) that tells the folders
+    apart, after dropping a last component they all share (``ltr eval`` writes ``<run>/<dataset>``), so
+    ``results/hcat/demo/demo`` is ``hcat/demo``. A folder given twice gets its full path both times."""
+    parts = [Path(p).resolve().parts for p in paths]
+    if len(parts) > 1 and len({p[-1] for p in parts}) == 1 and all(len(p) > 2 for p in parts):
+        parts = [p[:-1] for p in parts]
+    elif len(parts) == 1 and len(parts[0]) > 2:
+        parts = [parts[0][:-1]]
+    longest = max(len(p) for p in parts)
+    for k in range(min(2, longest), longest + 1):
+        labels = ["/".join(p[-k:]) for p in parts]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(Path(p).resolve()) for p in paths]
 
 
 def write_plots(scores: dict[str, dict], out_dir: Path, dataset: str) -> list[Path]:

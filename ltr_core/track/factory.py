@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -20,6 +20,17 @@ def inference_net_config(cfg: dict) -> dict:
     return {**cfg, "net": net}
 
 
+def refuse_non_finite(weights: dict, source: str) -> None:
+    """A checkpoint whose weights hold NaN or inf (a run that diverged) tracks nothing: stop naming the file and
+    the first such parameter."""
+    from ltr_core.train.checkpoint import CheckpointError
+
+    for key, value in weights.items():
+        if torch.is_tensor(value) and value.is_floating_point() and not torch.isfinite(value).all():
+            raise CheckpointError(f"{source}: parameter {key!r} holds NaN or infinite values (the run diverged?); "
+                                  "use an earlier checkpoint (--epoch N) or train again with a lower learning rate")
+
+
 @dataclass
 class TrackerFactory:
     """Picklable recipe: ``cfg`` (resolved config), ``checkpoint`` (path or None for an untrained net).
@@ -33,17 +44,29 @@ class TrackerFactory:
     onnx_dir: str | None = None
     ort_threads: int | None = None
     ort_opt: str = "all"
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self):             # worker processes load the checkpoint themselves
+        return {**self.__dict__, "_cache": {}}
 
     def resolved(self) -> tuple[dict, dict | None]:
         """The config the tracker runs with (the checkpoint's, with this config's tracker section) and the
-        checkpoint's state."""
-        from ltr_core.train.checkpoint import load_checkpoint
+        checkpoint's state. A checkpoint of another network than the config's is refused naming both."""
+        from ltr_core.train.checkpoint import CheckpointError, load_checkpoint
 
         if self.checkpoint is None:
             return self.cfg, None
-        state = load_checkpoint(self.checkpoint)
-        ckpt_cfg = config_from_dict(state["config"])
-        return {**ckpt_cfg, "tracker": self.cfg.get("tracker") or ckpt_cfg.get("tracker")}, state
+        if "resolved" not in self._cache:
+            state = load_checkpoint(self.checkpoint)
+            ckpt_cfg = config_from_dict(state["config"])
+            mine, theirs = (self.cfg.get("net") or {}).get("name"), (ckpt_cfg.get("net") or {}).get("name")
+            if mine and theirs and mine != theirs:
+                raise CheckpointError(f"{self.checkpoint} holds a {theirs} network (config {ckpt_cfg['_name']}), but "
+                                      f"{self.cfg['_name']} runs {mine}: give a checkpoint of {self.cfg['_name']}, "
+                                      f"or use the config it was trained with ({ckpt_cfg['_name']})")
+            self._cache["resolved"] = ({**ckpt_cfg, "tracker": self.cfg.get("tracker") or ckpt_cfg.get("tracker")},
+                                       state)
+        return self._cache["resolved"]
 
     def network(self):
         """The PyTorch network with the checkpoint's weights (or the seeded initialisation)."""
@@ -54,8 +77,9 @@ class TrackerFactory:
             from ltr_core.provenance import load_weights
             from ltr_core.train.checkpoint import inference_weights
 
-            load_weights(net, inference_weights(state), self.checkpoint, state.get("versions"),
-                         f"network of {cfg['_name']}")
+            weights = inference_weights(state)
+            refuse_non_finite(weights, self.checkpoint)
+            load_weights(net, weights, self.checkpoint, state.get("versions"), f"network of {cfg['_name']}")
         return net.eval()
 
     def version_note(self) -> str:

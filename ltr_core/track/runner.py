@@ -48,9 +48,24 @@ def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None) -> l
         if only and name not in only:
             continue
         gt, visible = ds.eval_annotations(i)
+        check_ground_truth(gt, ds.annotation_file(i) or f"the ground truth of {name} in {ds.root}",
+                           getattr(ds, "eval_rules", None))
         out.append(EvalSequence(name.replace("/", "__"), [ds.frame_path(i, f) for f in range(len(gt))], gt, visible,
                                 getattr(ds, "eval_rules", None)))
     return out
+
+
+def check_ground_truth(gt: np.ndarray, where: str, rules: str | None) -> None:
+    """Evaluation starts from the first frame's box: it must be finite with a positive size. NaN rows later are
+    the UAV123 convention for absent targets and an error elsewhere."""
+    first = gt[0] if len(gt) else np.full(4, np.nan)
+    if not np.isfinite(first).all() or (first[2:] <= 0).any():
+        raise DataError(f"{where}:1: the first frame's box {first.tolist()} must be four finite numbers with w, h > "
+                        "0: tracking starts from it")
+    nan = np.flatnonzero(np.isnan(gt).any(1))
+    if nan.size and rules != "uav":
+        raise DataError(f"{where}:{int(nan[0]) + 1}: NaN in the ground truth; this benchmark marks absent targets "
+                        "with flags or 0 0 0 0, not NaN")
 
 
 def result_is_complete(out_dir: Path, seq: EvalSequence) -> bool:
@@ -108,13 +123,20 @@ def track_sequence(tracker, seq: EvalSequence) -> dict:
 
 
 def write_result(out_dir: Path, name: str, result: dict) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from ltr_core.locking import tmp_name
+
     for suffix, rows, fmt in ((".txt", result["boxes"], "%.2f"),
                               ("_time.txt", result["track_time"][:, None], "%.6f")):
         path = out_dir / f"{name}{suffix}"
-        tmp = path.with_name(path.name + ".tmp")
-        np.savetxt(tmp, rows, fmt=fmt, delimiter=",")
-        os.replace(tmp, path)
+        tmp = tmp_name(path)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            np.savetxt(tmp, rows, fmt=fmt, delimiter=",")
+            os.replace(tmp, path)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise UserError(f"cannot write {path}: {e.strerror or e}. Free space or make {out_dir} writable (or use "
+                            "another --workspace); the sequences written so far are kept") from None
 
 
 _TRACKER = None  # one tracker per worker process, built once by the pool initializer

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import re
 from pathlib import Path
 
@@ -46,15 +47,22 @@ def list_checkpoints(directory: Path) -> list[tuple[int, Path]]:
 
 def save_checkpoint(state: dict, directory: Path, epoch: int, keep_last: int = 3) -> Path:
     """Write atomically (temp file, fsync, rename), then remove all but the ``keep_last`` newest."""
+    from ltr_core.locking import tmp_name
+
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     path = checkpoint_path(directory, epoch)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        torch.save({"format": FORMAT, **state}, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    tmp = tmp_name(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            torch.save({"format": FORMAT, **state}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}. Free space or make {directory} "
+                              "writable (or use another --workspace); the previous checkpoints are intact") from None
     if keep_last > 0:
         for _, old in list_checkpoints(directory)[:-keep_last]:
             old.unlink(missing_ok=True)
@@ -63,19 +71,34 @@ def save_checkpoint(state: dict, directory: Path, epoch: int, keep_last: int = 3
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
     """Load one ltr checkpoint with ``weights_only=True``: nothing inside it is executed."""
+    from ltr_core.train.safe_pickle import CODE_ARCHIVE, torchscript_archive
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    if torchscript_archive(path):
+        raise CheckpointError(f"{path} {CODE_ARCHIVE}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated zip, foreign pickle, code-carrying objects...
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(
-            f"checkpoint {path} cannot be loaded safely ({type(e).__name__}: {first[:300]}). If it is a file "
-            "from another toolkit, convert it with `ltr import`.") from None
+        raise CheckpointError(f"checkpoint {path} cannot be loaded: {_why(e)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an ltr checkpoint (no '{FORMAT}' marker); convert it with `ltr import`")
     return state
+
+
+def _why(error: Exception) -> str:
+    """What is wrong with a file torch.load(weights_only=True) refused, without torch's advice to load it
+    unsafely."""
+    text = str(error)
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    if isinstance(error, pickle.UnpicklingError) or "weights_only" in text:
+        what = f" (such as {found.group(1)})" if found else ""
+        return (f"it holds pickled objects other than tensors and plain data{what}, which ltr never unpickles. If "
+                "it is a checkpoint of another toolkit, `ltr import PLUGIN FILE -o OUT.pth` copies its tensors into "
+                "an ltr checkpoint without running anything in it")
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return f"{type(error).__name__}: {first[:200]} (truncated or not a torch file?)"
 
 
 def inference_weights(state: dict) -> dict:

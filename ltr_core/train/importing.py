@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from ltr_core.errors import UserError
 from ltr_core.train.checkpoint import FORMAT, CheckpointError, inference_weights
 from ltr_core.train.safe_pickle import load_tensors_only
 
@@ -20,8 +21,12 @@ def read_foreign(path: str | Path) -> dict:
         raise CheckpointError(f"weights file {path} does not exist")
     try:
         return load_tensors_only(path)
+    except UserError:
+        raise
     except Exception as e:
-        raise CheckpointError(f"cannot read {path} as a torch checkpoint: {type(e).__name__}: {e}") from None
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise CheckpointError(f"cannot read {path} as a torch checkpoint ({type(e).__name__}: {first}): is it "
+                              "truncated, or not a file torch.save wrote?") from None
 
 
 def extract_state_dict(obj, path) -> dict[str, torch.Tensor]:

@@ -12,8 +12,11 @@ import collections
 import io
 import pickle
 import types
+import zipfile
 
 import torch
+
+from ltr_core.errors import UserError
 
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
@@ -71,6 +74,28 @@ class _SafePickleModule(types.ModuleType):
 _safe_pickle_module = _SafePickleModule("ltr_safe_pickle")
 
 
+def torchscript_archive(path) -> bool:
+    """Whether ``path`` is a TorchScript archive: a zip whose root folder holds ``constants.pkl`` (and the model's
+    code), which ``torch.load`` would hand to ``torch.jit.load``, running that code."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(n.count("/") == 1 and n.endswith("/constants.pkl") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+CODE_ARCHIVE = ("is a TorchScript archive: it carries code, which loading it would run, and ltr never loads such "
+                "files. Where you trust the file, save its weights as a plain state dict (torch.save(module."
+                "state_dict(), path)) and pass that instead")
+
+
 def load_tensors_only(path, map_location="cpu"):
-    """Load any torch checkpoint; objects other than tensors and containers come back as inert stubs."""
+    """Load any torch checkpoint; objects other than tensors and containers come back as inert stubs.
+    TorchScript archives are refused before anything in them is read."""
+    if torchscript_archive(path):
+        raise UnsafeFileError(f"{path} {CODE_ARCHIVE}")
     return torch.load(path, map_location=map_location, pickle_module=_safe_pickle_module, weights_only=False)
+
+
+class UnsafeFileError(UserError):
+    """A file that would run code if loaded."""

@@ -10,6 +10,7 @@ epoch ends, carry model, optimizer, scheduler, grad-scaler and RNG states.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from pathlib import Path
@@ -21,8 +22,8 @@ from ltr_core.data.build import build_processing, build_train_loader, processing
 from ltr_core.progress import Progress
 from ltr_core.provenance import load_weights, versions_for
 from ltr_core.train import distributed as D
-from ltr_core.train.checkpoint import (checkpoint_dir, load_checkpoint, load_latest,
-                                       save_checkpoint)
+from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, list_checkpoints, load_checkpoint,
+                                       load_latest, save_checkpoint)
 from ltr_core.train.ema import WeightAverage
 from ltr_core.train.optim import build_optimizer, build_scheduler
 from ltr_core.train.step import StatAccumulator, StepError, build_train_step
@@ -37,13 +38,50 @@ class TrainingError(UserError, RuntimeError):
     exit_code = 1
 
 
+class ResumeError(UserError):
+    """The checkpoints in the run's folder were made with settings that would change the run."""
+
+
+#: Settings a resumed run may change: they extend the run or change how it is watched, never what it learns.
+#: (``trainer.ema_decay`` has checks of its own, with their own messages.)
+EXTENDING_KEYS = ("description", "trainer.epochs", "trainer.keep_last", "trainer.log_every", "trainer.tensorboard",
+                  "trainer.val_every", "trainer.val_at_start", "trainer.device", "trainer.ema_decay",
+                  "data.*.loader.workers", "data.*.loader.prefetch_factor", "data.*.loader.pin_memory",
+                  "tracker", "tracker.*", "eval", "eval.*", "_name")
+
+
+def _flatten(cfg, prefix: str = "") -> dict:
+    out = {}
+    for key, value in cfg.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def config_changes(old: dict, new: dict) -> tuple[list[str], list[str]]:
+    """``(changes that extend the run, changes that would change it)``, each as ``key: old -> new``."""
+    from fnmatch import fnmatch
+
+    a, b = _flatten(old), _flatten(new)
+    extend, change = [], []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key, "(unset)") == b.get(key, "(unset)"):
+            continue
+        text = f"{key} {a.get(key, '(unset)')!r} -> {b.get(key, '(unset)')!r}"
+        (extend if any(fnmatch(key, p) for p in EXTENDING_KEYS) else change).append(text)
+    return extend, change
+
+
 def epoch_seed(seed: int, epoch: int, rank: int) -> int:
     return (seed * 1_000_003 + epoch * 7919 + rank) % (2**63 - 1)
 
 
 class Trainer:
     def __init__(self, cfg: dict, workspace: Path, ctx: D.DistContext | None = None, registry=None,
-                 init_from: str | None = None, resume: bool = True, out=None):
+                 init_from: str | None = None, resume: bool = True, out=None, init_partial: bool = False):
         self.cfg = cfg
         self.tcfg = cfg["trainer"]
         self.workspace = Path(workspace)
@@ -66,10 +104,12 @@ class Trainer:
         self.epoch = 0
         self.history: list[dict] = []
         if init_from:
-            self._init_weights(init_from)
+            self._init_weights(init_from, init_partial)
         self.average = WeightAverage(self.net, self.tcfg["ema_decay"]) if self.tcfg["ema_decay"] else None
         if resume:
             self._resume()
+        elif self.ctx.is_main:
+            self._set_aside_previous_run()
 
         wrap = None
         if self.ctx.distributed:
@@ -82,13 +122,15 @@ class Trainer:
                                          self._scaler)
         except StepError as e:
             raise TrainingError(str(e)) from None
-        for section in (cfg.get("data") or {}).values():
+        loading = copy.deepcopy(cfg)      # the run's config keeps what was asked for; the loaders get the choice
+        for section in (loading.get("data") or {}).values():
             if section["loader"]["pin_memory"] is None:     # pinned batches copy asynchronously to a GPU
                 section["loader"]["pin_memory"] = self.device.type == "cuda"
-        self.loader = build_train_loader(cfg, self.workspace, "train", self.ctx.rank, self.ctx.world_size, registry)
+        self.loader = build_train_loader(loading, self.workspace, "train", self.ctx.rank, self.ctx.world_size,
+                                         registry)
         self.val_loader = None
         if "val" in (cfg.get("data") or {}) and self.tcfg["val_every"] > 0:
-            self.val_loader = build_train_loader(cfg, self.workspace, "val", self.ctx.rank, self.ctx.world_size,
+            self.val_loader = build_train_loader(loading, self.workspace, "val", self.ctx.rank, self.ctx.world_size,
                                                  registry)
         self._processing_stage: dict[str, int] = {}
         self._tb = None
@@ -107,15 +149,57 @@ class Trainer:
         return self._scaler
 
     # -- state ----------------------------------------------------------------------------------------
-    def _init_weights(self, path: str) -> None:
+    def _init_weights(self, path: str, partial: bool) -> None:
+        """Weights from ``path`` for every parameter with the same name and shape; refused when that is under
+        half of the network's, unless ``partial`` (``--init-partial``)."""
         from ltr_core.train.importing import load_net_weights
 
         state = load_net_weights(path)
-        missing, unexpected = self.net.load_state_dict(state, strict=False)
-        if unexpected or missing:
-            self.out(f"--init-from {path}: {len(missing)} missing and {len(unexpected)} unexpected keys "
-                     f"(e.g. {(missing or unexpected)[:3]})")
+        own = self.net.state_dict()
+        fits = {k: v for k, v in state.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
+        if 2 * len(fits) < len(own) and not partial:
+            others = [k for k in own if k not in fits][:3]
+            raise CheckpointError(f"--init-from {path}: only {len(fits)} of the network's {len(own)} parameters "
+                                  f"are in the file with the same name and shape (not e.g. {', '.join(others)}): is "
+                                  "it another network's? Add --init-partial to load the ones that fit anyway")
+        self.net.load_state_dict(fits, strict=False)
+        if len(fits) < len(own) or len(fits) < len(state):
+            self.out(f"--init-from {path}: {len(fits)} of {len(own)} parameters loaded; {len(own) - len(fits)} keep "
+                     f"their initialisation, {len(state) - len(fits)} of the file's are not used")
         self.out(f"initialised weights from {path}")
+
+    def _set_aside_previous_run(self) -> None:
+        """``--no-resume`` on a folder with checkpoints: move that run's checkpoints, logs and tensorboard files
+        aside (``<folder>.replaced-<time>``) instead of mixing them with the new run's."""
+        if not list_checkpoints(self.ckpt_dir):
+            return
+        from ltr_core.paths import set_aside
+
+        for what, folder in (("checkpoints", self.ckpt_dir), ("logs", self.log_dir), ("tensorboard", self.tb_dir)):
+            if folder.is_dir():
+                self.out(f"--no-resume: moved the previous run's {what} to {set_aside(folder)}")
+
+    def _check_resumable(self, state: dict, path) -> None:
+        """Refuse to resume a run whose checkpoint was trained with settings that would change it; say which
+        settings only extend it."""
+        from ltr_core.config import ConfigError, config_from_dict
+
+        try:
+            old = config_from_dict(state["config"], self.registry)
+        except ConfigError as e:
+            raise ResumeError(f"{path}: the config it was trained with no longer validates ({e}); start a new run "
+                              "with --no-resume (the old checkpoints are moved aside, not deleted)") from None
+        extend, change = config_changes({**old, "_name": self.name}, self.cfg)
+        if change:
+            raise ResumeError(f"{path} belongs to a run of {self.name} trained with other settings: "
+                              f"{'; '.join(change[:6])}{' ...' if len(change) > 6 else ''}. To continue that run, "
+                              "give the settings it had; to start a new run with these, add --no-resume (the old "
+                              "run's checkpoints and logs are moved aside, not deleted)")
+        if self.tcfg["epochs"] < int(state["epoch"]):
+            raise ResumeError(f"{path} is at epoch {state['epoch']}, past trainer.epochs {self.tcfg['epochs']}: raise "
+                              "trainer.epochs to continue the run, or start a new one with --no-resume")
+        if extend and self.ctx.is_main:
+            self.out("resuming with settings that extend the run: " + "; ".join(extend))
 
     def _resume(self) -> None:
         """Rank 0 picks the newest loadable checkpoint and every rank loads that same file."""
@@ -124,6 +208,7 @@ class Trainer:
         if chosen is None:
             return
         state, path = found if found else (load_checkpoint(chosen), chosen)
+        self._check_resumable(state, path)
         load_weights(self.net, state["net"], str(path), state.get("versions"), f"network of {self.name}")
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -178,6 +263,12 @@ class Trainer:
                  f"batch: {self.loader.batch_sampler.batch_size} x {self.ctx.world_size}")
 
     def train(self) -> list[dict]:
+        if self.epoch >= self.tcfg["epochs"]:
+            if self.ctx.is_main:
+                self.out(f"run {self.name} is finished: epoch {self.epoch} of {self.tcfg['epochs']} in "
+                         f"{self.ckpt_dir}; nothing to train. Raise trainer.epochs to continue it, or train it again "
+                         "with --no-resume")
+            return self.history
         if self.ctx.is_main:
             self.print_header()
         try:

@@ -91,6 +91,9 @@ class TableBenchmark(VideoDataset):
         visible = np.isfinite(gt).all(1) & (np.nan_to_num(gt[:, 2:]) > 0).all(1)
         return SequenceInfo(np.nan_to_num(gt).astype(np.float32), visible)
 
+    def annotation_file(self, seq_id: int) -> str:
+        return str(self.root / self._entries[seq_id].anno)
+
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         e = self._entries[seq_id]
         number = e.first + e.init_omit + frame_id
@@ -161,6 +164,9 @@ class TNL2K(VideoDataset):
         gt, _ = self.eval_annotations(seq_id)
         visible = np.isfinite(gt).all(1) & (np.nan_to_num(gt[:, 2:]) > 0).all(1)
         return SequenceInfo(np.nan_to_num(gt).astype(np.float32), visible)
+
+    def annotation_file(self, seq_id: int) -> str:
+        return str(self.root / self._names[seq_id] / "groundtruth.txt")
 
     def language(self, seq_id: int) -> str:
         path = self.root / self._names[seq_id] / "language.txt"

@@ -73,6 +73,9 @@ class GOT10k(VideoDataset):
         """Raw float64 ground truth and no flags: GOT-10k is scored on its boxes alone."""
         return read_box_file(self._dir / self._names[seq_id] / "groundtruth.txt", raw=True), None
 
+    def annotation_file(self, seq_id: int) -> str:
+        return os.path.join(self._dir, self._names[seq_id], "groundtruth.txt")
+
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         return os.path.join(self._dir, self._names[seq_id], f"{frame_id + 1:08d}.jpg")
 
@@ -107,6 +110,9 @@ class GOT10kTest(VideoDataset):
         first = read_box_file(self._dir / self._names[seq_id] / "groundtruth.txt")[:1]
         n = max(self.frame_count(seq_id), 1)
         return SequenceInfo(np.repeat(first, n, 0), np.ones(n, dtype=bool))
+
+    def annotation_file(self, seq_id: int) -> str:
+        return os.path.join(self._dir, self._names[seq_id], "groundtruth.txt")
 
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         return os.path.join(self._dir, self._names[seq_id], f"{frame_id + 1:08d}.jpg")

@@ -83,6 +83,9 @@ class LaSOT(VideoDataset):
                 visible &= read_flag_file(d / flag_file, len(gt)) == 0
         return gt, visible
 
+    def annotation_file(self, seq_id: int) -> str:
+        return str(self._seq_dir(seq_id) / "groundtruth.txt")
+
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         name = self._names[seq_id]        # os.path, not pathlib: this runs for every frame read
         return os.path.join(self.root, name.rsplit("-", 1)[0], name, "img", f"{frame_id + 1:08d}.jpg")

@@ -1,0 +1,74 @@
+"""One writer per folder: ``ltr train`` holds a lock on its checkpoint folder and ``ltr eval`` on its results
+folder, so a second process on the same run is refused instead of mixing its files with the first's.
+
+The lock is ``fcntl.flock`` on ``<folder>.lock`` beside the folder (so the folder itself can be moved aside
+while it is held), which also names the holder (PID, host, command). The kernel releases it when the holder dies,
+however it dies, so a dead holder's lock is simply taken over (and said so).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import sys
+from pathlib import Path
+
+from ltr_core.errors import UserError
+
+class LockError(UserError):
+    """Another live process holds the folder."""
+
+
+class FolderLock:
+    def __init__(self, folder: Path, what: str):
+        self.folder, self.what = Path(folder), what
+        self.fd: int | None = None
+        self.took_over: str = ""       # the previous holder's record when it died holding the lock
+
+    def acquire(self) -> "FolderLock":
+        try:
+            self.folder.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder.with_name(self.folder.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise LockError(f"cannot lock {self.folder} ({e.strerror}): is the folder writable?") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read(fd) or "another process"
+            os.close(fd)
+            raise LockError(f"{self.folder} is in use by {holder}: one {self.what} at a time writes there. Wait "
+                            "for it to finish or stop it, or use another workspace") from None
+        previous = _read(fd)
+        if previous:
+            self.took_over = previous
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"PID {os.getpid()} on {socket.gethostname()} ({' '.join(sys.argv)[:200]})\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> "FolderLock":
+        return self.acquire() if self.fd is None else self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _read(fd: int) -> str:
+    try:
+        return os.pread(fd, 512, 0).decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def tmp_name(path: Path) -> Path:
+    """A temporary file beside ``path`` that no other process uses: ``<name>.<pid>.tmp``."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
