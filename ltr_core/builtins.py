@@ -6,6 +6,7 @@ from ltr_core.data import transforms
 from ltr_core.data.datasets.coco import COCOSequences
 from ltr_core.data.datasets.got10k import GOT10k
 from ltr_core.data.datasets.lasot import LaSOT
+from ltr_core.data.datasets.sequences import Sequences
 from ltr_core.data.datasets.trackingnet import TrackingNet
 from ltr_core.data.processing import CropPairProcessing
 from ltr_core.data.sampler import TrackingSampler
@@ -20,7 +21,8 @@ def ltr_plugin_api():
 
 @hookimpl
 def ltr_datasets():
-    return {"lasot": LaSOT, "got10k": GOT10k, "trackingnet": TrackingNet, "coco": COCOSequences}
+    return {"lasot": LaSOT, "got10k": GOT10k, "trackingnet": TrackingNet, "coco": COCOSequences,
+            "sequences": Sequences}
 
 
 @hookimpl
@@ -35,7 +37,8 @@ def ltr_processings():
 
 @hookimpl
 def ltr_transforms():
-    return {"grayscale": transforms.Grayscale, "brightness": transforms.Brightness}
+    return {"grayscale": transforms.Grayscale, "brightness": transforms.Brightness, "hflip": transforms.HorizontalFlip,
+            "channel_brightness": transforms.ChannelBrightness, "blur": transforms.GaussianBlur}
 
 
 @hookimpl

@@ -29,6 +29,7 @@ DATASET_VARIABLES = {
     "LTR_NFS_DIR": "NfS root as pytracking prepares it (ROOT/sequences/<Video>/, ROOT/anno/nfs_<Video>.txt)",
     "LTR_TNL2K_DIR": "TNL2K test root (ROOT/<seq>/imgs/, groundtruth.txt)",
     "LTR_LASOT_EXTENSION_DIR": "LaSOT extension root (LaSOT layout, 15 classes)",
+    "LTR_SEQUENCES_DIR": "your own sequences (ROOT/<seq>/ frames + groundtruth.txt, or ROOT/<seq>.mp4 + <seq>.txt)",
 }
 
 

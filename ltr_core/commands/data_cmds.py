@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ltr_core import env as ltr_env
 
 
-@click.group("data")
+@click.group("data", short_help='Make the demo dataset; check, pack or fetch datasets.')
 def data_group():
-    """Datasets: generate the demo dataset, fetch LaSOT."""
+    """Datasets: generate the demo dataset, check a tree, pack it, fetch LaSOT."""
 
 
 @data_group.command("make-demo")
@@ -52,6 +54,40 @@ def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, p
     click.echo(f"photographs: {len(summary['photos'])} ({', '.join(summary['photos']) or 'none: procedural only'})")
     click.echo(f"wrote {summary['sequences']} sequences ({summary['frames']} frames; {summary['train']} train, "
                f"{summary['test']} test) to {summary['root']}")
+
+
+@data_group.command("check")
+@click.argument("root", type=click.Path(file_okay=False, exists=True))
+@click.option("--layout", default="sequences", show_default=True,
+              help="How to read ROOT: a dataset reader (`ltr list dataset`: sequences, lasot, got10k, trackingnet, "
+                   "...) or an evaluation benchmark (`ltr list benchmark`: otb, uav123, ...).")
+@click.option("--decode", is_flag=True, help="Decode every frame (slow), not only check that it exists.")
+@click.option("--quiet", is_flag=True, help="Print only the sequences with problems and the summary.")
+def check_cmd(root, layout, decode, quiet):
+    """Validate a dataset tree as ltr's readers will read it: frame and box counts, missing or unreadable frames,
+    zero, negative and out-of-frame boxes, flags of the wrong length. Exit code 2 when anything is wrong."""
+    import sys
+
+    from ltr_core.data.check import check_tree
+
+    report = check_tree(root, layout, decode, echo=click.echo, quiet=quiet)
+    click.echo(report.summary())
+    if report.errors:
+        sys.exit(2)
+
+
+@data_group.command("pack")
+@click.argument("root", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="The packed copy to write: a new or empty folder outside ROOT.")
+def pack_cmd(root, out):
+    """Copy a dataset tree with the images of every folder packed into one indexed file (frames.ltrpack), for
+    filesystems that are slow at many small files. Every reader opens the packed copy as it opens ROOT."""
+    from ltr_core.data.packed import pack_tree
+
+    r = pack_tree(Path(root), Path(out), report=lambda m: click.echo(m, err=True))
+    click.echo(f"packed {r['frames']} frames of {r['packs']} folders and copied {r['copied']} other files to "
+               f"{r['out']}; point the dataset's root at it")
 
 
 @data_group.command("fetch")

@@ -15,7 +15,7 @@ from ltr_core.config import load_config
 
 
 
-@click.group("bench")
+@click.group("bench", short_help='Time training steps, data loading and tracking.')
 def bench_group():
     """Benchmarks that print figures."""
 
@@ -115,26 +115,37 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
 @click.option("--workers", type=int, default=0, show_default=True)
 @click.option("--batches", type=int, default=20, show_default=True)
 @click.option("--parse-all", is_flag=True, help="Also time parsing every sequence's annotations up front.")
+@click.option("--packed", type=click.Path(file_okay=False, exists=True), default=None,
+              help="A packed copy of --data's root (`ltr data pack`): timed against the folder tree on the same "
+                   "samples, alternated, and checked for the same frame bytes.")
+@click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True,
+              help="With --packed: alternate the two trees this many times.")
 @workspace_option
 @set_option
-def bench_data_cmd(config, data, workers, batches, parse_all, workspace, overrides):
+def bench_data_cmd(config, data, workers, batches, parse_all, packed, rounds, workspace, overrides):
     """Time CONFIG's training loader against plain cv2.imread decoding of the same frames."""
     from ltr_core.bench import bench_data
 
     if data and "=" not in data:
         raise click.BadParameter(f"{data!r}: expected READER=ROOT, e.g. lasot=/data/lasot", param_hint="--data")
     cfg = load_config(config, overrides)
-    r = bench_data(cfg, ltr_env.workspace_dir(workspace), batches, workers, data, parse_all)
+    r = bench_data(cfg, ltr_env.workspace_dir(workspace), batches, workers, data, parse_all, packed, rounds)
     click.echo(f"opened {r['sequences']} sequences in {r['open_s']:.2f} s")
     if r["parse"]:
         click.echo(f"parsed the annotations of all {r['sequences']} sequences ({r['parse']['frames']} frames) "
                    f"in {r['parse']['parse_s']:.2f} s")
     click.echo(f"{r['samples']} samples, {r['workers']} workers: {r['ms_per_sample']:.1f} ms/sample; "
                f"cv2.imread of the same frames: {r['cv2_decode_ms_per_sample']:.1f} ms/sample")
+    if r.get("packed"):
+        p = r["packed"]
+        click.echo(f"packed {p['packed_ms_per_sample']:.2f} ms/sample, folders {p['folder_ms_per_sample']:.2f} "
+                   f"ms/sample: packed/folders {p['ratio']:.2f} (median of {p['rounds']} alternated rounds: "
+                   f"{', '.join(f'{x:.2f}' for x in p['round_ratios'])}); {p['frames_checked']} frames compared, "
+                   f"{p['frames_different']} with other bytes")
     click.echo(f"samples/s: {r['samples_per_s']:.1f}  ratio_vs_cv2_decode: {r['ratio_vs_cv2_decode']:.2f}")
 
 
-@click.command("import")
+@click.command("import", short_help='Copy the tensors of a foreign checkpoint into an ltr checkpoint.')
 @click.argument("plugin")
 @click.argument("source", type=click.Path(dir_okay=False, exists=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The ltr checkpoint to write.")

@@ -17,7 +17,9 @@ def build_datasets(section: dict, workspace: Path, registry: Registry | None = N
         params = {k: v for k, v in entry.items() if k not in ("name", "weight", "root", "root_env")}
         comp = registry.get("dataset", entry["name"])
         root = entry.get("root")
-        if not root:
+        if root:
+            root = env.expand(root)
+        else:
             variable = entry.get("root_env") or getattr(comp.factory, "root_env", "")
             root = env.dataset_root(variable, workspace)
         out.append(comp.factory(root, **params))

@@ -100,6 +100,11 @@ class VideoDataset(abc.ABC):
         """The file holding a sequence's ground truth, for messages (None where there is no one file)."""
         return None
 
+    def video_file(self, seq_id: int) -> str | None:
+        """The video file whose frames are the sequence (evaluation reads it front to back), or None when the
+        frames are image files."""
+        return None
+
     def sequence_info(self, seq_id: int) -> SequenceInfo:
         info = self._info_cache.get(seq_id)
         if info is None:

@@ -32,6 +32,9 @@ _CV2_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREA
 _scratch = threading.local()
 
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
 class ImageReadError(OSError):
     """A frame that is missing or cannot be decoded."""
 
@@ -43,11 +46,7 @@ def read_image(path: str | Path, min_scale: float = 1.0, fast: bool = False,
     ``fast`` uses libjpeg-turbo's fast integer IDCT and upsampling (pixel values differ by about 1 on average):
     for training crops, not for evaluation."""
     path = str(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise ImageReadError(f"cannot read frame {path}: {e.strerror}") from None
+    data = read_bytes(path)
     min_scale = next(f for f in (0.125, 0.25, 0.5, 1.0) if f >= min_scale)
     if simplejpeg is not None and data[:3] == b"\xff\xd8\xff":
         try:
@@ -60,6 +59,56 @@ def read_image(path: str | Path, min_scale: float = 1.0, fast: bool = False,
         except ValueError:
             pass  # fall through to OpenCV, which reports corrupt files in its own way
     return _read_cv2(path, data, min_scale)
+
+
+def read_bytes(path: str) -> bytes:
+    """A frame's file, or its bytes from its folder's pack (:mod:`ltr_core.data.packed`) when it was packed."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        from ltr_core.data.packed import read_packed
+
+        data = read_packed(path)
+        if data is None:
+            raise ImageReadError(f"cannot read frame {path}: No such file or directory") from None
+        return data
+    except OSError as e:
+        raise ImageReadError(f"cannot read frame {path}: {e.strerror}") from None
+
+
+def list_images(folder: Path) -> list[str]:
+    """The image files of ``folder`` (names), packed ones included."""
+    from ltr_core.data.packed import IMAGE_SUFFIXES as suffixes, PACK_NAME, pack_of
+
+    folder = Path(folder)
+    names = [p.name for p in folder.iterdir() if p.suffix.lower() in suffixes and p.is_file()]
+    if (folder / PACK_NAME).is_file():
+        names = sorted(set(names) | set(pack_of(folder).names()))
+    return names
+
+
+def video_frames(video: str | Path):
+    """RGB frames of ``video``, front to back (no seeking). A file OpenCV cannot open or that yields no frame
+    raises :class:`ImageReadError`."""
+    cap = cv2.VideoCapture(str(video))
+    try:
+        if not cap.isOpened():
+            raise ImageReadError(f"cannot read video {video}: OpenCV cannot open it (empty, corrupt, or a container "
+                                 "or codec this OpenCV build lacks); convert it, e.g. to H.264 in MP4, or extract "
+                                 "its frames")
+        count = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            count += 1
+            yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        if count == 0:
+            raise ImageReadError(f"cannot read video {video}: OpenCV opened it but decoded no frame (empty or "
+                                 "corrupt)")
+    finally:
+        cap.release()
 
 
 def _buffer(nbytes: int) -> np.ndarray:

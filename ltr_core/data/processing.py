@@ -94,10 +94,14 @@ class CropPairProcessing(Processing):
     def __call__(self, sample: dict, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         t_imgs, t_boxes = self._crop_all(sample["template_frames"], sample["template_boxes"], self.template, rng)
         s_imgs, s_boxes = self._crop_all(sample["search_frames"], sample["search_boxes"], self.search, rng)
-        images = t_imgs + s_imgs
+        images, boxes = t_imgs + s_imgs, t_boxes + s_boxes
         for transform in self.transforms:
-            images = transform(images, rng)
+            if getattr(transform, "geometric", False):
+                images, boxes = transform(images, rng, boxes)
+            else:
+                images = transform(images, rng)
         n = len(t_imgs)
+        t_boxes, s_boxes = boxes[:n], boxes[n:]
         out = {
             "template_images": self._to_tensor(images[:n]),
             "template_anno": torch.from_numpy(np.stack(t_boxes)),

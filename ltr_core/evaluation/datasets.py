@@ -32,6 +32,12 @@ def _got10k(root: Path, split: str):
     return GOT10kTest(root) if split == "test" else GOT10k(root, subset="val", split="all")
 
 
+def _sequences(root: Path, split: str):
+    from ltr_core.data.datasets.sequences import Sequences
+
+    return Sequences(root, split=split)
+
+
 def _trackingnet(root: Path, split: str):
     from ltr_core.data.datasets.trackingnet import TrackingNetTest
 
@@ -55,6 +61,8 @@ BENCHMARKS = {
     "trackingnet": Benchmark("TrackingNet test set (511 sequences, packed for its server)", _trackingnet,
                              "LTR_TRACKINGNET_DIR", ("test",), server_splits=("test",)),
     "demo": Benchmark("The generated demo dataset: <split>_split.txt of its tree", _demo, "LTR_DEMO_DIR", None),
+    "sequences": Benchmark("Your own folder of frame folders or videos with boxes (all, or <split>_split.txt)",
+                           _sequences, "LTR_SEQUENCES_DIR", None),
     "otb": Benchmark("OTB-2015 (100 sequences)", _table("OTB100"), "LTR_OTB_DIR", WHOLE),
     "uav123": Benchmark("UAV123 (123 sequences)", _table("UAV123"), "LTR_UAV123_DIR", WHOLE),
     "nfs": Benchmark("Need for Speed, 30 fps (100 sequences)", _table("NfS30"), "LTR_NFS_DIR", WHOLE),

@@ -19,7 +19,7 @@ import numpy as np
 
 from ltr_core import contract
 from ltr_core.data.dataset import DataError, VideoDataset
-from ltr_core.data.image import ImageReadError, read_image
+from ltr_core.data.image import ImageReadError, read_image, video_frames
 from ltr_core.errors import UserError
 from ltr_core.progress import Progress
 from ltr_core.registry import ComponentError
@@ -32,6 +32,7 @@ class EvalSequence:
     gt: np.ndarray          # (N, 4)
     visible: np.ndarray | None   # (N,) bool from the dataset's visibility flags; None where it has none
     rules: str | None = None     # the dataset's scoring rules (metrics.RULES); None: lasot with flags, else default
+    video: str | None = None     # frames decoded from this video, front to back, instead of read from ``frames``
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -51,7 +52,7 @@ def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None) -> l
         check_ground_truth(gt, ds.annotation_file(i) or f"the ground truth of {name} in {ds.root}",
                            getattr(ds, "eval_rules", None))
         out.append(EvalSequence(name.replace("/", "__"), [ds.frame_path(i, f) for f in range(len(gt))], gt, visible,
-                                getattr(ds, "eval_rules", None)))
+                                getattr(ds, "eval_rules", None), ds.video_file(i)))
     return out
 
 
@@ -108,13 +109,17 @@ def track_sequence(tracker, seq: EvalSequence) -> dict:
     decode_t = np.zeros(len(seq))
     reads = getattr(tracker, "reads_images", True)
     label = tracker_label(tracker)
+    frames = video_frames(seq.video) if seq.video and reads else None
     for i, path in enumerate(seq.frames):
         t0 = time.perf_counter()
         try:
-            image = read_image(path)[0] if reads else None
+            image = (next(frames, None) if frames is not None else read_image(path)[0]) if reads else None
         except ImageReadError as e:
             raise DataError(f"{e} (sequence {seq.name}, frame {i + 1}): replace or remove that frame and run "
                             "again; the sequences already done are kept") from None
+        if reads and image is None:
+            raise DataError(f"{seq.video}: {i} frames decoded, but its boxes describe {len(seq)} (sequence "
+                            f"{seq.name})")
         t1 = time.perf_counter()
         boxes[i] = tracker_step(tracker, image, i, seq.gt[0] if i == 0 else None, f"sequence {seq.name}", label)
         t2 = time.perf_counter()
@@ -140,10 +145,12 @@ def write_result(out_dir: Path, name: str, result: dict) -> None:
 
 
 _TRACKER = None  # one tracker per worker process, built once by the pool initializer
+_PARENT = None   # the evaluating process; a worker whose parent has died writes nothing more
 
 
-def _worker_init(make_tracker: Callable, threads: int | None) -> None:
-    global _TRACKER
+def _worker_init(make_tracker: Callable, threads: int | None, in_pool: bool = True) -> None:
+    global _TRACKER, _PARENT
+    _PARENT = os.getppid() if in_pool else None
     if threads is not None:
         import torch
 
@@ -168,6 +175,8 @@ def _worker_run(args):
     if seed is not None:
         seed_sequence(seed, seq.name)
     result = track_sequence(_TRACKER, seq)
+    if _PARENT is not None and os.getppid() != _PARENT:     # orphaned: the run was stopped; leave quietly
+        os._exit(0)
     write_result(out_dir, seq.name, result)
     return seq.name, len(seq), float(result["track_time"].sum()), float(result["decode_time"].sum())
 
@@ -187,7 +196,7 @@ def run_sequences(make_tracker: Callable, seqs: list[EvalSequence], out_dir: Pat
     if todo:
         jobs = [(s, out_dir, seed) for s in todo]
         if workers <= 1:
-            _worker_init(make_tracker, None)
+            _worker_init(make_tracker, None, in_pool=False)
             results = map(_worker_run, jobs)
             pool = None
         else:

@@ -8,7 +8,6 @@ output is written.
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -16,23 +15,17 @@ import cv2
 import numpy as np
 
 from ltr_core.data.dataset import DataError
-from ltr_core.data.image import ImageReadError, read_image
+from ltr_core.data.datasets.sequences import natural_key
+from ltr_core.data.image import IMAGE_SUFFIXES, ImageReadError, list_images, read_image, video_frames
 from ltr_core.errors import UserError
 from ltr_core.progress import Progress
 from ltr_core.track.runner import tracker_step
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 VIDEO_WRITERS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 
 
-def natural_key(name: str) -> list:
-    """Sort key that orders the numbers inside names by value: img2.jpg before img10.jpg."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
 def image_files(folder: Path) -> list[Path]:
-    return sorted((p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-                  key=lambda p: natural_key(p.name))
+    return [Path(folder) / n for n in sorted(list_images(folder), key=natural_key)]
 
 
 def frames_from_dir(frames_dir: Path):
@@ -48,22 +41,10 @@ def frames_from_dir(frames_dir: Path):
 
 def frames_from_video(video: Path):
     """RGB frames of ``video``, in order. An empty, corrupt or undecodable file is a :class:`DataError`."""
-    cap = cv2.VideoCapture(str(video))
     try:
-        if not cap.isOpened():
-            raise DataError(f"cannot read video {video}: OpenCV cannot open it (empty, corrupt, or a container or "
-                            "codec this OpenCV build lacks); convert it, e.g. to H.264 in MP4, or extract its frames")
-        count = 0
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            count += 1
-            yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        if count == 0:
-            raise DataError(f"cannot read video {video}: OpenCV opened it but decoded no frame (empty or corrupt)")
-    finally:
-        cap.release()
+        yield from video_frames(video)
+    except ImageReadError as e:
+        raise DataError(str(e)) from None
 
 
 def check_init_box(box, shape: tuple, what: str = "--init") -> np.ndarray:

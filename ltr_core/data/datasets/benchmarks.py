@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ltr_core.data.dataset import DataError, SequenceInfo, VideoDataset, read_box_file
+from ltr_core.data.image import list_images
 from ltr_core.data.datasets.lasot import LaSOT
 
 SPECS = Path(__file__).resolve().parents[2] / "evaluation" / "specs"
@@ -148,8 +149,8 @@ class TNL2K(VideoDataset):
     def _frame_names(self, seq_id: int) -> list[str]:
         if seq_id not in self._frames:
             folder = self.root / self._names[seq_id] / "imgs"
-            self._frames[seq_id] = sorted(p.name for p in folder.iterdir()
-                                          if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+            self._frames[seq_id] = sorted(n for n in list_images(folder)
+                                          if Path(n).suffix.lower() in (".jpg", ".jpeg", ".png"))
         return self._frames[seq_id]
 
     def eval_annotations(self, seq_id: int) -> tuple[np.ndarray, None]:

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from ltr_core.data.dataset import DataError, SequenceInfo, VideoDataset, read_box_file, read_flag_file
+from ltr_core.data.image import list_images
 from ltr_core.data.splits import read_split
 
 LAYOUT = "ROOT/train/GOT-10k_Train_000001/00000001.jpg with groundtruth.txt, absence.label, cover.label"
@@ -102,8 +103,7 @@ class GOT10kTest(VideoDataset):
         return self._names
 
     def frame_count(self, seq_id: int) -> int:
-        with os.scandir(self._dir / self._names[seq_id]) as it:
-            return sum(1 for e in it if e.name.endswith(".jpg"))
+        return sum(1 for name in list_images(self._dir / self._names[seq_id]) if name.endswith(".jpg"))
 
     def parse_sequence(self, seq_id: int) -> SequenceInfo:
         """The first box, repeated for every frame on disk (the rest of the ground truth is not public)."""

@@ -8,6 +8,7 @@ from typing import Union
 import numpy as np
 
 from ltr_core.data.dataset import SequenceInfo, VideoDataset, read_box_file
+from ltr_core.data.image import list_images
 
 LAYOUT = "ROOT/TRAIN_<k>/frames/<video>/0.jpg and ROOT/TRAIN_<k>/anno/<video>.txt"
 
@@ -62,7 +63,7 @@ class TrackingNetTest(VideoDataset):
         """The first box, repeated for every frame on disk (the rest of the ground truth is not public)."""
         video = self._videos[seq_id]
         first = read_box_file(self.root / "TEST" / "anno" / f"{video}.txt")[:1]
-        n = sum(1 for p in (self.root / "TEST" / "frames" / video).iterdir() if p.suffix == ".jpg")
+        n = sum(1 for name in list_images(self.root / "TEST" / "frames" / video) if name.endswith(".jpg"))
         return SequenceInfo(np.repeat(first, max(n, 1), 0), np.ones(max(n, 1), dtype=bool))
 
     def frame_path(self, seq_id: int, frame_id: int) -> str:
