@@ -17,9 +17,35 @@ from ltr_core.errors import UserError, debug_enabled
 from ltr_core.registry import RegistryError, get_registry
 from ltr_core.versions import distribution_version
 
+#: ``ltr --help`` lists the commands in these sections, in this order.
+SECTIONS = {
+    "Train": ["train", "config", "import", "bench"],
+    "Evaluate": ["eval", "score", "track", "pack"],
+    "Deploy": ["export"],
+    "Data": ["data", "env"],
+    "Plugins": ["list", "new", "check-plugin"],
+}
+
+
 class LtrGroup(click.Group):
     """Turns the known user errors into one clear line and their exit code (2 for bad input and misbehaving
-    plugins), instead of a traceback; ``LTR_DEBUG=1`` prints the traceback too."""
+    plugins), instead of a traceback; ``LTR_DEBUG=1`` prints the traceback too. Its help lists the commands in
+    :data:`SECTIONS`."""
+
+    def format_commands(self, ctx, formatter):
+        listed = set()
+        for title, names in SECTIONS.items():
+            rows = [(n, self.commands[n].get_short_help_str(limit=100)) for n in names
+                    if n in self.commands]
+            listed.update(names)
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+        others = [(n, c.get_short_help_str(limit=100)) for n, c in sorted(self.commands.items())
+                  if n not in listed]
+        if others:
+            with formatter.section("Other"):
+                formatter.write_dl(others)
 
     def invoke(self, ctx):
         try:
@@ -60,7 +86,7 @@ def main():
 
 
 # -- ltr list -------------------------------------------------------------------------------------------
-@main.command("list")
+@main.command("list", short_help='List registered components and plugins that failed to load.')
 @click.argument("kind", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--strict", is_flag=True, help="Exit with code 2 when any plugin failed to load.")
@@ -98,7 +124,7 @@ def list_cmd(kind, as_json, strict):
 
 
 # -- ltr config -----------------------------------------------------------------------------------------
-@main.group("config")
+@main.group("config", short_help='Show configs resolved (bases, overrides and defaults).')
 def config_group():
     """Inspect configs."""
 
@@ -114,7 +140,7 @@ def config_show(config, overrides):
 
 
 # -- ltr env --------------------------------------------------------------------------------------------
-@main.command("env")
+@main.command("env", short_help='Show the workspace and dataset roots as resolved.')
 @workspace_option
 def env_cmd(workspace):
     """Show the resolved workspace and dataset roots."""
@@ -124,7 +150,7 @@ def env_cmd(workspace):
 
 
 # -- ltr train ------------------------------------------------------------------------------------------
-@main.command("train")
+@main.command("train", short_help='Train a config; resumes its run from the latest checkpoint.')
 @click.argument("config")
 @set_option
 @workspace_option

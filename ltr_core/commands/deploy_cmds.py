@@ -29,7 +29,7 @@ def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, o
     return factory
 
 
-@click.command("export")
+@click.command("export", short_help="Export a tracker's network parts to ONNX, with a manifest.")
 @click.argument("config")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
               help="Default: the latest checkpoint of CONFIG.")

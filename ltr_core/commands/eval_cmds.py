@@ -53,7 +53,7 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
     return scores
 
 
-@click.command("eval")
+@click.command("eval", short_help='Track a benchmark split; score AUC, precision, normalized precision.')
 @click.argument("config")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None, help="Checkpoint to evaluate.")
 @click.option("--epoch", type=int, default=None, help="Evaluate this epoch's checkpoint of CONFIG.")
@@ -179,7 +179,7 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
     click.echo(f"pack it: ltr pack {dataset} {' '.join(str(d) for d in runs)} -o {base.name}-{dataset}.zip")
 
 
-@click.command("score")
+@click.command("score", short_help='Score result folders on a benchmark; compare several.')
 @click.option("--results", "results", multiple=True, required=True, type=click.Path(),
               help="Result folder(s); repeat the option or list several after it.")
 @click.argument("more_results", nargs=-1, type=click.Path())
@@ -214,7 +214,7 @@ def score_cmd(results, more_results, dataset, split, protocol, plots, sequences,
                       not no_per_sequence, fmt, provenance=True)
 
 
-@click.command("track")
+@click.command("track", short_help='Track a target through a video or a folder of frames.')
 @click.argument("config")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
               help="Default: the latest checkpoint of CONFIG.")
@@ -256,7 +256,7 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, 
                + (f"; video: {out}" if out else ""))
 
 
-@click.command("pack")
+@click.command("pack", short_help='Zip test-set results for the GOT-10k or TrackingNet server.')
 @click.argument("server", type=click.Choice(["got10k", "trackingnet"]))
 @click.argument("results_dirs", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="The zip to write.")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 
-@click.group("new")
+@click.group("new", short_help='Write a new plugin package that already works.')
 def new_group():
     """Write new things from templates."""
 
@@ -31,7 +31,7 @@ def new_plugin_cmd(name, out):
     click.echo(f"next: pip install {folder} && ltr check-plugin {name} && ltr train {name}/demo")
 
 
-@click.command("check-plugin")
+@click.command("check-plugin", short_help='Run the conformance checks on an installed plugin.')
 @click.argument("name")
 @click.option("--config", "configs", multiple=True, metavar="PLUGIN/CONFIG",
               help="Check only these configs of the plugin (repeatable; default: all of them, and the components "
