@@ -182,7 +182,9 @@ def train_cmd(config, overrides, workspace, init_from, init_partial, no_resume, 
     try:
         with lock:
             if getattr(lock, "took_over", ""):
-                click.echo(f"note: took over the lock left by {lock.took_over}, which is no longer running", err=True)
+                click.echo(f"note: took over the lock left by {lock.took_over}, which is no longer running"
+                           + (f"; removed its {len(lock.removed)} half-written temporary file(s)" if lock.removed
+                              else ""), err=True)
             trainer = Trainer(cfg, ws, ctx, init_from=init_from, resume=not no_resume, init_partial=init_partial)
             trainer.train()
         finished = True

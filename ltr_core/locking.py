@@ -3,13 +3,15 @@ folder, so a second process on the same run is refused instead of mixing its fil
 
 The lock is ``fcntl.flock`` on ``<folder>.lock`` beside the folder (so the folder itself can be moved aside
 while it is held), which also names the holder (PID, host, command). The kernel releases it when the holder dies,
-however it dies, so a dead holder's lock is simply taken over (and said so).
+however it dies, so a dead holder's lock is simply taken over (and said so), and the temporary files that
+holder left half-written in the folder (``*.<its pid>.tmp``) are removed.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import socket
 import sys
 from pathlib import Path
@@ -25,6 +27,7 @@ class FolderLock:
         self.folder, self.what = Path(folder), what
         self.fd: int | None = None
         self.took_over: str = ""       # the previous holder's record when it died holding the lock
+        self.removed: list[Path] = []  # the dead holder's temporary files, removed on taking over
 
     def acquire(self) -> "FolderLock":
         try:
@@ -42,6 +45,7 @@ class FolderLock:
         previous = _read(fd)
         if previous:
             self.took_over = previous
+            self.removed = _remove_leftovers(self.folder, previous)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"PID {os.getpid()} on {socket.gethostname()} ({' '.join(sys.argv)[:200]})\n".encode(), 0)
         self.fd = fd
@@ -66,6 +70,20 @@ def _read(fd: int) -> str:
         return os.pread(fd, 512, 0).decode("utf-8", "replace").strip()
     except OSError:
         return ""
+
+
+def _remove_leftovers(folder: Path, record: str) -> list[Path]:
+    """Delete ``*.<pid>.tmp`` under ``folder`` for the dead holder named in ``record`` (same host only: a PID
+    means nothing on another machine). Only files this module's ``tmp_name`` pattern names are touched."""
+    m = re.match(r"PID (\d+) on (\S+) ", record)
+    if not m or m.group(2) != socket.gethostname() or not folder.is_dir():
+        return []
+    removed = []
+    for leftover in folder.rglob(f"*.{m.group(1)}.tmp"):
+        if leftover.is_file() and not leftover.is_symlink():
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
 
 
 def tmp_name(path: Path) -> Path:

@@ -246,6 +246,8 @@ class _Kit:
         optimizer = build_optimizer(net, cfg["optimizer"], self.reg)
         step_cfg = {**cfg, "trainer": {**cfg["trainer"], "compile": False, "amp": "off"}}
         step = build_train_step(step_cfg, net, optimizer, torch.device("cpu"), self.reg)
+        if hasattr(step.actor, "set_epoch"):
+            step.actor.set_epoch(1, cfg["trainer"]["epochs"])
         losses, stat_names = [], []
         batches = iter(loader)
         for i in range(2):

@@ -46,7 +46,7 @@ def test_yaml_booleans_mean_the_word_where_a_choice_of_words_is_expected(tiny_en
     ("net.name=tinny", r"net.name: unknown net 'tinny'; did you mean 'tiny'\? Registered nets: .*tiny/tiny"),
     ("data.train.sampler.mode=random", r"data.train.sampler.mode: expected one of 'interval', 'causal'"),
     ("data.train.datasets.0.name=lasott", r"data.train.datasets.0.name: unknown dataset 'lasott'"),
-    ("data.train.processing.transforms.0.name=blur", r"data.train.processing.transforms.0.name: unknown transform"),
+    ("data.train.processing.transforms.0.name=swirl", r"data.train.processing.transforms.0.name: unknown transform"),
     ("tracker.search_size=1.5", r"tracker.search_size: expected int"),
     ("data.train.datasets.7.weight=1", r"data.train.datasets.7 is not an index of a list of 1 items"),
 ])

@@ -147,3 +147,16 @@ def test_eval_on_got10k_val_and_trackingnet_test_layouts(tiny_env, tmp_path, mon
     assert out.returncode == 0, out.stderr
     assert "results are for its evaluation server" in out.stdout and "ltr pack trackingnet" in out.stdout
     assert len((tiny_env / "results" / "baseline" / "static" / "trackingnet" / "vid.txt").read_text().split()) == 4
+
+
+def test_the_network_a_tracker_is_built_with_downloads_nothing():
+    """Trackers get their weights from the checkpoint: every ``pretrained*`` key of the net section is turned
+    off, a flag to false and a path to pretrained weights to null; other keys stay as they are."""
+    from ltr_core.track.factory import inference_net_config
+
+    cfg = {"net": {"name": "x/y", "pretrained": "mae_pretrain_vit_base.pth", "pretrained_backbone": True,
+                   "pretrained_head": None, "pretrained_like": 3, "width": 8}, "seed": 1}
+    net = inference_net_config(cfg)["net"]
+    assert net == {"name": "x/y", "pretrained": None, "pretrained_backbone": False, "pretrained_head": None,
+                   "pretrained_like": 3, "width": 8}
+    assert cfg["net"]["pretrained"] == "mae_pretrain_vit_base.pth"          # the config itself is not changed

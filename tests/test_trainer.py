@@ -446,3 +446,27 @@ def test_processing_schedule_entries_are_checked_against_the_processing(tiny_env
     cfg = load_config("tiny/tiny", [f"{key}=[{{until_epoch: 2, search_size: 24}}]"])
     assert cfg["data"]["train"]["processing_schedule"] == [{"until_epoch": 2, "search_size": 24}]
     assert cfg["data"]["train"]["processing"]["search_size"] == 32
+
+
+class _EpochSpy(torch.nn.Module):
+    """The actor's objective, recording the epoch the actor was told at each call."""
+
+    def __init__(self, actor, seen):
+        super().__init__()
+        self.objective, self.actor, self.seen = actor.objective, [actor], seen
+
+    def forward(self, *args):
+        self.seen.append((self.actor[0].epoch, self.actor[0].epochs))
+        return self.objective(*args)
+
+
+def test_the_actor_is_told_the_epoch_before_each_one_also_after_resuming(tiny_env):
+    """Actor.set_epoch(epoch, epochs): 1-based, before the epoch's first step, and a resumed run goes on from
+    where it stopped (a schedule that follows the epoch, such as OSTrack's keep ratio, lands on the same value)."""
+    seen = []
+    base = ["data.train.sampler.samples_per_epoch=16"]
+    for epochs in (2, 3):
+        trainer = Trainer(load_config("tiny/tiny", base + [f"trainer.epochs={epochs}"]), tiny_env, out=lambda m: None)
+        trainer.actor.objective = _EpochSpy(trainer.actor, seen)
+        trainer.train()
+    assert sorted(set(seen)) == [(1, 2), (2, 2), (3, 3)], seen

@@ -4,6 +4,7 @@ exit code 2 and nothing half-written."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -216,10 +217,15 @@ def test_a_second_writer_is_refused_naming_the_holder_and_a_dead_holders_lock_is
     assert "one ltr train at a time writes there" in second.stderr
     first.send_signal(signal.SIGKILL)
     first.wait()
+    run_dir = lock.parent / "tiny"
+    (run_dir / f"ep0003.pth.{first.pid}.tmp").write_bytes(b"half a checkpoint")    # as if killed mid-save
+    other = run_dir / f"notes.{first.pid + 1}.tmp"                                   # not the dead holder's
+    other.write_text("someone else's")
     third = ltr(*args)
     assert third.returncode == 0, third.stderr
     assert f"note: took over the lock left by PID {first.pid} on " in third.stderr
-    assert not list(lock.parent.glob("tiny/*.tmp"))
+    assert re.search(r"; removed its [12] half-written temporary file\(s\)", third.stderr)  # 2: killed mid-save
+    assert [p.name for p in run_dir.glob("*.tmp")] == [other.name]
 
 
 def test_eval_locks_its_results_folder_and_temporary_files_are_per_process(tiny_env, demo_tree):

@@ -94,7 +94,8 @@ class HorizontalFlip(Transform):
 
 class ChannelBrightness(Transform):
     """Multiply each colour channel by its own U(1 - jitter, 1 + jitter), clamped to [0, 255]; drawn once per
-    sample (``per_frame: false``, as pytracking's and OSTrack's brightness jitter) or for each frame."""
+    sample (``per_frame: false``) or for each frame. (pytracking's and OSTrack's ToTensorAndJitter draw one
+    factor for all three channels, as ``brightness`` does.)"""
 
     def __init__(self, jitter: Probability = 0.2, per_frame: bool = False):
         self.jitter = jitter

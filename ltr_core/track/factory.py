@@ -12,11 +12,14 @@ from ltr_core.registry import get_registry
 
 
 def inference_net_config(cfg: dict) -> dict:
-    """Weights come from the checkpoint: turn off any ``pretrained*`` download flag of the net section."""
+    """Weights come from the checkpoint: turn off the net section's ``pretrained*`` keys (a flag becomes false,
+    a path to pretrained weights null)."""
     net = dict(cfg["net"])
     for key in net:
         if key.startswith("pretrained") and isinstance(net[key], bool):
             net[key] = False
+        elif key.startswith("pretrained") and isinstance(net[key], str):
+            net[key] = None
     return {**cfg, "net": net}
 
 

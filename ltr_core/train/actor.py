@@ -8,7 +8,8 @@ import torch
 
 
 class Actor(abc.ABC):
-    """Plugins subclass this; the trainer only ever calls :meth:`__call__`, :meth:`train` and :meth:`to`.
+    """Plugins subclass this; the trainer only ever calls :meth:`__call__`, :meth:`set_epoch`, :meth:`train` and
+    :meth:`to`.
 
     ``self.net`` may be replaced by the trainer with a DistributedDataParallel wrapper; use ``self.net(...)``
     for the forward pass so gradients are synchronised.
@@ -17,6 +18,12 @@ class Actor(abc.ABC):
     def __init__(self, net: torch.nn.Module, objective: torch.nn.Module | None = None):
         self.net = net
         self.objective = objective
+        self.epoch, self.epochs = 0, 0
+
+    def set_epoch(self, epoch: int, epochs: int) -> None:
+        """Called by the trainer before each epoch: ``epoch`` is 1-based, ``epochs`` is ``trainer.epochs``. An actor
+        whose computation follows a schedule over training (a keep ratio, a loss weight) reads ``self.epoch``."""
+        self.epoch, self.epochs = epoch, epochs
 
     @abc.abstractmethod
     def __call__(self, batch: dict) -> tuple[torch.Tensor, dict[str, float | torch.Tensor]]:

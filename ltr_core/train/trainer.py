@@ -300,6 +300,8 @@ class Trainer:
         torch.manual_seed(epoch_seed(self.cfg["seed"], epoch, self.ctx.rank))
         loader.batch_sampler.set_epoch(epoch)
         self._use_processing(loader, "train" if training else "val", epoch)
+        if hasattr(self.actor, "set_epoch"):
+            self.actor.set_epoch(epoch, self.tcfg["epochs"])
         self.actor.train(training)
         batch_size = loader.batch_sampler.batch_size * self.ctx.world_size
         bar = Progress(len(loader), f"{'train' if training else 'val'} ep{epoch}",
