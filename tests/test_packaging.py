@@ -43,9 +43,12 @@ def _own(name: str) -> bool:
 def wheel_env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("packaging")
     dist, src = tmp / "dist", tmp / "src"
-    skip = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", "workspace", ".git", "plugins",
-                                  "tests")
+    anywhere = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", ".git")
     for name, project in PROJECTS.items():          # built from copies: no build/ or egg-info in the checkout
+
+        def skip(folder, names, top=project):       # the project's own tests/, plugins/ and workspace/ stay out
+            return set(anywhere(folder, names)) | ({"plugins", "tests", "workspace"} & set(names)
+                                                   if Path(folder) == top else set())
         shutil.copytree(project, src / name, ignore=skip)
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist,
          *(src / name for name in PROJECTS)], cwd=tmp)
@@ -90,6 +93,7 @@ def test_the_wheels_carry_code_package_data_licence_and_readme(wheel_env):
             assert "ltr_core/evaluation/specs/otb100.txt" in names
             assert "ltr_core/scaffold/template/package/plugin.py.tmpl" in names
             assert "ltr_core/scaffold/template/package/configs/demo.yaml.tmpl" in names
+            assert "ltr_core/scaffold/template/tests/test_plugin.py.tmpl" in names
         else:
             package = dist.replace("-", "_")
             assert f"{package}/configs/demo.yaml" in names and f"{package}/configs/default.yaml" in names
