@@ -87,10 +87,22 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str = "cpu") -> dict:
+def peak_memory_mib(device: torch.device) -> float:
+    """The process's peak memory so far: on CUDA the allocator's peak, on a CPU the resident-set high-water mark
+    (weights, optimizer state, the runtime and every batch's activations included)."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2 ** 20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024          # KiB on Linux
+
+
+def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str = "cpu",
+                epoch: int | None = None) -> dict:
     """Time the training step as the trainer builds it from ``cfg`` (``trainer.amp``, ``channels_last``,
     ``compile``, ``clip_grad_norm``, ``optimizer.impl``) on a synthetic batch; count its FLOPs and compare the
-    achieved rate with a matmul in the step's compute dtype timed in the same process."""
+    achieved rate with a matmul in the step's compute dtype timed in the same process. The actor is told
+    ``epoch`` (default: the config's last), for actors whose work follows the epoch."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from ltr_core.train.step import AMP_DTYPES, build_train_step
@@ -102,7 +114,12 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
     optimizer = build_optimizer(net, cfg["optimizer"])
     step = build_train_step(cfg, net, optimizer, device)
     data = step.to_device(synthetic_batch(cfg, batch))
+    epoch = tcfg["epochs"] if epoch is None else epoch
+    if hasattr(step.actor, "set_epoch"):
+        step.actor.set_epoch(epoch, tcfg["epochs"])
     step.actor.train(True)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     times = []
     bar = Progress(warmup + steps, "bench train", every=1)
     for i in range(warmup + steps):
@@ -114,6 +131,7 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
             times.append(time.perf_counter() - t0)
         bar.update(1)
     seconds = float(np.median(times))
+    memory = peak_memory_mib(device)                   # before the FLOP count below adds its own
     # FLOPs of the same step, counted eagerly (a compiled network does the same arithmetic)
     eager = step if not tcfg["compile"] else build_train_step({**cfg, "trainer": {**tcfg, "compile": False}}, net,
                                                               optimizer, device)
@@ -126,7 +144,8 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
     achieved = flops / seconds / 1e9
     return {"batch": batch, "steps": steps, "ms_per_step": 1000 * seconds, "samples_per_s": batch / seconds,
             "threads": torch.get_num_threads(), "gflop_per_step": flops / 1e9, "gflops": achieved,
-            "peak_gflops": peak, "peak_size": peak_size, "peak_dtype": str(dtype).replace("torch.", ""), "fraction_of_peak": achieved / peak,
+            "peak_gflops": peak, "peak_size": peak_size, "peak_dtype": str(dtype).replace("torch.", ""),
+            "fraction_of_peak": achieved / peak, "peak_memory_mib": memory, "epoch": epoch, "epochs": tcfg["epochs"],
             "amp": tcfg["amp"], "channels_last": tcfg["channels_last"], "compile": tcfg["compile"],
             "optimizer_impl": cfg["optimizer"]["impl"]}
 

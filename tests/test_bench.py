@@ -47,6 +47,21 @@ def test_bench_train_prints_step_time_and_samples_per_second(tiny_env):
     assert peak and int(peak.group(1)) in (256, 512, 1024, 2048) and float(peak.group(2)) > 0
 
 
+def test_bench_train_reports_peak_memory_that_grows_with_the_batch_and_tells_the_actor_the_epoch(tiny_env):
+    peaks = {}
+    for batch in (2, 256):
+        out = ltr("bench", "train", "tiny/tiny", "--batch", str(batch), "--steps", "1", "--epoch", "3",
+                  "--set", "trainer.epochs=4")
+        assert out.returncode == 0, out.stderr
+        m = re.search(r"^peak memory: (\d+) MiB \(process RSS high-water mark; actor at epoch 3 of 4\)$",
+                      out.stdout, re.M)
+        assert m, out.stdout
+        peaks[batch] = int(m.group(1))
+    # 254 more samples of 3x32x32 and 3x16x16 float inputs and their activations: at least 4 MiB more
+    assert peaks[256] > peaks[2] + 4, peaks
+    assert ltr("bench", "train", "tiny/tiny", "--epoch", "0").returncode == 2
+
+
 def test_bench_train_builds_the_step_from_the_trainer_options(tiny_env):
     out = ltr("bench", "train", "tiny/tiny", "--batch", "2", "--steps", "1", "--set", "trainer.amp=bf16",
               "--set", "trainer.channels_last=true", "--set", "optimizer.impl=fused")

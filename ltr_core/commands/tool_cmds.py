@@ -25,15 +25,18 @@ def bench_group():
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--steps", type=int, default=5, show_default=True)
 @click.option("--device", default="cpu", show_default=True)
+@click.option("--epoch", type=click.IntRange(min=1), default=None,
+              help="The epoch the actor is told (default: the config's last), for actors whose work follows it.")
 @set_option
-def bench_train_cmd(config, batch, steps, device, overrides):
+def bench_train_cmd(config, batch, steps, device, epoch, overrides):
     """Time the training step (forward, backward, optimizer) exactly as `ltr train` builds it from CONFIG
     (trainer.amp, trainer.channels_last, trainer.compile, optimizer.impl), on synthetic inputs shaped by
-    CONFIG's processing; report FLOPs and the fraction of a matmul peak measured in the same run."""
+    CONFIG's processing; report FLOPs, the fraction of a matmul peak measured in the same run and the peak
+    memory (on a CPU the process's resident-set high-water mark: run two batch sizes for the cost per sample)."""
     from ltr_core.bench import bench_train
 
     cfg = load_config(config, overrides)
-    r = bench_train(cfg, batch, steps, device=device)
+    r = bench_train(cfg, batch, steps, device=device, epoch=epoch)
     click.echo(f"{cfg['_name']}: batch {r['batch']}, {r['steps']} steps, {r['threads']} threads, "
                f"{r['ms_per_step']:.0f} ms/step (median)")
     click.echo(f"device {device}  amp {r['amp']}  channels_last {r['channels_last']}  compile {r['compile']}  "
@@ -42,6 +45,9 @@ def bench_train_cmd(config, batch, steps, device, overrides):
     n = r["peak_size"]
     click.echo(f"{r['peak_dtype']} matmul peak ({n}x{n}, this run): {r['peak_gflops']:.0f} GFLOP/s  "
                f"fraction of peak: {r['fraction_of_peak']:.2f}")
+    where = "CUDA allocator peak" if device.startswith("cuda") else "process RSS high-water mark"
+    click.echo(f"peak memory: {r['peak_memory_mib']:.0f} MiB ({where}; actor at epoch {r['epoch']} of "
+               f"{r['epochs']})")
     click.echo(f"samples/s: {r['samples_per_s']:.2f}")
 
 
