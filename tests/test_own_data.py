@@ -162,6 +162,15 @@ def test_flip_moves_the_boxes_and_every_transform_is_drawn_from_seed_epoch_and_i
     assert np.array_equal(one[0], one[1])                                        # once per sample by default
     factors = one[0].reshape(-1, 3).astype(float).sum(0) / image.reshape(-1, 3).astype(float).sum(0)
     assert len({round(f, 2) for f in factors}) == 3                              # one factor per channel
+    # hflip: one draw per sample, or (per_frame) one per frame, boxes mirrored with their frame
+    for per_frame, mixed in ((False, 0), (True, 1)):
+        flip, seen = HorizontalFlip(p=0.5, per_frame=per_frame), set()
+        for i in range(20):
+            out, boxes = flip([image, image], np.random.default_rng(i), [[1, 2, 3, 4], [1, 2, 3, 4]])
+            flipped = tuple(not np.array_equal(o, image) for o in out)
+            assert [b[0] == image.shape[1] - 4 for b in boxes] == list(flipped)
+            seen.add(flipped)
+        assert sum(a != b for a, b in seen) >= mixed and (sum(a != b for a, b in seen) == 0) == (not per_frame)
 
 
 def test_flip_in_the_processing_keeps_boxes_on_the_target_and_samples_reproducible(tiny_env, demo_tree):

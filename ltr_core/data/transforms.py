@@ -71,13 +71,15 @@ class Brightness(Transform):
 
 
 class HorizontalFlip(Transform):
-    """Mirror left-right with probability p, the same for all frames of a sample; boxes are mirrored too."""
+    """Mirror left-right with probability p, the same for all frames of a sample (or, ``per_frame: true``, drawn
+    for each frame: OSTrack's recipe, whose template and search crops are flipped independently); boxes are
+    mirrored too."""
 
-    joint = True
     geometric = True
 
-    def __init__(self, p: Probability = 0.5):
+    def __init__(self, p: Probability = 0.5, per_frame: bool = False):
         self.p = p
+        self.joint = not per_frame
 
     def draw(self, rng):
         return rng.random() < self.p
