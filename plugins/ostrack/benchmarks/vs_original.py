@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests" / "golden"))
+sys.path.insert(0, str(HERE.parent / "tests" / "ostrack_golden"))
 import recipe  # noqa: E402
 import regenerate  # noqa: E402  (the harness that imports the original's modules)
 

@@ -1,9 +1,6 @@
 """OSTrack's per-frame network in ONNX (candidate elimination's sort, gather and scatter included) equals PyTorch,
 and the tracker run through ONNX Runtime gives PyTorch's boxes."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import onnx
 import torch
@@ -12,9 +9,7 @@ from ltr_core.deploy.onnx import OnnxNet, compare_with_torch, export_parts, read
 from ltr_ostrack.export import export_parts as ostrack_parts
 from ltr_ostrack.network import build_net
 from ltr_ostrack.tracker import OSTrackTracker
-
-sys.path.insert(0, str(Path(__file__).parent / "golden"))
-import sequence  # noqa: E402
+from ostrack_golden import sequence   # tests/ostrack_golden/ (HCAT's tests have helpers of the same names)
 
 DEMO = dict(embed_dim=192, depth=6, num_heads=3, patch_size=8, template_size=64, search_size=128,
             pretrain_img_size=128, ce_loc=[2, 4], ce_keep_ratio=[0.7, 0.7], head_channels=128)

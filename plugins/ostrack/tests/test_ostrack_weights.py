@@ -1,6 +1,7 @@
 """OSTrack's weights: MAE's ImageNet ViT starts the backbone as the original does (golden: ``golden_mae.npz``,
-written by ``tests/golden/regenerate.py`` from the original's ``build_ostrack``), a missing file is one line, and
-checkpoints saved the way OSTrack's trainer saves them load through ``ltr import`` (then ``--checkpoint``)."""
+written by ``tests/ostrack_golden/regenerate.py`` from the original's ``build_ostrack``), a missing file is one
+line, and checkpoints saved the way OSTrack's trainer saves them load through ``ltr import`` (then
+``--checkpoint``)."""
 
 import os
 import subprocess
@@ -13,9 +14,9 @@ import torch
 
 from ltr_ostrack.network import build_net
 
+from ostrack_golden import recipe   # tests/ostrack_golden/ (HCAT's tests have helpers of the same names)
+
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE / "golden"))
-import recipe  # noqa: E402
 
 SMALL = dict(embed_dim=192, depth=4, num_heads=3, patch_size=8, template_size=56, search_size=112,
              pretrain_img_size=112, ce_loc=[1, 2], ce_keep_ratio=[0.7, 0.7], head_channels=64)

@@ -2,7 +2,7 @@
 
     git clone https://github.com/botaoye/OSTrack /tmp/OSTrack
     pip install timm==0.5.4 easydict                # what its model code imports (a separate venv is fine)
-    python plugins/ostrack/tests/golden/regenerate.py /tmp/OSTrack
+    python plugins/ostrack/tests/ostrack_golden/regenerate.py /tmp/OSTrack
 
 The original's classes are imported and run, never copied: its network built by ``build_ostrack`` from its own
 experiment file, its actor's ``compute_losses``, its ``jittered_center_crop``, ``generate_mask_cond`` and
