@@ -89,9 +89,17 @@ def _sync(device: torch.device) -> None:
 
 def peak_memory_mib(device: torch.device) -> float:
     """The process's peak memory so far: on CUDA the allocator's peak, on a CPU the resident-set high-water mark
-    (weights, optimizer state, the runtime and every batch's activations included)."""
+    (weights, optimizer state, the runtime and every batch's activations included). On Linux that is VmHWM, this
+    process's own: ``getrusage``'s ru_maxrss also counts the launching process's peak, which a child inherits."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2 ** 20
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024                     # kB
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024          # KiB on Linux

@@ -49,7 +49,7 @@ def test_bench_train_prints_step_time_and_samples_per_second(tiny_env):
 
 def test_bench_train_reports_peak_memory_that_grows_with_the_batch_and_tells_the_actor_the_epoch(tiny_env):
     peaks = {}
-    for batch in (2, 256):
+    for batch in (2, 1024):
         out = ltr("bench", "train", "tiny/tiny", "--batch", str(batch), "--steps", "1", "--epoch", "3",
                   "--set", "trainer.epochs=4")
         assert out.returncode == 0, out.stderr
@@ -57,8 +57,12 @@ def test_bench_train_reports_peak_memory_that_grows_with_the_batch_and_tells_the
                       out.stdout, re.M)
         assert m, out.stdout
         peaks[batch] = int(m.group(1))
-    # 254 more samples of 3x32x32 and 3x16x16 float inputs and their activations: at least 4 MiB more
-    assert peaks[256] > peaks[2] + 4, peaks
+    # 1,022 more samples of 3x32x32 and 3x16x16 float inputs (15 MiB) and their activations: ~60 MiB more when
+    # measured; the process's own baseline moves by several MiB from run to run, hence the margin
+    assert peaks[1024] > peaks[2] + 16, peaks
+    # the figure is the bench's own process's, not the launcher's: ru_maxrss would report the test runner's peak
+    # (over 1 GiB once a ViT-B golden test has run) for both batches
+    assert peaks[2] < 1024, peaks
     assert ltr("bench", "train", "tiny/tiny", "--epoch", "0").returncode == 2
 
 
