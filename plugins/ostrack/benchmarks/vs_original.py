@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +23,6 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "ostrack_golden"))
-import recipe  # noqa: E402
 import regenerate  # noqa: E402  (the harness that imports the original's modules)
 
 
@@ -51,18 +48,10 @@ def main() -> None:
     from ltr_ostrack.tracker import OSTrackTracker
 
     mods = regenerate.original(Path(args.original).resolve())
-    from lib.test.tracker.ostrack import OSTrack
-
     theirs_net = regenerate.network(mods, peak=8.0, size_bias=-0.8)
     ours_net = build_net()
     ours_net.load_state_dict(theirs_net.state_dict(), strict=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        ckpt = Path(tmp) / "OSTrack_bench.pth.tar"
-        torch.save({"net": theirs_net.state_dict()}, ckpt)
-        params = types.SimpleNamespace(cfg=mods.cfg, template_factor=2.0, template_size=128, search_factor=4.0,
-                                       search_size=256, checkpoint=str(ckpt), debug=False, save_all_boxes=False)
-        mods.cfg.TEST.SEARCH_SIZE = 256
-        original = OSTrack(params, "bench")
+    original = regenerate.original_tracker(mods, theirs_net)
     ours = OSTrackTracker(ours_net)
     frames, box = bench_sequence((w, h), args.frames)
     box = [float(v) for v in box]

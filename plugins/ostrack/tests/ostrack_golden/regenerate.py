@@ -182,7 +182,6 @@ def tracker_fixture(mods, root: Path) -> dict:
     way ``vit_base_patch16_224_ce`` builds ViT-B) with CE after blocks 1 and 2."""
     import lib.models.ostrack.ostrack as ostrack_module
     from lib.models.ostrack.vit_ce import _create_vision_transformer
-    from lib.test.tracker.ostrack import OSTrack
 
     ostrack_module.vit_base_patch16_224_ce = \
         lambda pretrained=False, **kw: _create_vision_transformer(pretrained=pretrained, patch_size=16,
@@ -191,20 +190,28 @@ def tracker_fixture(mods, root: Path) -> dict:
     mods.cfg.MODEL.BACKBONE.CE_KEEP_RATIO = SMALL_CE["ce_keep_ratio"]
     net = network(mods, peak=8.0, size_bias=TRACKER_SIZE_BIAS)
     frames, gt = sequence.build()
+    tracker = original_tracker(mods, net)
+    out = {"gt": gt, "size_bias": np.float64(TRACKER_SIZE_BIAS), "starts": np.array(TRACKER_STARTS),
+           **{k: np.array(v) for k, v in {**SMALL, **SMALL_CE}.items()}}
+    for start in TRACKER_STARTS:          # from the corner the sequence starts in, and from mid-frame
+        tracker.initialize(frames[start], {"init_bbox": gt[start].tolist()})
+        boxes = [gt[start].tolist()] + [tracker.track(f)["target_bbox"] for f in frames[start + 1:]]
+        out[f"boxes{start}"] = np.array(boxes, np.float64)
+    return out
+
+
+def original_tracker(mods, net):
+    """The original's OSTrack tracker (OSTrack-256 test settings) running ``net``, which it loads from a
+    checkpoint saved the way its trainer saves one (weights under ``net``)."""
+    from lib.test.tracker.ostrack import OSTrack
+
     with tempfile.TemporaryDirectory() as tmp:
-        ckpt = Path(tmp) / "OSTrack_golden.pth.tar"
+        ckpt = Path(tmp) / "OSTrack_ep0001.pth.tar"
         torch.save({"net": net.state_dict()}, ckpt)
         params = types.SimpleNamespace(cfg=mods.cfg, template_factor=2.0, template_size=128, search_factor=4.0,
                                        search_size=256, checkpoint=str(ckpt), debug=False, save_all_boxes=False)
         mods.cfg.TEST.SEARCH_SIZE = 256
-        tracker = OSTrack(params, "golden")
-        out = {"gt": gt, "size_bias": np.float64(TRACKER_SIZE_BIAS), "starts": np.array(TRACKER_STARTS),
-               **{k: np.array(v) for k, v in {**SMALL, **SMALL_CE}.items()}}
-        for start in TRACKER_STARTS:      # from the corner the sequence starts in, and from mid-frame
-            tracker.initialize(frames[start], {"init_bbox": gt[start].tolist()})
-            boxes = [gt[start].tolist()] + [tracker.track(f)["target_bbox"] for f in frames[start + 1:]]
-            out[f"boxes{start}"] = np.array(boxes, np.float64)
-    return out
+        return OSTrack(params, "ltr")
 
 
 def main(root: str) -> None:
