@@ -4,8 +4,8 @@ into a network with a message that names the file and the first parameter that d
 Checkpoints and ONNX manifests carry :func:`versions_for` under ``versions``::
 
     {"ltr-core": "0.2.0", "plugin_api": "1.0",
-     "components": {"net": "hcat/hcat", "actor": "hcat/hcat", ...},
-     "plugins": {"hcat": {"distribution": "ltr-hcat", "version": "0.2.0"}, "core": {...}}}
+     "components": {"net": "mytracker/mytracker", "actor": "mytracker/mytracker", ...},
+     "plugins": {"mytracker": {"distribution": "ltr-mytracker", "version": "0.2.0"}, "core": {...}}}
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def versions_for(cfg: dict, registry=None) -> dict[str, Any]:
 
 
 def version_differences(recorded: dict | None, registry=None) -> list[str]:
-    """How the versions that made a file differ from the ones installed, one phrase each ("ltr-hcat 0.1.0 made
+    """How the versions that made a file differ from the ones installed, one phrase each ("ltr-mytracker 0.1.0 made
     it, 0.2.0 is installed"); empty when they agree or the file records none."""
     from ltr_core.registry import get_registry
 

@@ -281,7 +281,8 @@ class Registry:
         return obj
 
     def label(self, kind: str, name: str) -> str:
-        """``net 'hcat/hcat' (plugin 'hcat', ltr-hcat 0.2.0)``, or the name as given when it is not registered."""
+        """``net 'mytracker/mytracker' (plugin 'mytracker', ltr-mytracker 0.2.0)``, or the name as given when it
+        is not registered."""
         try:
             return self.get(kind, name).label
         except RegistryError:

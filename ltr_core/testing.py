@@ -41,7 +41,7 @@ TOLERANCE = 1e-3
 @dataclass
 class Check:
     status: str       # PASS, FAIL, SKIP or NOTE
-    subject: str      # "config hcat/demo", "transform 'x/y' (...)"
+    subject: str      # "config mytracker/demo", "transform 'x/y' (...)"
     message: str
 
     def line(self) -> str:

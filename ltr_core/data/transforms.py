@@ -72,8 +72,7 @@ class Brightness(Transform):
 
 class HorizontalFlip(Transform):
     """Mirror left-right with probability p, the same for all frames of a sample (or, ``per_frame: true``, drawn
-    for each frame: OSTrack's recipe, whose template and search crops are flipped independently); boxes are
-    mirrored too."""
+    for each frame, for recipes that flip template and search crops independently); boxes are mirrored too."""
 
     geometric = True
 
@@ -96,8 +95,8 @@ class HorizontalFlip(Transform):
 
 class ChannelBrightness(Transform):
     """Multiply each colour channel by its own U(1 - jitter, 1 + jitter), clamped to [0, 255]; drawn once per
-    sample (``per_frame: false``) or for each frame. (pytracking's and OSTrack's ToTensorAndJitter draw one
-    factor for all three channels, as ``brightness`` does.)"""
+    sample (``per_frame: false``) or for each frame. (pytracking's ToTensorAndJitter draws one factor for all
+    three channels, as ``brightness`` does.)"""
 
     def __init__(self, jitter: Probability = 0.2, per_frame: bool = False):
         self.jitter = jitter

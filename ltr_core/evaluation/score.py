@@ -60,7 +60,7 @@ def over_runs(scores: dict[str, dict]) -> dict[str, dict]:
 def labels_for(paths: list) -> list[str]:
     """A label per results folder: the shortest path suffix (at least two components) that tells the folders
     apart, after dropping a last component they all share (``ltr eval`` writes ``<run>/<dataset>``), so
-    ``results/hcat/demo/demo`` is ``hcat/demo``. A folder given twice gets its full path both times."""
+    ``results/mytracker/demo/demo`` is ``mytracker/demo``. A folder given twice gets its full path both times."""
     parts = [Path(p).resolve().parts for p in paths]
     if len(parts) > 1 and len({p[-1] for p in parts}) == 1 and all(len(p) > 2 for p in parts):
         parts = [p[:-1] for p in parts]

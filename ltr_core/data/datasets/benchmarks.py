@@ -1,6 +1,6 @@
 """Evaluation-only benchmarks: OTB100, UAV123, NfS (30 fps), TNL2K and the LaSOT extension.
 
-Layouts (as pytracking and OSTrack read them):
+Layouts (as pytracking reads them):
 
 * OTB100 (``LTR_OTB_DIR``): ``ROOT/<Video>/img/0001.jpg`` and ``ROOT/<Video>/groundtruth_rect.txt`` (commas,
   tabs or spaces). A sequence is a frame range of a folder (``specs/otb100.txt``): some start late (David at
