@@ -9,7 +9,7 @@ that cell), as normalised cx, cy, w, h in the search crop.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
+from typing import Literal, Union
 
 import torch
 from torch import nn
@@ -143,11 +143,13 @@ def build_net(embed_dim: PositiveInt = 768, depth: PositiveInt = 12, num_heads: 
               search_size: PositiveInt = 256, pretrain_img_size: PositiveInt = 224, ce_loc: list = (3, 6, 9),
               ce_keep_ratio: list = (0.7, 0.7, 0.7), drop_path_rate: NonNegativeFloat = 0.1,
               head_channels: PositiveInt = 256, pretrained: Union[str, None] = None,
-              grad_checkpointing: bool = False) -> OSTrackNet:
+              grad_checkpointing: bool = False, stem: Literal["patch", "conv"] = "patch") -> OSTrackNet:
     """OSTrack: one-stream ViT with candidate elimination (ce_loc, ce_keep_ratio) and a centre head.
     ``pretrained``: MAE ViT weights to start the backbone from (a path; relative to $LTR_PRETRAINED_DIR).
     ``grad_checkpointing``: in training, keep only each ViT block's input and recompute the block in the
-    backward pass (less memory per sample, about one more forward pass of time; the same gradients)."""
+    backward pass (less memory per sample, about one more forward pass of time; the same gradients).
+    ``stem``: ``patch``, the original's one-layer patch projection, or ``conv``, a small stride-2 conv stack in its
+    place (not in the original, so not with ``pretrained``; for ViTs trained from scratch, as ``ostrack/demo``)."""
     if embed_dim % num_heads:
         raise ValueError(f"embed_dim {embed_dim} is not a multiple of num_heads {num_heads}")
     if template_size % patch_size or search_size % patch_size:
@@ -156,9 +158,12 @@ def build_net(embed_dim: PositiveInt = 768, depth: PositiveInt = 12, num_heads: 
     if any(not 0 <= i < depth for i in ce_loc) or any(not 0 < r <= 1 for r in ce_keep_ratio):
         raise ValueError(f"ce_loc {list(ce_loc)} must be block indices below depth {depth} and ce_keep_ratio "
                          f"{list(ce_keep_ratio)} ratios in (0, 1]")
+    if stem == "conv" and pretrained:
+        raise ValueError("net.stem conv has no pretrained weights: MAE's ViT has a patch projection; use stem: "
+                         "patch with net.pretrained, or net.pretrained: null")
     backbone = OneStreamViT(embed_dim, depth, num_heads, mlp_ratio, patch_size, template_size, search_size,
                             pretrain_img_size, tuple(ce_loc), tuple(ce_keep_ratio), drop_path_rate,
-                            grad_checkpointing)
+                            grad_checkpointing, stem)
     backbone.init_weights()
     if ce_loc:
         centre_token_mask(backbone.feat_z)          # the grid must be one CE's centre mask knows

@@ -25,6 +25,28 @@ class PatchEmbed(nn.Module):
         return self.proj(x).flatten(2).transpose(1, 2)          # (B, C, H, W) -> (B, HW, C)
 
 
+class ConvStem(nn.Module):
+    """A convolutional stem in place of the patch projection (not in the original; for ViTs trained from scratch,
+    which learn faster with one, Xiao et al. 2021): log2(patch_size) 3x3 stride-2 conv-BN-ReLU layers widening to
+    ``dim``, then a 1x1 conv, giving one token per patch like ``PatchEmbed``."""
+
+    def __init__(self, patch_size: int, dim: int, in_chans: int = 3):
+        super().__init__()
+        steps = int(round(math.log2(patch_size)))
+        if patch_size < 2 or 2 ** steps != patch_size:
+            raise ValueError(f"a conv stem needs a power-of-two patch_size, not {patch_size}")
+        layers, cin = [], in_chans
+        for i in range(steps):
+            cout = max(dim // 2 ** (steps - 1 - i), 8)
+            layers += [nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+            cin = cout
+        self.stem = nn.Sequential(*layers)
+        self.proj = nn.Conv2d(cin, dim, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(self.stem(x)).flatten(2).transpose(1, 2)
+
+
 class Mlp(nn.Module):
     def __init__(self, dim: int, hidden: int):
         super().__init__()
@@ -123,7 +145,7 @@ class OneStreamViT(nn.Module):
     def __init__(self, embed_dim: int = 768, depth: int = 12, num_heads: int = 12, mlp_ratio: float = 4.0,
                  patch_size: int = 16, template_size: int = 128, search_size: int = 256, pretrain_img_size: int = 224,
                  ce_loc: tuple = (3, 6, 9), ce_keep_ratio: tuple = (0.7, 0.7, 0.7), drop_path_rate: float = 0.1,
-                 grad_checkpointing: bool = False):
+                 grad_checkpointing: bool = False, stem: str = "patch"):
         super().__init__()
         self.grad_checkpointing = grad_checkpointing
         if len(ce_loc) != len(ce_keep_ratio):
@@ -131,7 +153,7 @@ class OneStreamViT(nn.Module):
                              "location")
         self.patch_size, self.embed_dim = patch_size, embed_dim
         self.feat_z, self.feat_x = template_size // patch_size, search_size // patch_size
-        self.patch_embed = PatchEmbed(patch_size, embed_dim)
+        self.patch_embed = ConvStem(patch_size, embed_dim) if stem == "conv" else PatchEmbed(patch_size, embed_dim)
         # the pretrained ViT's class token and 224-px position embedding: kept so the original's checkpoints load,
         # used only to make pos_embed_z / pos_embed_x, never trained
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim), requires_grad=False)

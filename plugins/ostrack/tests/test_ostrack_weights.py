@@ -88,3 +88,19 @@ def test_a_checkpoint_saved_as_ostracks_trainer_saves_it_imports_and_evaluates(t
     out = ltr("eval", "ostrack/demo", "--checkpoint", foreign, "--tag", "foreign", env=env)
     assert out.returncode == 2
     assert "TrainerSettings), which ltr never unpickles" in out.stderr and "`ltr import PLUGIN FILE" in out.stderr
+
+
+def test_the_conv_stem_gives_the_patch_grid_and_refuses_mae_weights(tmp_path):
+    torch.manual_seed(0)
+    patch, conv = build_net(**SMALL).eval(), build_net(**SMALL, stem="conv").eval()
+    z, x = torch.randn(2, 3, 56, 56), torch.randn(2, 3, 112, 112)
+    with torch.no_grad():
+        assert conv.backbone.patch_embed(x).shape == patch.backbone.patch_embed(x).shape == (2, 14 * 14, 192)
+        out = conv(z, x)
+    assert out["score_map"].shape == (2, 1, 14, 14) and torch.isfinite(out["pred_boxes"]).all()
+    stem_keys = {k for k in conv.state_dict() if k.startswith("backbone.patch_embed.stem.")}
+    assert stem_keys and not stem_keys & set(patch.state_dict())      # no original name is reused for other shapes
+    with pytest.raises(ValueError, match="net.stem conv has no pretrained weights"):
+        build_net(**SMALL, stem="conv", pretrained=str(tmp_path / "mae.pth"))
+    with pytest.raises(ValueError, match="power-of-two patch_size, not 7"):
+        build_net(**{**SMALL, "patch_size": 7, "ce_loc": [], "ce_keep_ratio": []}, stem="conv")
