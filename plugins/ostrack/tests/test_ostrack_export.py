@@ -3,6 +3,7 @@ and the tracker run through ONNX Runtime gives PyTorch's boxes."""
 
 import numpy as np
 import onnx
+import pytest
 import torch
 
 from ltr_core.deploy.onnx import OnnxNet, compare_with_torch, export_parts, read_manifest
@@ -15,9 +16,10 @@ DEMO = dict(embed_dim=192, depth=6, num_heads=3, patch_size=8, template_size=64,
             pretrain_img_size=128, ce_loc=[2, 4], ce_keep_ratio=[0.7, 0.7], head_channels=128)
 
 
-def test_track_forward_exports_and_tracks_as_pytorch_does(tmp_path):
+@pytest.mark.parametrize("stem", ["patch", "conv"])     # the paper configs' patch projection, ostrack/demo's conv stem
+def test_track_forward_exports_and_tracks_as_pytorch_does(tmp_path, stem):
     torch.manual_seed(0)
-    net = build_net(**DEMO).eval()
+    net = build_net(**DEMO, stem=stem).eval()
     with torch.no_grad():                      # a sharper score map than initialisation gives, as training makes
         net.box_head.conv5_ctr.weight.mul_(8.0)
     parts = ostrack_parts(net, template_size=64, search_size=128)
