@@ -73,19 +73,21 @@ def test_a_checkpoint_saved_as_ostracks_trainer_saves_it_imports_and_evaluates(t
     make_demo(tmp_path / "demo", DemoSpec(classes=1, per_class=1, frames=12, width=160, height=120, seed=2,
                                           test_per_class=1, photos="off"), progress=False)
     env = {"LTR_DEMO_DIR": str(tmp_path / "demo"), "LTR_WORKSPACE": str(tmp_path / "ws")}
-    out = ltr("import", "ostrack", foreign, "-o", tmp_path / "imported.pth", "--config", "ostrack/demo", env=env)
+    patch = ("--set", "net.stem=patch")        # the demo's size with the original's patch projection
+    out = ltr("import", "ostrack", foreign, "-o", tmp_path / "imported.pth", "--config", "ostrack/demo", *patch,
+              env=env)
     assert out.returncode == 0, out.stderr
     from ltr_core.train.checkpoint import load_checkpoint
 
     imported = load_checkpoint(tmp_path / "imported.pth")["net"]
     assert imported.keys() == net.state_dict().keys()
     assert all(torch.equal(imported[k], v) for k, v in net.state_dict().items())
-    out = ltr("eval", "ostrack/demo", "--checkpoint", tmp_path / "imported.pth", "--json", env=env)
+    out = ltr("eval", "ostrack/demo", "--checkpoint", tmp_path / "imported.pth", "--json", *patch, env=env)
     assert out.returncode == 0, out.stderr
     assert '"auc"' in out.stdout.lower()
     # the original file straight to --checkpoint: its pickled settings object is never unpickled; one line says
     # to import it
-    out = ltr("eval", "ostrack/demo", "--checkpoint", foreign, "--tag", "foreign", env=env)
+    out = ltr("eval", "ostrack/demo", "--checkpoint", foreign, "--tag", "foreign", *patch, env=env)
     assert out.returncode == 2
     assert "TrainerSettings), which ltr never unpickles" in out.stderr and "`ltr import PLUGIN FILE" in out.stderr
 
