@@ -252,9 +252,10 @@ class _TimedNet:
     """Wraps a tracker's network (torch module or ONNX stand-in) and adds up the time spent in its calls,
     including calls to its sub-modules' methods (``net.head.predict(...)``)."""
 
-    def __init__(self, net, clock: list | None = None):
+    def __init__(self, net, clock: list | None = None, sync=None):
         self._net = net
         self._clock = clock if clock is not None else [0.0]
+        self._sync = sync or (lambda: None)      # waits for the GPU, so a call's time is its kernels' too
 
     @property
     def seconds(self) -> float:
@@ -266,8 +267,8 @@ class _TimedNet:
 
     def __getattr__(self, name):
         attr = getattr(self._net, name)
-        if isinstance(attr, torch.nn.Module):
-            return _TimedNet(attr, self._clock)
+        if isinstance(attr, torch.nn.Module) or type(attr).__name__ == "_Scoped":
+            return _TimedNet(attr, self._clock, self._sync)
         return self._timed(attr) if callable(attr) else attr
 
     def __call__(self, *args, **kwargs):
@@ -275,8 +276,10 @@ class _TimedNet:
 
     def _timed(self, fn):
         def timed(*args, **kwargs):
+            self._sync()
             t = time.perf_counter()
             out = fn(*args, **kwargs)
+            self._sync()
             self._clock[0] += time.perf_counter() - t
             return out
         return timed
@@ -294,7 +297,9 @@ def bench_track(factory, images: list[np.ndarray], first_box, warmup: int = 5, p
     share. ``warmup`` frames are tracked first and not counted. ``profile_top``: also profile the timed frames
     and return the functions with the most cumulative time (``profile``: name, ms/frame, share)."""
     tracker = factory()
-    tracker.net = _TimedNet(tracker.net)
+    device = getattr(tracker, "device", torch.device("cpu"))
+    tracker.net = _TimedNet(tracker.net, sync=(lambda: torch.cuda.synchronize(device)) if device.type == "cuda"
+                            else None)
     tracker.initialize(images[0], first_box)
     for im in images[1:1 + warmup]:
         tracker.track(im)

@@ -9,7 +9,7 @@ import traceback
 
 import click
 
-from ltr_core.commands.options import set_option, workspace_option
+from ltr_core.commands.options import device_option, set_option, workspace_option
 
 from ltr_core import env as ltr_env
 from ltr_core.config import dump_config, load_config
@@ -162,11 +162,14 @@ def env_cmd(workspace):
               help="Start from scratch; an earlier run's checkpoints and logs are moved aside, not deleted.")
 @click.option("--nproc", type=click.IntRange(min=1), default=None,
               help="Launch N processes on this machine through torchrun.")
-def train_cmd(config, overrides, workspace, init_from, init_partial, no_resume, nproc):
+@device_option(default=None, what="training runs (default: the config's trainer.device, auto); sets trainer.device")
+def train_cmd(config, overrides, workspace, init_from, init_partial, no_resume, nproc, device):
     """Train CONFIG (<plugin>/<config> or a YAML file). Resumes from the latest checkpoint by default."""
     if nproc and nproc > 1 and "LOCAL_RANK" not in os.environ:
         _launch_torchrun(nproc)
         return
+    if device is not None:
+        overrides = (*overrides, f"trainer.device={device}")
     import contextlib
 
     from ltr_core.locking import FolderLock

@@ -35,6 +35,7 @@ from typing import Any, Literal, Union
 
 import yaml
 
+from ltr_core.device import DeviceError, check_setting
 from ltr_core.registry import Registry, RegistryError, get_registry
 from ltr_core.errors import UserError
 
@@ -97,7 +98,7 @@ class TrainerConfig:
     val_every: NonNegativeInt = 0               # run the val loader every K epochs; 0 never
     val_at_start: bool = False                  # also validate the initial network (a "before" figure)
     log_every: PositiveInt = 10                 # progress-bar refresh, in steps
-    device: str = "auto"                        # auto | cpu | cuda | cuda:N
+    device: str = "auto"                        # auto | cpu | cuda | cuda:N (ltr_core.device; --device sets it)
     tensorboard: bool = True
     deterministic: bool = False                 # torch.use_deterministic_algorithms
     find_unused_parameters: bool = False        # DDP setting for nets with conditional branches
@@ -123,6 +124,9 @@ class EvalConfig:
     dataset: str = "demo"
     split: str = "test"
     workers: PositiveInt = 1
+    # the network's precision when tracking on a GPU with `--amp auto` (the default); the CPU tracks in float32
+    # unless --amp names a precision, since bf16's speed there depends on the CPU (ltr_core.track.precision)
+    amp: Literal["off", "bf16", "fp16"] = "off"
 
 
 TOP_LEVEL = {"description", "base", "seed", "data", "net", "objective", "actor", "tracker",
@@ -316,6 +320,10 @@ def validate_config(cfg: dict, registry: Registry) -> dict:
     cfg["scheduler"] = validate_component(cfg.get("scheduler") or DEFAULT_SCHEDULER, "scheduler", "scheduler",
                                           registry, skip=("optimizer", "epochs"))
     cfg["eval"]["dataset"] = validate_benchmark(cfg["eval"]["dataset"], "eval.dataset", registry)
+    try:
+        check_setting(cfg["trainer"]["device"], "trainer.device")
+    except DeviceError as e:
+        raise ConfigError(str(e)) from None
     decay = cfg["trainer"]["ema_decay"]
     if not (decay == 0 or 0 < decay < 1):
         raise ConfigError(f"trainer.ema_decay is {decay}: use 0 (no weight average) or a decay in (0, 1), "

@@ -135,8 +135,9 @@ def _plain(value):
 
 def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str, root, seed: int | None) -> dict:
     """What produces a results folder: the weights (checkpoint path and SHA-256, untrained, or none), the
-    tracking config's hash and tracker section, the runtime and dtype, the dataset, the run's seed and the
-    versions of the core and plugins."""
+    tracking config's hash and tracker section, the runtime and dtype (``--amp`` for PyTorch), the kind of device
+    (``cpu`` or ``cuda``: floating point differs between them), the dataset, the run's seed and the versions of
+    the core and plugins."""
     import hashlib
     import json
     from pathlib import Path
@@ -155,7 +156,8 @@ def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str
         "tracking_config_sha256": hashlib.sha256(json.dumps(tracking, sort_keys=True).encode()).hexdigest(),
         "tracker": cfg.get("tracker"),
         "runtime": runtime,
-        "dtype": dtype if runtime == "onnx" else "fp32",
+        "dtype": dtype if runtime == "onnx" else ("fp32" if getattr(factory, "amp", "off") == "off" else factory.amp),
+        "device": factory.tracker_device().type if hasattr(factory, "tracker_device") else "cpu",
         "dataset": {"benchmark": benchmark, "split": split, "root": str(Path(root).resolve())},
         "run_seed": seed,
         "versions": versions_for(cfg),
@@ -178,6 +180,7 @@ def record_difference(old: dict | None, new: dict) -> str:
     """Why results made as ``old`` records cannot stand for ``new``; '' when they can."""
     if old is None:
         return "the results there have no provenance record (made by an older ltr, or by hand)"
+    old = {"device": "cpu", **old}          # records of ltr-core 0.2 name no device: it tracked on the CPU
     if _plain(old) == _plain(new):
         return ""
     if old.get("checkpoint_sha256") != new.get("checkpoint_sha256"):
@@ -229,5 +232,5 @@ def describe_record(record: dict | None) -> str:
                         (record.get("versions") or {}).get("plugins", {}).values())
     data = record.get("dataset") or {}
     return (f"{record.get('config')} with {weights}; tracker {(record.get('tracker') or {}).get('name')}; "
-            f"{record.get('runtime')} {record.get('dtype')}; {data.get('benchmark')} {data.get('split')} at "
+            f"{record.get('runtime')} {record.get('dtype')} on {record.get('device', 'cpu')}; {data.get('benchmark')} {data.get('split')} at "
             f"{data.get('root')}; {plugins}")

@@ -13,6 +13,10 @@ For each of the plugin's configs, on data generated in ``workdir`` (a small tree
   parameter (unless the config sets ``trainer.find_unused_parameters``);
 * track: the config's tracker, with the untrained network, through the evaluation runner on a generated sequence:
   a box of four finite numbers and a number as score on every frame;
+* train and track run on ``device`` (``ltr check-plugin --device``; auto: the GPU when there is one);
+* gpu-ready (on a CPU): one training step and six tracked frames on a simulated GPU
+  (:mod:`ltr_core.devicecheck`): no CPU tensor mixed into GPU work, no ``.numpy()`` of a GPU tensor, the tracker
+  built on the device it is given; the host synchronisations per step and per frame are reported;
 * export: for a net with declared ONNX parts, every part through ONNX Runtime against PyTorch on random inputs
   (max difference within 1e-3 of the output's scale).
 
@@ -125,9 +129,11 @@ def generated_tree(workdir: Path) -> Path:
 
 
 def check_plugin(name: str, workdir: Path, configs: list[str] | None = None, export: bool = True,
-                 registry=None, progress=None) -> Report:
+                 registry=None, progress=None, device: str = "auto") -> Report:
     """Run the conformance checks on the installed plugin ``name``; ``configs`` limits them to those configs.
-    ``progress(line)`` receives each check's line as it completes."""
+    ``progress(line)`` receives each check's line as it completes. ``device``: where the train and track checks
+    run (:mod:`ltr_core.device`); on a CPU the gpu-ready check also runs them on a simulated GPU."""
+    from ltr_core.device import resolve
     from ltr_core.registry import get_registry
 
     reg = registry or get_registry()
@@ -144,7 +150,7 @@ def check_plugin(name: str, workdir: Path, configs: list[str] | None = None, exp
     report.start(f"check-plugin {name} ({info.distribution} {info.version}, plugin API {info.api})")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    kit = _Kit(reg, workdir, report, export)
+    kit = _Kit(reg, workdir, report, export, resolve(device))
     own = [c for c in reg.of_plugin(name) if c.kind == "config"]
     if configs:
         unknown = sorted(set(configs) - {c.qualname for c in own})
@@ -163,6 +169,52 @@ def check_plugin(name: str, workdir: Path, configs: list[str] | None = None, exp
     return report
 
 
+def simulated_gpu_syncs(cfg: dict, workdir: Path, registry=None, frames: int = 6) -> dict:
+    """Run one training step (batch 2, from a tree generated in ``workdir``) and ``frames`` frames of ``cfg``'s
+    tracker (untrained) on a simulated GPU (:class:`ltr_core.devicecheck.SimulatedDevice`); returns the host
+    synchronisations ``{"step": per training step, "frame": the most in one tracked frame}`` (None where the
+    config has no training data or no tracker). Raises :class:`~ltr_core.devicecheck.DeviceMixError` (or the
+    runner's error naming the tracker, caused by one) where CUDA would fail."""
+    from ltr_core.data.datasets.lasot import LaSOT
+    from ltr_core.devicecheck import SimulatedDevice
+    from ltr_core.registry import get_registry
+    from ltr_core.track.factory import TrackerFactory
+    from ltr_core.track.runner import sequences_from_dataset, track_sequence
+
+    kit = _Kit(registry or get_registry(), Path(workdir), Report("-"), False, torch.device("cpu"))
+    counts = {"step": None, "frame": None}
+    if cfg.get("actor") is not None and (cfg.get("data") or {}).get("train") is not None:
+        batch = kit._batches(cfg, 1)[0]
+        with SimulatedDevice() as sim:
+            _, step = kit._step(cfg, torch.device(sim.device))
+            data = step.to_device(batch)
+            sim.reset()
+            step(data, True)
+            counts["step"] = sim.sync_count()
+    if cfg.get("tracker") is not None:
+        seq = sequences_from_dataset(LaSOT(generated_tree(workdir), split_file="test_split.txt"))[0]
+        seq.frames, seq.gt = seq.frames[:frames], seq.gt[:frames]
+        with SimulatedDevice() as sim:
+            tracker = TrackerFactory(cfg, None, device="cuda")()
+            if getattr(tracker, "device", None) != sim.device:
+                raise _Fail(f"{kit.reg.label('tracker', cfg['tracker']['name'])} ignored the device it was given "
+                            f"(it runs on {getattr(tracker, 'device', '?')}): take a `device` argument and pass it "
+                            "to ltr_core's Tracker")
+            per_frame = []
+            original = tracker.track
+
+            def counted(image):
+                before = sim.sync_count()
+                out = original(image)
+                per_frame.append(sim.sync_count() - before)
+                return out
+
+            tracker.track = counted
+            track_sequence(tracker, seq)
+            counts["frame"] = max(per_frame)
+    return counts
+
+
 def assert_plugin_conforms(name: str, workdir: Path, **kw) -> Report:
     """:func:`check_plugin`, raising AssertionError with the report when a check failed."""
     report = check_plugin(name, workdir, **kw)
@@ -171,22 +223,26 @@ def assert_plugin_conforms(name: str, workdir: Path, **kw) -> Report:
 
 
 class _Kit:
-    def __init__(self, reg, workdir: Path, report: Report, export: bool):
+    def __init__(self, reg, workdir: Path, report: Report, export: bool, device: torch.device):
         self.reg, self.workdir, self.report, self.export = reg, workdir, report, export
+        self.device = device
         self.done: dict[str, str] = {}      # section fingerprint -> the config that checked it
         self.used: dict[str, set] = {k: set() for k in reg.components}
 
     def _record(self, subject: str, fn, *args) -> bool:
         return _run(self.report, subject, fn, *args)
 
-    def _once(self, subject: str, key: str, fn, *args) -> None:
+    def _once(self, subject: str, key: str, fn, *args) -> bool:
+        """Run a check unless a config with the same sections had it; True when it passed (then or now)."""
         fingerprint = key + json.dumps(args[0] if args else None, sort_keys=True, default=str)
         if fingerprint in self.done:
             self.report.add(Check("PASS", subject, f"{key}: same sections as {self.done[fingerprint]}, checked "
                                                    "there"))
-            return
+            return True
         if self._record(subject, fn, *args):
             self.done[fingerprint] = subject.split(" ", 1)[1]
+            return True
+        return False
 
     # -- per config -----------------------------------------------------------------------------------
     def config(self, qualname: str) -> None:
@@ -217,22 +273,23 @@ class _Kit:
             return
         train_keys = {k: cfg.get(k) for k in ("seed", "net", "objective", "actor", "optimizer")}
         train_keys["data"] = (cfg.get("data") or {}).get("train")
-        if cfg.get("actor") is not None and train_keys["data"] is not None:
-            self._once(subject, "train", self._train, train_keys, cfg)
+        trains = cfg.get("actor") is not None and train_keys["data"] is not None
+        passed = True
+        if trains:
+            passed &= self._once(subject, "train", self._train, train_keys, cfg)
         if cfg.get("tracker") is not None:
-            self._once(subject, "track", self._track, {"net": cfg["net"], "tracker": cfg["tracker"],
-                                                         "seed": cfg["seed"]}, cfg)
+            passed &= self._once(subject, "track", self._track, {"net": cfg["net"], "tracker": cfg["tracker"],
+                                                                  "seed": cfg["seed"]}, cfg)
+        if self.device.type == "cpu" and passed and (trains or cfg.get("tracker") is not None):
+            self._once(subject, "gpu-ready", self._gpu_ready, {**train_keys, "tracker": cfg.get("tracker")}, cfg)
         if self.export and cfg.get("tracker") is not None and cfg["net"]["name"] in self.reg.components["export"]:
             self._once(subject, "export", self._export, {"net": cfg["net"], "tracker": cfg["tracker"]}, cfg)
 
-    def _train(self, _key, cfg) -> str:
-        from ltr_core.components import build_net
+    def _batches(self, cfg, count: int) -> list[dict]:
+        """``count`` training batches of 2 drawn by the config's sampler and processing from the generated tree."""
         from ltr_core.data.build import build_sampler
         from ltr_core.data.datasets.lasot import LaSOT
         from ltr_core.data.loader import build_loader
-        from ltr_core.track.factory import inference_net_config
-        from ltr_core.train.optim import build_optimizer
-        from ltr_core.train.step import build_train_step
 
         root = generated_tree(self.workdir)
         section = copy.deepcopy(cfg["data"]["train"])
@@ -241,20 +298,37 @@ class _Kit:
         sampler = build_sampler(section, cfg["seed"], self.workdir, self.reg, datasets=[LaSOT(root, split="all")])
         loader = build_loader(sampler, section["loader"])
         loader.batch_sampler.set_epoch(1)
-        torch.manual_seed(cfg["seed"])
-        net = build_net(inference_net_config(cfg), self.reg)
-        optimizer = build_optimizer(net, cfg["optimizer"], self.reg)
-        step_cfg = {**cfg, "trainer": {**cfg["trainer"], "compile": False, "amp": "off"}}
-        step = build_train_step(step_cfg, net, optimizer, torch.device("cpu"), self.reg)
-        if hasattr(step.actor, "set_epoch"):
-            step.actor.set_epoch(1, cfg["trainer"]["epochs"])
-        losses, stat_names = [], []
         batches = iter(loader)
-        for i in range(2):
+        out = []
+        for _ in range(count):
             batch = next(batches)
             if not isinstance(batch, dict):
                 raise _Fail(f"the loader gave {type(batch).__name__}, not a dict of tensors (processing "
                             f"{cfg['data']['train']['processing']['name']!r})")
+            out.append(batch)
+        return out
+
+    def _step(self, cfg, device: torch.device):
+        """The network and the training step as ``ltr train`` builds them, on ``device``."""
+        from ltr_core.components import build_net
+        from ltr_core.track.factory import inference_net_config
+        from ltr_core.train.optim import build_optimizer
+        from ltr_core.train.step import build_train_step
+
+        torch.manual_seed(cfg["seed"])
+        net = build_net(inference_net_config(cfg), self.reg).to(device)
+        optimizer = build_optimizer(net, cfg["optimizer"], self.reg)
+        step_cfg = {**cfg, "trainer": {**cfg["trainer"], "compile": False, "amp": "off"}}
+        step = build_train_step(step_cfg, net, optimizer, device, self.reg)
+        if hasattr(step.actor, "set_epoch"):
+            step.actor.set_epoch(1, cfg["trainer"]["epochs"])
+        return net, step
+
+    def _train(self, _key, cfg) -> str:
+        batches = self._batches(cfg, 2)
+        net, step = self._step(cfg, self.device)
+        losses, stat_names = [], []
+        for i, batch in enumerate(batches):
             loss, stats = step(step.to_device(batch), True)
             if not math.isfinite(float(loss)):
                 raise _Fail(f"{self.reg.label('actor', cfg['actor']['name'])}: the loss of step {i + 1} is "
@@ -273,7 +347,7 @@ class _Kit:
                         "freeze) or set trainer.find_unused_parameters: true")
         return (f"2 training steps, batch 2: loss {losses[0]:.4g}, {losses[1]:.4g}; stats "
                 f"{', '.join(stat_names) or '(none)'}; gradients on {len(trainable) - len(no_grad)} of "
-                f"{len(trainable)} trainable parameters")
+                f"{len(trainable)} trainable parameters; on {self.device}")
 
     def _track(self, _key, cfg) -> str:
         from ltr_core.data.datasets.lasot import LaSOT
@@ -286,14 +360,32 @@ class _Kit:
         out = self.workdir / "results" / cfg["_name"].replace("/", "__")
         for old in out.glob("*.txt") if out.is_dir() else []:
             old.unlink()
-        summary = run_sequences(TrackerFactory(cfg, None), seq, out, workers=1, progress=False)
+        summary = run_sequences(TrackerFactory(cfg, None, device=str(self.device)), seq, out, workers=1,
+                                progress=False)
         boxes = read_result_file(out / f"{seq[0].name}.txt").boxes
         if not np.isfinite(boxes).all():
             row = int(np.flatnonzero(~np.isfinite(boxes).all(1))[0])
             raise _Fail(f"{self.reg.label('tracker', cfg['tracker']['name'])} gave a box that is not finite at "
                         f"frame {row + 1}: {boxes[row].tolist()}")
         return (f"tracked generated sequence {seq[0].name} ({len(seq[0])} frames) through the runner at "
-                f"{summary['fps']:.1f} fps; every box finite")
+                f"{summary['fps']:.1f} fps; every box finite; on {self.device}")
+
+    def _gpu_ready(self, _key, cfg) -> str:
+        """One training step and a few tracked frames on a simulated GPU: nothing CUDA would refuse, and the host
+        synchronisations counted (:func:`simulated_gpu_syncs`)."""
+        from ltr_core.devicecheck import DeviceMixError
+
+        try:
+            counts = simulated_gpu_syncs(cfg, self.workdir, self.reg)
+        except UserError as e:                # the runner names the tracker and frame of what it raised
+            if not isinstance(e.__cause__, DeviceMixError):
+                raise
+            raise _Fail(f"on a simulated GPU: {e}") from None
+        except DeviceMixError as e:
+            raise _Fail(f"on a simulated GPU: {e}") from None
+        said = ([f"{counts['step']} host syncs per training step"] if counts["step"] is not None else []) + \
+            ([f"{counts['frame']} per tracked frame"] if counts["frame"] is not None else [])
+        return "on a simulated GPU, no CPU tensor mixed into GPU work; " + ", ".join(said)
 
     def _export(self, _key, cfg) -> str:
         from ltr_core.deploy.onnx import export_parts, part_errors, parts_for

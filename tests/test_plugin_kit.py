@@ -26,10 +26,12 @@ def test_the_tiny_plugin_passes_every_check(tiny_env, tmp_path):
     lines = [c.line() for c in report.checks]
     assert lines[0] == "PASS  config tiny/tiny: validates"
     assert lines[1].startswith("PASS  config tiny/tiny: 2 training steps, batch 2: loss ")
-    assert lines[1].endswith("stats mae; gradients on 8 of 8 trainable parameters")
+    assert lines[1].endswith("stats mae; gradients on 8 of 8 trainable parameters; on cpu")
     assert lines[2].startswith("PASS  config tiny/tiny: tracked generated sequence ") and "every box finite" in lines[2]
-    assert lines[3].startswith("PASS  config tiny/tiny: ONNX Runtime against PyTorch: forward max |diff| ")
-    assert report.counts() == "4 passed, 0 failed"
+    assert lines[3] == ("PASS  config tiny/tiny: on a simulated GPU, no CPU tensor mixed into GPU work; 0 host syncs "
+                        "per training step, 1 per tracked frame")
+    assert lines[4].startswith("PASS  config tiny/tiny: ONNX Runtime against PyTorch: forward max |diff| ")
+    assert report.counts() == "5 passed, 0 failed"
 
 
 def test_a_broken_plugin_fails_with_messages_naming_each_component_and_what_it_returned(broken_env, tmp_path):
@@ -50,7 +52,7 @@ def test_a_broken_plugin_fails_with_messages_naming_each_component_and_what_it_r
 def test_check_plugin_exit_codes(broken_env):
     good = CliRunner().invoke(main, ["check-plugin", "tiny", "--no-export"])
     assert good.exit_code == 0, good.output
-    assert good.output.splitlines()[-1] == "check-plugin tiny: 3 passed, 0 failed"
+    assert good.output.splitlines()[-1] == "check-plugin tiny: 4 passed, 0 failed"
     bad = CliRunner().invoke(main, ["check-plugin", "broken", "--config", "broken/broken"])
     assert bad.exit_code == 1 and bad.output.splitlines()[-1] == "check-plugin broken: 1 passed, 3 failed"
     unknown = CliRunner().invoke(main, ["check-plugin", "brokn"])

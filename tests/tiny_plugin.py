@@ -88,7 +88,7 @@ class TinyTracker(Tracker):
     @torch.no_grad()
     def track(self, image):
         side = 4 * float(np.sqrt(self.size.prod()))
-        pred = self.net(self.crop_tensor(image, self.center, side, self.search_size), self.template)[0].numpy()
+        pred = self.net(self.crop_tensor(image, self.center, side, self.search_size), self.template)[0].cpu().numpy()
         cx, cy, w, h = pred * side
         self.center = self.center - side / 2 + np.array([cx, cy])
         if self.jitter:

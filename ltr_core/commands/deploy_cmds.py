@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ltr_core import env as ltr_env
-from ltr_core.commands.options import set_option, workspace_option
+from ltr_core.commands.options import device_option, set_option, workspace_option
 from ltr_core.config import load_config
 from ltr_core.errors import UserError
 
@@ -42,14 +42,18 @@ def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, o
                    "int8: static quantisation, calibrated by running the tracker on generated frames.")
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Run every part with ONNX Runtime on random inputs and print its difference from PyTorch.")
+@device_option(what="the tracker runs to calibrate int8 (the export is traced and checked on the CPU)")
 @set_option
 @workspace_option
-def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, overrides, workspace):
+def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, device, overrides, workspace):
     """Export the network parts CONFIG's tracker runs (as its plugin declares them) to ONNX, with a manifest."""
     from ltr_core.deploy.onnx import ExportError, compare_with_torch, export_config
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.train.checkpoint import resolve_checkpoint
 
+    from ltr_core.device import resolve
+
+    resolve(device)
     try:
         import onnx  # noqa: F401
     except ImportError:
@@ -62,7 +66,7 @@ def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, o
                                    "there is nothing to export")
     ws = ltr_env.workspace_dir(workspace)
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
-    factory = TrackerFactory(cfg, ckpt)
+    factory = TrackerFactory(cfg, ckpt, device=device)
     if factory.version_note():
         click.echo(factory.version_note(), err=True)
     parts, manifest = export_config(factory, Path(out), opset=opset, dtype=dtype, report=click.echo)

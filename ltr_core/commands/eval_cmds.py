@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from ltr_core.commands.deploy_cmds import onnx_factory
-from ltr_core.commands.options import runtime_options, set_option, workspace_option
+from ltr_core.commands.options import amp_option, device_option, runtime_options, set_option, workspace_option
 import numpy as np
 
 from ltr_core import env as ltr_env
 from ltr_core.components import tracker_needs_net
+from ltr_core.device import resolve as resolve_device
 from ltr_core.config import load_config, validate_component
 from ltr_core.registry import get_registry
 from ltr_core.evaluation.datasets import benchmark, open_eval_dataset, server_scored
@@ -71,11 +72,13 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
               help="Repeat the evaluation N times with per-run seeds (for stochastic trackers); results go to "
                    "<name>_run001, ... and the scores are reported as mean and standard deviation.")
 @click.option("--json", "as_json", is_flag=True)
+@device_option()
+@amp_option
 @runtime_options
 @set_option
 @workspace_option
 def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, sequences, workers, protocol, tag,
-             runs, as_json, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
+             runs, as_json, device, amp, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
     """Run CONFIG's tracker on a dataset split and print success AUC, precision and normalized precision.
 
     Each results folder records what produced it (provenance.json); a sequence's earlier result is reused only
@@ -85,10 +88,10 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     from ltr_core.locking import FolderLock
     from ltr_core.paths import check_name
     from ltr_core.provenance import prepare_results_folder, results_record
-    from ltr_core.track.factory import TrackerFactory
     from ltr_core.track.runner import sequences_from_dataset
     from ltr_core.train.checkpoint import resolve_checkpoint
 
+    resolve_device(device)                  # a GPU that is not there stops before anything is read
     if tag is not None:
         check_name(tag, "--tag")
     if workers is not None and workers < 1:
@@ -104,9 +107,10 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     if not untrained and tracker_needs_net(cfg):
         ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
     onnx = runtime == "onnx" and not baseline
+    factory, amp = _torch_factory(cfg, ckpt, device, amp, onnx)
     name = tag or (f"baseline/{cfg['tracker']['name'].split('/')[-1]}" if baseline else
                    cfg["_name"] + ("-untrained" if untrained else "") + ("-onnx" if onnx else "")
-                   + (f"-{ort_dtype}" if onnx and ort_dtype != "fp32" else ""))
+                   + (f"-{ort_dtype}" if onnx and ort_dtype != "fp32" else "") + (f"-{amp}" if amp != "off" else ""))
     ds = open_eval_dataset(dataset, split, ws)
     source, dataset = dataset, results_folder_name(dataset)   # the short name labels folders and lines
     only = [s.strip() for s in sequences.split(",")] if sequences else None
@@ -118,9 +122,10 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     out_dirs = [ws / "results" / n / dataset for n in names]
     click.echo(f"evaluating {cfg['_name']} ({'checkpoint ' + ckpt if ckpt else 'no checkpoint'}) on {dataset} "
                f"{split}: {len(seqs)} sequences" + (f" x {runs} runs" if runs > 1 else "")
+               + f" on {_where(factory, onnx, workers)}"
                + f" -> {out_dirs[0] if runs == 1 else out_dirs[0].parent.parent / (name + '_run*') / dataset}",
                err=as_json)
-    factory = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt, ort_dtype,
+    factory = onnx_factory(factory, runtime, ws, ort_threads, ort_opt, ort_dtype,
                            report=lambda m: click.echo(m, err=as_json))
     if factory.version_note():
         click.echo(factory.version_note(), err=True)
@@ -151,6 +156,37 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
                    f"{m['precision_std']:.1f}  normalized precision {m['norm_precision']:.1f} +- "
                    f"{m['norm_precision_std']:.1f}  ({dataset} {split}, {len(seqs)} sequences, {protocol}, "
                    f"mean +- std over {runs} runs)")
+
+
+def _torch_factory(cfg: dict, ckpt: str | None, device: str, amp: str, onnx: bool):
+    """The TrackerFactory of a command: on ``device``, with ``--amp`` resolved for it (off for ONNX Runtime and
+    network-free trackers)."""
+    from ltr_core.track.factory import TrackerFactory
+    from ltr_core.track.precision import resolve_amp
+
+    factory = TrackerFactory(cfg, ckpt, device=device)
+    if onnx or not tracker_needs_net(cfg):
+        if amp not in ("auto", "off"):
+            raise click.UsageError(f"--amp {amp} applies to a PyTorch network: " + (
+                "ONNX Runtime runs the exported dtype (--ort-dtype)" if onnx else
+                f"{cfg['tracker']['name']} runs none"))
+        return factory, "off"
+    factory.amp = resolve_amp(amp, factory.resolved()[0], factory.tracker_device())
+    return factory, factory.amp
+
+
+def _where(factory, onnx: bool, workers: int) -> str:
+    """How the evaluation line names where the network runs."""
+    from ltr_core.device import describe, gpu_count
+
+    if onnx:
+        return "the CPU (ONNX Runtime)"
+    device = factory.tracker_device()
+    text = describe(device) + (f", {factory.amp}" if factory.amp != "off" else "")
+    if device.type == "cuda" and workers > 1:
+        text += (f", {workers} workers sharing it" if gpu_count() == 1 or factory.device.startswith("cuda:")
+                 else f", {workers} workers over {gpu_count()} GPUs")
+    return text
 
 
 def _track_run(factory, seqs, out_dir: Path, workers: int, seed: int, prefix: str, as_json: bool) -> None:
@@ -225,18 +261,20 @@ def score_cmd(results, more_results, dataset, split, protocol, plots, sequences,
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write a video with the box drawn.")
 @click.option("--boxes", type=click.Path(dir_okay=False), default=None,
               help="Where the boxes go (default: OUT with .txt, else ./track_boxes.txt).")
+@device_option()
+@amp_option
 @runtime_options
 @set_option
 @workspace_option
-def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, ort_dtype, ort_threads, ort_opt,
-              overrides, workspace):
+def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, device, amp, runtime, ort_dtype, ort_threads,
+              ort_opt, overrides, workspace):
     """Track a target through a video or a folder of frames."""
-    from ltr_core.track.factory import TrackerFactory
     from ltr_core.track.video import track_frames
     from ltr_core.train.checkpoint import resolve_checkpoint
 
     if bool(video) == bool(frames_dir):
         raise click.UsageError("give exactly one of --video or --frames")
+    resolve_device(device)
     try:
         box = [float(v) for v in init.split(",")]
         assert len(box) == 4 and box[2] > 0 and box[3] > 0
@@ -245,15 +283,16 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, runtime, 
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
     ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if tracker_needs_net(cfg) else None
-    factory = onnx_factory(TrackerFactory(cfg, ckpt), runtime, ws, ort_threads, ort_opt, ort_dtype)
+    factory, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")
+    factory = onnx_factory(factory, runtime, ws, ort_threads, ort_opt, ort_dtype)
     if factory.version_note():
         click.echo(factory.version_note(), err=True)
     tracker = factory()
     boxes = Path(boxes) if boxes else (Path(out).with_suffix(".txt") if out else Path("track_boxes.txt"))
     summary = track_frames(tracker, np.asarray(box), video=video, frames_dir=frames_dir, out_video=out,
                            out_boxes=boxes)
-    click.echo(f"tracked {summary['frames']} frames at {summary['fps']:.1f} fps; boxes: {boxes}"
-               + (f"; video: {out}" if out else ""))
+    click.echo(f"tracked {summary['frames']} frames at {summary['fps']:.1f} fps on "
+               f"{_where(factory, runtime == 'onnx', 1)}; boxes: {boxes}" + (f"; video: {out}" if out else ""))
 
 
 @click.command("pack", short_help='Zip test-set results for the GOT-10k or TrackingNet server.')

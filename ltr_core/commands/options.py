@@ -20,3 +20,27 @@ def runtime_options(f):
                      help="Run the network with PyTorch or its ONNX export through ONNX Runtime "
                           "(exported to <workspace>/export/... on first use; needs ltr-core[onnx]).")(f)
     return f
+
+
+def _check_device(ctx, param, value):
+    if value is None:
+        return None
+    from ltr_core.device import CHOICES, DeviceError, check_setting
+
+    try:
+        return check_setting(value, "--device")
+    except DeviceError:
+        raise click.BadParameter(f"{value!r}: expected {CHOICES}", param_hint="'--device'") from None
+
+
+def device_option(default: str | None = "auto", what: str = "the network runs"):
+    """``--device auto|cpu|cuda|cuda:N`` (:mod:`ltr_core.device`): ``auto`` takes the GPU when PyTorch sees one."""
+    shown = f"Where {what}: auto (the GPU when PyTorch sees one, else the CPU), cpu, cuda or cuda:N."
+    return click.option("--device", default=default, show_default=default is not None, metavar="auto|cpu|cuda|cuda:N",
+                        callback=_check_device, help=shown)
+
+
+amp_option = click.option(
+    "--amp", type=click.Choice(["auto", "off", "bf16", "fp16"]), default="auto", show_default=True,
+    help="The network's precision while tracking (autocast around its calls; the tracker's own arithmetic stays "
+         "float32). auto: the config's eval.amp on a GPU, off (float32) on the CPU.")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from ltr_core.commands.options import device_option
+
 
 @click.group("new", short_help='Write a new plugin package that already works.')
 def new_group():
@@ -39,14 +41,18 @@ def new_plugin_cmd(name, out):
 @click.option("--no-export", is_flag=True, help="Skip the ONNX export checks.")
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
               help="Where the generated data and outputs go (default: a temporary folder, removed afterwards).")
-def check_plugin_cmd(name, configs, no_export, workdir):
+@device_option(what="the train and track checks run (on a CPU, the gpu-ready check also simulates a GPU)")
+def check_plugin_cmd(name, configs, no_export, workdir, device):
     """Run the conformance checks on the installed plugin NAME: each config builds, trains two steps, tracks a
     generated sequence through the runner and exports to ONNX as declared. Exit code 1 when a check fails."""
+    from ltr_core.device import resolve
     from ltr_core.testing import check_plugin
+
+    resolve(device)
 
     def run(folder):
         return check_plugin(name, Path(folder), configs=list(configs) or None, export=not no_export,
-                            progress=click.echo)
+                            progress=click.echo, device=device)
 
     if workdir:
         report = run(workdir)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import torch
 
-from ltr_core.commands.options import runtime_options, set_option, workspace_option
+from ltr_core.commands.options import amp_option, device_option, runtime_options, set_option, workspace_option
 
 from ltr_core import env as ltr_env
 from ltr_core.config import load_config
@@ -24,7 +24,7 @@ def bench_group():
 @click.argument("config")
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--steps", type=int, default=5, show_default=True)
-@click.option("--device", default="cpu", show_default=True)
+@device_option(what="the step runs")
 @click.option("--epoch", type=click.IntRange(min=1), default=None,
               help="The epoch the actor is told (default: the config's last), for actors whose work follows it.")
 @set_option
@@ -34,18 +34,20 @@ def bench_train_cmd(config, batch, steps, device, epoch, overrides):
     CONFIG's processing; report FLOPs, the fraction of a matmul peak measured in the same run and the peak
     memory (on a CPU the process's resident-set high-water mark: run two batch sizes for the cost per sample)."""
     from ltr_core.bench import bench_train
+    from ltr_core.device import describe, resolve
 
     cfg = load_config(config, overrides)
-    r = bench_train(cfg, batch, steps, device=device, epoch=epoch)
+    device = resolve(device)
+    r = bench_train(cfg, batch, steps, device=str(device), epoch=epoch)
     click.echo(f"{cfg['_name']}: batch {r['batch']}, {r['steps']} steps, {r['threads']} threads, "
                f"{r['ms_per_step']:.0f} ms/step (median)")
-    click.echo(f"device {device}  amp {r['amp']}  channels_last {r['channels_last']}  compile {r['compile']}  "
+    click.echo(f"device {describe(device)}  amp {r['amp']}  channels_last {r['channels_last']}  compile {r['compile']}  "
                f"optimizer.impl {r['optimizer_impl']}")
     click.echo(f"{r['gflop_per_step']:.4g} GFLOP/step  {r['gflops']:.4g} GFLOP/s achieved")
     n = r["peak_size"]
     click.echo(f"{r['peak_dtype']} matmul peak ({n}x{n}, this run): {r['peak_gflops']:.0f} GFLOP/s  "
                f"fraction of peak: {r['fraction_of_peak']:.2f}")
-    where = "CUDA allocator peak" if device.startswith("cuda") else "process RSS high-water mark"
+    where = "CUDA allocator peak" if device.type == "cuda" else "process RSS high-water mark"
     click.echo(f"peak memory: {r['peak_memory_mib']:.0f} MiB ({where}; actor at epoch {r['epoch']} of "
                f"{r['epochs']})")
     click.echo(f"samples/s: {r['samples_per_s']:.2f}")
@@ -65,17 +67,21 @@ def bench_train_cmd(config, batch, steps, device, epoch, overrides):
                    "median speed-up of the rounds, so a machine that slows down mid-run affects both alike.")
 @click.option("--profile", "profile_top", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also print the N functions of the tracker with the most time (cProfile, cumulative).")
+@device_option()
+@amp_option
 @runtime_options
 @set_option
 @workspace_option
-def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds, profile_top, runtime, ort_dtype,
-                    ort_threads, ort_opt, overrides, workspace):
+def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds, profile_top, device, amp, runtime,
+                    ort_dtype, ort_threads, ort_opt, overrides, workspace):
     """Time CONFIG's whole tracker per frame on decoded frames of a generated sequence, and the network's share."""
     from ltr_core.bench import bench_sequence, bench_track, median_round
     from ltr_core.commands.deploy_cmds import onnx_factory
-    from ltr_core.track.factory import TrackerFactory
+    from ltr_core.commands.eval_cmds import _torch_factory, _where
+    from ltr_core.device import resolve
     from ltr_core.train.checkpoint import resolve_checkpoint
 
+    resolve(device)
     try:
         w, h = (int(v) for v in size.lower().split("x"))
         assert w >= 64 and h >= 64
@@ -87,7 +93,8 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint))
     images, first = bench_sequence((w, h), frames)
     runs = (["torch"] if compare and runtime == "onnx" else []) + [runtime]
-    factories = {rt: onnx_factory(TrackerFactory(cfg, ckpt), rt, ws, ort_threads, ort_opt, ort_dtype) for rt in runs}
+    factories = {rt: onnx_factory(_torch_factory(cfg, ckpt, device, amp if rt == "torch" else "off", rt == "onnx")[0],
+                                  rt, ws, ort_threads, ort_opt, ort_dtype) for rt in runs}
     rounds = rounds if len(runs) == 2 else 1
     timed = {rt: [] for rt in runs}
     for _ in range(rounds):
@@ -100,7 +107,7 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
                  if rt == "onnx" else "")
         per_round = f", median of {rounds} rounds" if rounds > 1 else ""
         click.echo(f"{cfg['_name']} runtime {rt}: {w}x{h}, {r['frames']} frames{per_round}, "
-                   f"{torch.get_num_threads()} threads{extra}")
+                   f"{torch.get_num_threads()} threads{extra}, on {_where(factories[rt], rt == 'onnx', 1)}")
         click.echo(f"ms/frame: {r['ms_per_frame']:.2f}  network {r['net_ms_per_frame']:.2f} ms "
                    f"({100 * r['net_share']:.0f}%)  rest (crops, post-processing) "
                    f"{r['ms_per_frame'] - r['net_ms_per_frame']:.2f} ms")

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -80,7 +80,7 @@ def calibration_for(factory, parts: list[ExportPart], frames: int = 40, sequence
     scikit-image's photographs where installed) at 640x480."""
     from ltr_core.data.demo import demo_frames
 
-    tracker = type(factory)(factory.cfg, factory.checkpoint)()
+    tracker = replace(factory, onnx_dir=None, amp="off")()      # PyTorch on the factory's device
     return record_inputs(tracker, parts, demo_frames((640, 480), frames, seed=7, photos="auto",
                                                      sequences=sequences))
 
@@ -168,8 +168,10 @@ def _export_part(part: ExportPart, out: Path, opset: int, dtype: str, calibratio
     """Write one part as ``<out>/<part>.onnx`` (through a temporary file) and return its manifest entry."""
     import onnx
 
-    module = part.module.eval().to(DTYPES[dtype])
-    inputs = {k: (v.to(DTYPES[dtype]) if v.is_floating_point() else v) for k, v in part.inputs.items()}
+    # traced on the CPU whatever device the network was on: the example inputs are CPU tensors, and the file must
+    # not depend on where it was exported
+    module = part.module.eval().to("cpu", DTYPES[dtype])
+    inputs = {k: (v.to("cpu", DTYPES[dtype]) if v.is_floating_point() else v.cpu()) for k, v in part.inputs.items()}
     with torch.no_grad():
         result = module(*inputs.values())
     result = result if isinstance(result, tuple) else (result,)
@@ -397,7 +399,7 @@ def part_errors(parts: list[ExportPart], folder: Path, seed: int = 0) -> dict[st
     for part in parts:
         inputs = part.sample(g)
         with torch.no_grad():
-            ref = part.module.float().eval()(*inputs)
+            ref = part.module.to("cpu", torch.float32).eval()(*inputs)
         ref = ref if isinstance(ref, tuple) else (ref,)
         got = getattr(net, part.name)(*inputs)
         got = tuple(got.values()) if isinstance(got, dict) else (got if isinstance(got, tuple) else (got,))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
+from dataclasses import dataclass, field, replace
 
 import torch
 
+from ltr_core import device as device_rule
 from ltr_core.components import build_net, build_tracker, tracker_needs_net
-from ltr_core.config import config_from_dict
+from ltr_core.config import config_from_dict, factory_params
+from ltr_core.errors import UserError
 from ltr_core.registry import get_registry
+from ltr_core.track.precision import AutocastNet
 
 
 def inference_net_config(cfg: dict) -> dict:
@@ -40,6 +44,9 @@ class TrackerFactory:
 
     ``onnx_dir``: run the network's exported parts with ONNX Runtime from that folder (``ltr export``) instead
     of PyTorch; ``ort_threads`` / ``ort_opt`` are ONNX Runtime's intra-op threads and graph optimisation level.
+    ``device``: where the PyTorch network runs (``--device``, the rule of :mod:`ltr_core.device`); a tracker
+    config whose ``device`` key differs from its tracker's default keeps its own. ONNX Runtime runs on the CPU.
+    ``amp``: ``off``, ``bf16`` or ``fp16``: the network's calls under autocast (:mod:`ltr_core.track.precision`).
     """
 
     cfg: dict
@@ -47,6 +54,8 @@ class TrackerFactory:
     onnx_dir: str | None = None
     ort_threads: int | None = None
     ort_opt: str = "all"
+    device: str = "auto"
+    amp: str = "off"
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __getstate__(self):             # worker processes load the checkpoint themselves
@@ -95,18 +104,60 @@ class TrackerFactory:
         diffs = version_differences(state.get("versions"))
         return f"note: {self.checkpoint}: {'; '.join(diffs)}" if diffs else ""
 
+    def tracker_device(self) -> torch.device:
+        """The device the tracker runs on: the tracker config's own ``device`` where it sets one other than its
+        tracker's default, else :attr:`device`; the CPU for ONNX Runtime and network-free trackers."""
+        cfg, _ = self.resolved()
+        if self.onnx_dir is not None or not tracker_needs_net(cfg):
+            return torch.device("cpu")
+        own = _own_device(cfg)
+        return device_rule.resolve(own or self.device, "tracker.device" if own else "--device")
+
+    def for_worker(self, index: int) -> "TrackerFactory":
+        """This recipe for evaluation worker ``index``: on several GPUs the workers are dealt over them."""
+        return replace(self, device=device_rule.for_worker(self.device, index))
+
     def __call__(self):
         cfg, _ = self.resolved()
+        if self.amp != "off" and (self.onnx_dir is not None):
+            raise UserError(f"--amp {self.amp} applies to PyTorch networks; ONNX Runtime runs the exported dtype "
+                            "(use --ort-dtype, or --runtime torch)")
         if not tracker_needs_net(cfg):
             tracker = build_tracker(cfg, None)
         elif self.onnx_dir is not None:
             from ltr_core.deploy.onnx import OnnxNet
 
-            tracker = build_tracker(cfg, OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
+            tracker = build_tracker(_with_device(cfg, "cpu"), OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
         else:
-            tracker = build_tracker(cfg, self.network())
+            net = self.network()
+            if self.amp != "off":
+                net = AutocastNet(net, self.amp)
+            tracker = build_tracker(_with_device(cfg, str(self.tracker_device())), net)
         try:
             tracker.ltr_label = get_registry().label("tracker", cfg["tracker"]["name"])
         except AttributeError:      # a tracker with __slots__: errors name its class instead
             pass
         return tracker
+
+
+def _device_param(cfg: dict):
+    """The default of the tracker's ``device`` parameter, or ``inspect.Parameter.empty`` when it has none."""
+    factory = get_registry().get("tracker", cfg["tracker"]["name"]).factory
+    params = factory_params(factory)
+    return params["device"][1] if "device" in params else inspect.Parameter.empty
+
+
+def _own_device(cfg: dict) -> str | None:
+    """The tracker config's ``device`` when it differs from the tracker's default (an explicit choice), else None."""
+    tracker = cfg.get("tracker") or {}
+    default = _device_param(cfg)
+    if default is inspect.Parameter.empty or "device" not in tracker or tracker["device"] == default:
+        return None
+    return tracker["device"]
+
+
+def _with_device(cfg: dict, device: str) -> dict:
+    """``cfg`` with the tracker built on ``device`` (for trackers that take a ``device`` argument)."""
+    if _device_param(cfg) is inspect.Parameter.empty:
+        return cfg
+    return {**cfg, "tracker": {**cfg["tracker"], "device": device}}

@@ -155,6 +155,9 @@ def _worker_init(make_tracker: Callable, threads: int | None, in_pool: bool = Tr
         import torch
 
         torch.set_num_threads(threads)
+    identity = mp.current_process()._identity        # (k,) for the k-th worker of a pool, () in the main process
+    if in_pool and identity and hasattr(make_tracker, "for_worker"):
+        make_tracker = make_tracker.for_worker(identity[0] - 1)     # several GPUs: workers dealt over them
     _TRACKER = make_tracker()
 
 

@@ -7,6 +7,7 @@ import abc
 import numpy as np
 import torch
 
+from ltr_core import device as device_rule
 from ltr_core.data.geometry import crop_square
 from ltr_core.data.processing import IMAGENET_MEAN, IMAGENET_STD
 
@@ -24,8 +25,9 @@ class Tracker(abc.ABC):
     needs_net = True
 
     def __init__(self, net: torch.nn.Module, device: str | torch.device = "cpu"):
+        """``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (:mod:`ltr_core.device`); commands pass theirs."""
         self.net = net.eval()
-        self.device = torch.device(device)
+        self.device = device_rule.resolve(device, "tracker.device")
         self.net.to(self.device)
         self.mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ltr_core import device as device_rule
+
 
 @dataclass
 class DistContext:
@@ -26,14 +28,9 @@ class DistContext:
 
 
 def pick_device(setting: str, local_rank: int = 0) -> torch.device:
-    if setting == "auto":
-        return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    if setting == "cuda" and torch.cuda.is_available():
-        return torch.device("cuda", local_rank)
-    device = torch.device(setting)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"trainer.device={setting} but no CUDA device is available; use cpu or auto")
-    return device
+    """``trainer.device`` on this process (the rule of :mod:`ltr_core.device`; ``auto``/``cuda`` take the GPU of
+    the local rank)."""
+    return device_rule.resolve(setting, "trainer.device", local_rank)
 
 
 def setup(device_setting: str = "auto") -> DistContext:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from ltr_core import device as device_rule
 from ltr_core.components import build_net
 from ltr_core.data.build import build_processing, build_train_loader, processing_stage
 from ltr_core.progress import Progress
@@ -257,7 +258,7 @@ class Trainer:
         self.out(f"workspace: {self.workspace}")
         self.out(f"checkpoints: {self.ckpt_dir}")
         self.out(f"logs: {self.log_dir}  tensorboard: {self.tb_dir}")
-        self.out(f"device: {self.device}  world size: {self.ctx.world_size}  amp: {self.tcfg['amp']}")
+        self.out(f"device: {device_rule.describe(self.device)}  world size: {self.ctx.world_size}  amp: {self.tcfg['amp']}")
         self.out(f"parameters: {total:,} ({trainable:,} trainable)")
         self.out(f"epochs: {self.epoch + 1}..{self.tcfg['epochs']}  batches/epoch: {len(self.loader)}  "
                  f"batch: {self.loader.batch_sampler.batch_size} x {self.ctx.world_size}")

@@ -39,9 +39,12 @@ def rms_normalise(features: torch.Tensor, power: float | None) -> torch.Tensor:
 
 
 def max2d(scores: torch.Tensor) -> tuple[float, int, int]:
-    """Value, row and column of the maximum of an (H, W) map."""
-    idx = int(torch.argmax(scores))
-    return float(scores.flatten()[idx]), idx // scores.shape[1], idx % scores.shape[1]
+    """Value, row and column of the (first) maximum of an (H, W) map, read back in one copy."""
+    flat = scores.flatten()
+    idx = torch.argmax(flat)
+    value, idx = torch.stack([flat[idx].double(), idx.double()]).tolist()
+    idx = int(idx)
+    return value, idx // scores.shape[1], idx % scores.shape[1]
 
 
 class ATOMTracker(Tracker):

@@ -50,13 +50,16 @@ class HCATTracker(Tracker):
         # whenever neither side was clipped), so the ceil rounds exactly as the original's does
         s_x = context_side((0, 0, *self.size), 4.0)
         out = self.net.search_branch(self._crop(image, s_x, self.search_size), self.queries)
-        score = out["pred_logits"][0].float().softmax(-1)[:, 0].cpu().numpy()
+        # scores and boxes of every token come back in one copy: one wait for the GPU per frame
+        tokens = torch.cat([out["pred_logits"][0].float().softmax(-1)[:, :1], out["pred_boxes"][0].float()], 1)
+        tokens = tokens.cpu().numpy()
+        score = tokens[:, 0]
         if self.window is None or self.window.size != score.size:
             n = math.isqrt(score.size)
             self.window = np.outer(np.hanning(n), np.hanning(n)).flatten()
         penalised = score * (1 - self.window_influence) + self.window * self.window_influence
         best = int(np.argmax(penalised))
-        bx, by, bw, bh = out["pred_boxes"][0, best].float().cpu().numpy() * s_x   # float32, as the original
+        bx, by, bw, bh = tokens[best, 1:] * s_x   # float32, as the original
         cx = bx + self.center[0] - s_x / 2
         cy = by + self.center[1] - s_x / 2
         H, W = image.shape[:2]

@@ -57,7 +57,7 @@ def focal_loss(pred: torch.Tensor, target: torch.Tensor, alpha: float = 2, beta:
     pos = (torch.log(pred) * torch.pow(1 - pred, alpha) * positive).sum()
     neg = (torch.log(1 - pred) * torch.pow(pred, alpha) * torch.pow(1 - target, beta) * negative).sum()
     n = positive.sum()
-    return -neg if n == 0 else -(pos + neg) / n
+    return -(pos + neg) / n.clamp(min=1)      # no positive cell: pos is 0 and the loss -neg, without a host sync
 
 
 def _xyxy(cxcywh: torch.Tensor) -> torch.Tensor:
@@ -89,11 +89,13 @@ class OSTrackObjective(nn.Module):
         pred = _xyxy(outputs["pred_boxes"].view(-1, 4))
         x, y, w, h = target_boxes.unbind(-1)
         target = torch.stack([x, y, x + w, y + h], -1).clamp(min=0.0, max=1.0)
-        if (pred[:, 2:] >= pred[:, :2]).all() and (target[:, 2:] >= target[:, :2]).all():
-            g, iou = giou(pred, target)
-            giou_loss = (1 - g).mean()
-        else:           # the original skips GIoU (as 0) for a degenerate box
-            giou_loss = iou = pred.new_zeros(())
+        # the original skips GIoU (as 0) when a box is degenerate; decided on the device (no host sync), with the
+        # boxes replaced by a unit box then, so that no NaN reaches the gradient through the branch not taken
+        valid = (pred[:, 2:] >= pred[:, :2]).all() & (target[:, 2:] >= target[:, :2]).all()
+        unit = pred.new_tensor([0.0, 0.0, 1.0, 1.0])
+        g, iou = giou(torch.where(valid, pred, unit), torch.where(valid, target, unit))
+        giou_loss = torch.where(valid, (1 - g).mean(), 0.0)
+        iou = torch.where(valid, iou, 0.0)
         l1 = nn.functional.l1_loss(pred, target)
         focal = focal_loss(outputs["score_map"], heatmaps.unsqueeze(1))
         loss = self.weights["giou"] * giou_loss + self.weights["l1"] * l1 + self.weights["focal"] * focal

@@ -65,9 +65,11 @@ class OSTrackTracker(Tracker):
         score, size, offset = self.net.track_forward(self.template, self._tensor(crop))
         response = score * self.window if self.window is not None else score
         box = decode_boxes(response, size, offset, self.feat_sz)
-        cx, cy, w, h = (box[0] * self.search_size / factor).tolist()
+        # the box and the peak score come back in one copy: one wait for the GPU per frame
+        *values, peak = torch.cat([box[0] * self.search_size / factor, response.max().reshape(1)]).tolist()
+        cx, cy, w, h = values
         prev_cx, prev_cy = self.state[0] + 0.5 * self.state[2], self.state[1] + 0.5 * self.state[3]
         half = 0.5 * self.search_size / factor
         cx, cy = cx + (prev_cx - half), cy + (prev_cy - half)
         self.state = clip_box([cx - 0.5 * w, cy - 0.5 * h, w, h], height, width, self.clip_margin)
-        return np.array(self.state, dtype=np.float64), float(response.max())
+        return np.array(self.state, dtype=np.float64), peak
