@@ -148,7 +148,7 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
         eager(data)
     flops = counter.get_total_flops()
     dtype = AMP_DTYPES.get(tcfg["amp"], torch.float32)
-    peak, peak_size = matmul_peak(dtype, device)
+    peak, peak_size = matmul_peak(dtype, device, n=8192 if device.type == "cuda" else 2048)
     achieved = flops / seconds / 1e9
     return {"batch": batch, "steps": steps, "ms_per_step": 1000 * seconds, "samples_per_s": batch / seconds,
             "threads": torch.get_num_threads(), "gflop_per_step": flops / 1e9, "gflops": achieved,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from pathlib import Path
 
@@ -27,8 +28,9 @@ def bench_group():
 @device_option(what="the step runs")
 @click.option("--epoch", type=click.IntRange(min=1), default=None,
               help="The epoch the actor is told (default: the config's last), for actors whose work follows it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object instead.")
 @set_option
-def bench_train_cmd(config, batch, steps, device, epoch, overrides):
+def bench_train_cmd(config, batch, steps, device, epoch, as_json, overrides):
     """Time the training step (forward, backward, optimizer) exactly as `ltr train` builds it from CONFIG
     (trainer.amp, trainer.channels_last, trainer.compile, optimizer.impl), on synthetic inputs shaped by
     CONFIG's processing; report FLOPs, the fraction of a matmul peak measured in the same run and the peak
@@ -39,6 +41,9 @@ def bench_train_cmd(config, batch, steps, device, epoch, overrides):
     cfg = load_config(config, overrides)
     device = resolve(device)
     r = bench_train(cfg, batch, steps, device=str(device), epoch=epoch)
+    if as_json:
+        click.echo(json.dumps({"config": cfg["_name"], "device": describe(device), **r}))
+        return
     click.echo(f"{cfg['_name']}: batch {r['batch']}, {r['steps']} steps, {r['threads']} threads, "
                f"{r['ms_per_step']:.0f} ms/step (median)")
     click.echo(f"device {describe(device)}  amp {r['amp']}  channels_last {r['channels_last']}  compile {r['compile']}  "
@@ -67,13 +72,14 @@ def bench_train_cmd(config, batch, steps, device, epoch, overrides):
                    "median speed-up of the rounds, so a machine that slows down mid-run affects both alike.")
 @click.option("--profile", "profile_top", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also print the N functions of the tracker with the most time (cProfile, cumulative).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object instead.")
 @device_option()
 @amp_option
 @runtime_options
 @set_option
 @workspace_option
-def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds, profile_top, device, amp, runtime,
-                    ort_dtype, ort_threads, ort_opt, overrides, workspace):
+def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds, profile_top, as_json, device, amp,
+                    runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
     """Time CONFIG's whole tracker per frame on decoded frames of a generated sequence, and the network's share."""
     from ltr_core.bench import bench_sequence, bench_track, median_round
     from ltr_core.commands.deploy_cmds import onnx_factory
@@ -100,9 +106,15 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
     for _ in range(rounds):
         for rt in runs:
             timed[rt].append(bench_track(factories[rt], images, first, profile_top=profile_top))
-    results = {}
+    results = {rt: median_round(timed[rt]) for rt in runs}
+    if as_json:
+        click.echo(json.dumps({"config": cfg["_name"], "size": [w, h], "threads": torch.get_num_threads(),
+                               "runs": {rt: {**results[rt], "on": _where(factories[rt], rt == "onnx", 1),
+                                             "amp": factories[rt].amp} for rt in runs},
+                               "rounds": rounds}))
+        return
     for rt in runs:
-        r = results[rt] = median_round(timed[rt])
+        r = results[rt]
         extra = (f"  {ort_dtype}  ort threads {ort_threads or torch.get_num_threads()}  opt {ort_opt}"
                  if rt == "onnx" else "")
         per_round = f", median of {rounds} rounds" if rounds > 1 else ""

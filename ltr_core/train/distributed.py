@@ -17,6 +17,7 @@ class DistContext:
     world_size: int = 1
     local_rank: int = 0
     device: torch.device = torch.device("cpu")
+    group: bool = False     # a process group is set up (every run under torchrun, one process included)
 
     @property
     def is_main(self) -> bool:
@@ -24,7 +25,7 @@ class DistContext:
 
     @property
     def distributed(self) -> bool:
-        return self.world_size > 1
+        return self.world_size > 1 or self.group
 
 
 def pick_device(setting: str, local_rank: int = 0) -> torch.device:
@@ -34,17 +35,19 @@ def pick_device(setting: str, local_rank: int = 0) -> torch.device:
 
 
 def setup(device_setting: str = "auto") -> DistContext:
-    """Join the process group torchrun describes through RANK/WORLD_SIZE/LOCAL_RANK, if any."""
+    """Join the process group torchrun describes through RANK/WORLD_SIZE/LOCAL_RANK, if any. Under torchrun the
+    group is set up even for one process, so a run on one GPU takes the path of a run on eight (NCCL, DDP)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
     device = pick_device(device_setting, local)
-    if world > 1 and not dist.is_initialized():
+    under_torchrun = "LOCAL_RANK" in os.environ and "MASTER_ADDR" in os.environ
+    if (world > 1 or under_torchrun) and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group(backend=backend)
-    return DistContext(rank, world, local, device)
+    return DistContext(rank, world, local, device, group=dist.is_initialized())
 
 
 def teardown(synchronize: bool = True) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -95,6 +96,8 @@ class Trainer:
         self.tb_dir = self.workspace / "tensorboard" / self.name
         self.device = self.ctx.device
         if self.tcfg["deterministic"]:
+            if self.device.type == "cuda":       # cuBLAS's reproducible mode, read when cuBLAS first starts
+                os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True)
 
         torch.manual_seed(cfg["seed"])
@@ -258,7 +261,9 @@ class Trainer:
         self.out(f"workspace: {self.workspace}")
         self.out(f"checkpoints: {self.ckpt_dir}")
         self.out(f"logs: {self.log_dir}  tensorboard: {self.tb_dir}")
-        self.out(f"device: {device_rule.describe(self.device)}  world size: {self.ctx.world_size}  amp: {self.tcfg['amp']}")
+        group = f" ({torch.distributed.get_backend()})" if self.ctx.group else ""
+        self.out(f"device: {device_rule.describe(self.device)}  world size: {self.ctx.world_size}{group}  "
+                 f"amp: {self.tcfg['amp']}")
         self.out(f"parameters: {total:,} ({trainable:,} trainable)")
         self.out(f"epochs: {self.epoch + 1}..{self.tcfg['epochs']}  batches/epoch: {len(self.loader)}  "
                  f"batch: {self.loader.batch_sampler.batch_size} x {self.ctx.world_size}")

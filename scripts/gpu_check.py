@@ -1,0 +1,499 @@
+#!/usr/bin/env python3
+"""The prepared GPU check: every CUDA path of ltr in one command, with figures, as JSON and Markdown.
+
+    bash scripts/gpu_wheels.sh                                               # here: ltr's wheels in .gpu/wheels
+    python3 scripts/gpu_check.py --install .gpu/wheels --device cuda --out gpu_report   # there (about 8 minutes)
+    python3 scripts/gpu_check.py --device cpu --tiny --out /tmp/gpu_check   # the same code paths, small, on a CPU
+
+Sections (each in its own processes, each with a time limit; one that fails is recorded with its error and the
+others still run; ``--sections`` picks some, ``--budget`` stops starting new ones):
+
+* machine: GPU, driver, torch, CUDA, cuDNN, Python, CPUs; the bf16 (and fp32) matmul peak measured here.
+* train_bench: ``ltr bench train`` for hcat/default at batch 64 and the OSTrack-256 paper config at batch 32 (and
+  dimp/dimp50 where that plugin is installed) in fp32, bf16, bf16 + channels-last and bf16 + torch.compile:
+  samples/s, the fraction of this run's bf16 matmul peak, peak memory (CUDA allocator).
+* track_bench: ``ltr bench track`` of every tracker config, fp32 and bf16: ms/frame and the network's share.
+* eval: ``ltr eval`` of each plugin's demo config on the generated demo split, on the device: fps with
+  decoding, AUC (untrained networks: speed, not accuracy).
+* resume: a short hcat/demo-sized training under ``torchrun --nproc_per_node 1`` (NCCL on a GPU, gloo on a CPU)
+  with ``trainer.deterministic``, killed after its first epoch and resumed, against an uninterrupted run:
+  bit-equal or the largest difference.
+* check_plugin: ``ltr check-plugin`` of each in-repo plugin's demo config with train and track on the device.
+* export: ``ltr export`` (fp32, and int8 calibrated by the tracker on the device) and a part traced from a
+  network that lives on the device.
+* train_demo: ``ltr train hcat/demo`` on the device, then ``ltr eval`` in fp32 and bf16: time and AUC.
+
+The report names the machine, torch and CUDA; it is written after every section, so a run stopped midway still
+leaves what it measured. Nothing here needs a network connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TRAIN_BENCH = [("hcat/default", 64), ("ostrack/vitb_256_mae_ce_32x4_ep300", 32), ("dimp/dimp50", 32)]
+TRAIN_BENCH_TINY = [("hcat/demo", 2)]
+VARIANTS = {"fp32": [], "bf16": ["trainer.amp=bf16"],
+            "bf16+channels_last": ["trainer.amp=bf16", "trainer.channels_last=true"],
+            "bf16+compile": ["trainer.amp=bf16", "trainer.compile=true"]}
+TRACK_CONFIGS = ["hcat/demo", "hcat/default", "atom/demo", "ostrack/demo", "ostrack/vitb_256_mae_ce_32x4_ep300",
+                 "dimp/dimp50"]
+DEMO_CONFIGS = ["hcat/demo", "atom/demo", "ostrack/demo"]
+
+
+class Check:
+    def __init__(self, args):
+        self.args = args
+        self.device = args.device
+        self.tiny = args.tiny
+        self.out = Path(args.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.work = Path(args.workdir or tempfile.mkdtemp(prefix="ltr-gpu-check-")).resolve()
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.report = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "device": self.device, "tiny": self.tiny,
+                       "sections": {}}
+        self.start = time.perf_counter()
+        self.env = {**os.environ, "LTR_WORKSPACE": str(self.work / "ws"), "LTR_DEMO_DIR": str(self.work / "demo"),
+                    "PYTHONUNBUFFERED": "1"}
+        self.registered = None
+        if args.install:
+            self.install(Path(args.install).resolve())
+
+    def install(self, wheels: Path) -> None:
+        """Install ltr's wheels (and carried dependency wheels) into a folder of their own, without an index and
+        without their dependencies (the machine's image provides torch and the rest); every command of the check
+        then imports them from there."""
+        site = self.work / "site"
+        found = sorted(str(w) for w in wheels.glob("*.whl") if _fits(w))
+        r = self.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
+                      "--target", str(site), *found], 600)
+        if r["rc"] != 0:
+            raise SystemExit(f"gpu check: installing {wheels} failed: {_last_line(r)}")
+        self.env["PYTHONPATH"] = os.pathsep.join([str(site)] + ([os.environ["PYTHONPATH"]]
+                                                               if os.environ.get("PYTHONPATH") else []))
+        self.report["installed"] = [Path(w).name for w in found]
+
+    # -- running things -------------------------------------------------------------------------------------
+    def ltr(self, *args, timeout: float = 300, env: dict | None = None) -> dict:
+        """Run ``python -m ltr_core ARGS``; returns rc, seconds, stdout and the tail of stderr."""
+        return self.run([sys.executable, "-m", "ltr_core", *args], timeout, env)
+
+    def run(self, cmd: list[str], timeout: float, env: dict | None = None) -> dict:
+        t = time.perf_counter()
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env or self.env,
+                               cwd=self.work)
+            rc, out, err = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, out, err = "timeout", _text(e.stdout), _text(e.stderr) + f"\n(stopped after {timeout:.0f} s)"
+        return {"cmd": " ".join(cmd[2:] if cmd[1:3] == ["-m", "ltr_core"] else cmd), "rc": rc,
+                "seconds": round(time.perf_counter() - t, 2), "stdout": out, "stderr_tail": err[-1500:]}
+
+    def json_of(self, result: dict) -> dict:
+        """The JSON object a ``--json`` command printed last, or the failure."""
+        if result["rc"] != 0:
+            return {"error": _last_line(result), "seconds": result["seconds"], "cmd": result["cmd"]}
+        for line in reversed(result["stdout"].strip().splitlines()):
+            if line.startswith("{"):
+                return {**json.loads(line), "seconds": result["seconds"]}
+        return {"error": "no JSON line in the output", "cmd": result["cmd"]}
+
+    def installed(self, config: str) -> bool:
+        if self.registered is None:
+            listed = self.ltr("list", "config", "--json", timeout=120)
+            names = json.loads(listed["stdout"])["components"] if listed["rc"] == 0 else []
+            self.registered = {c["name"] for c in names}
+        return config in self.registered
+
+    def remaining(self) -> float:
+        return self.args.budget - (time.perf_counter() - self.start)
+
+    def save(self) -> None:
+        self.report["elapsed_s"] = round(time.perf_counter() - self.start, 1)
+        (self.out / "gpu_check.json").write_text(json.dumps(self.report, indent=1, default=str) + "\n")
+        (self.out / "gpu_check.md").write_text(markdown(self.report))
+
+    def section(self, name: str, fn) -> None:
+        if self.args.sections and name not in self.args.sections:
+            return
+        if self.remaining() <= 0:
+            self.report["sections"][name] = {"skipped": f"over the {self.args.budget:.0f} s budget"}
+            self.save()
+            return
+        print(f"== {name} ({self.remaining():.0f} s of the budget left)", flush=True)
+        t = time.perf_counter()
+        try:
+            result = fn()
+        except Exception as e:        # one broken section must not cost the others
+            result = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-3000:]}
+        result = {**result, "section_seconds": round(time.perf_counter() - t, 1)}
+        self.report["sections"][name] = result
+        print(json.dumps(result, default=str)[:1500], flush=True)
+        self.save()
+
+    # -- sections -------------------------------------------------------------------------------------------
+    def machine(self) -> dict:
+        code = ("import json, os, platform, torch\n"
+                "from ltr_core.bench import matmul_peak\n"
+                "from ltr_core.device import resolve, describe\n"
+                f"d = resolve({self.device!r})\n"
+                "info = {'device': describe(d), 'torch': torch.__version__, 'cuda': torch.version.cuda,\n"
+                "        'cudnn': torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,\n"
+                "        'python': platform.python_version(), 'cpus': os.cpu_count(), 'cpu': platform.processor()}\n"
+                "import ltr_core; info['ltr_core'] = ltr_core.__file__\n"
+                "if d.type == 'cuda':\n"
+                "    p = torch.cuda.get_device_properties(d)\n"
+                "    info.update(gpu=p.name, gpu_memory_gib=round(p.total_memory / 2**30, 1),\n"
+                "                multiprocessors=p.multi_processor_count, capability=f'{p.major}.{p.minor}')\n"
+                f"n = {256 if self.tiny else 8192}\n"
+                "for name, dt in (('bf16', torch.bfloat16), ('fp32', torch.float32)):\n"
+                "    g, size = matmul_peak(dt, d, n=n, budget_s=2.0)\n"
+                "    info[f'{name}_matmul_tflops'] = round(g / 1000, 2); info[f'{name}_matmul_size'] = size\n"
+                "print(json.dumps(info))\n")
+        out = self.json_of(self.run([sys.executable, "-c", code], 180))
+        if shutil.which("nvidia-smi"):
+            smi = self.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total,clocks.max.sm",
+                            "--format=csv,noheader"], 30)
+            out["nvidia_smi"] = smi["stdout"].strip()
+        self.report["machine"] = out
+        return out
+
+    def bf16_peak_gflops(self) -> float | None:
+        m = self.report.get("machine") or {}
+        return 1000 * m["bf16_matmul_tflops"] if m.get("bf16_matmul_tflops") else None
+
+    def train_bench(self) -> dict:
+        rows = []
+        plans = TRAIN_BENCH_TINY if self.tiny else TRAIN_BENCH
+        variants = ["fp32", "bf16+channels_last"] if self.tiny else list(VARIANTS)
+        steps = ["--steps", "1"] if self.tiny else ["--steps", "10"]
+        for variant in variants:                    # the compile variants last: they are the slow ones
+            for config, batch in plans:
+                if not self.installed(config):
+                    continue
+                if self.remaining() < (90 if "compile" in variant else 20):
+                    rows.append({"config": config, "variant": variant, "skipped": "budget"})
+                    continue
+                sets = [a for kv in VARIANTS[variant] for a in ("--set", kv)]
+                r = self.json_of(self.ltr("bench", "train", config, "--batch", str(batch), *steps, "--device",
+                                          self.device, "--json", *sets, timeout=420 if "compile" in variant else 240))
+                peak = self.bf16_peak_gflops()
+                if "gflops" in r and peak:
+                    r["fraction_of_bf16_peak"] = r["gflops"] / peak
+                rows.append({"config": config, "variant": variant, **r})
+                self.report["sections"]["train_bench"] = {"rows": rows, "partial": True}
+                self.save()
+        return {"rows": rows}
+
+    def track_bench(self) -> dict:
+        rows = []
+        frames = ["--frames", "20", "--size", "320x240"] if self.tiny else ["--frames", "200"]
+        configs = ["hcat/demo"] if self.tiny else TRACK_CONFIGS
+        for config in configs:
+            if not self.installed(config):
+                continue
+            for amp in ("off", "bf16"):
+                if self.remaining() < 15:
+                    rows.append({"config": config, "amp": amp, "skipped": "budget"})
+                    continue
+                r = self.json_of(self.ltr("bench", "track", config, "--untrained", "--device", self.device,
+                                          "--amp", amp, "--json", *frames, timeout=240))
+                rows.append({"config": config, "amp": amp, **r})
+        return {"rows": rows}
+
+    def demo_data(self) -> None:
+        if (self.work / "demo" / "demo_info.json").is_file():
+            return
+        spec = ["--classes", "2", "--per-class", "2", "--frames", "20", "--size", "160x120", "--test-per-class", "1",
+                "--photos", "off"] if self.tiny else ["--workers", str(min(16, os.cpu_count() or 1))]
+        r = self.ltr("data", "make-demo", "--out", str(self.work / "demo"), *spec, timeout=600)
+        if r["rc"] != 0:
+            raise RuntimeError(f"ltr data make-demo failed: {_last_line(r)}")
+
+    def eval(self) -> dict:
+        self.demo_data()
+        rows = []
+        workers = "1" if self.tiny else "4"
+        for config in ["hcat/demo"] if self.tiny else DEMO_CONFIGS:
+            if not self.installed(config):
+                continue
+            for amp in ("off",) if self.tiny else ("off", "bf16"):
+                if self.remaining() < 20:
+                    rows.append({"config": config, "amp": amp, "skipped": "budget"})
+                    continue
+                r = self.ltr("eval", config, "--untrained", "--device", self.device, "--amp", amp, "--workers",
+                             workers, "--tag", f"gpu-check-{amp}/{config.replace('/', '-')}", timeout=400)
+                rows.append({"config": config, "amp": amp, "workers": int(workers), **parse_eval(r)})
+        return {"rows": rows, "note": "untrained networks: the speed of each tracker, not its accuracy"}
+
+    def resume(self) -> dict:
+        """Two runs of the same training under torchrun (one process): uninterrupted, and killed once its first
+        epoch's checkpoint exists, then resumed."""
+        sets = ["--set", "trainer.deterministic=true", "--set", "trainer.epochs=3", "--set", "trainer.log_every=1",
+                "--set", "data.train.loader.workers=" + ("0" if self.tiny else "4"),
+                "--set", "data.train.sampler.samples_per_epoch=" + ("8" if self.tiny else "1024")]
+        if self.tiny:
+            sets += ["--set", "data.train.loader.batch_size=4"]
+        self.demo_data()
+        launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1", "-m",
+                  "ltr_core", "train", "hcat/demo", "--device", self.device, *sets]
+        plain = self.run(launch + ["--workspace", str(self.work / "ws-plain")], 600)
+        if plain["rc"] != 0:
+            return {"error": "uninterrupted run: " + _last_line(plain), "stderr": plain["stderr_tail"]}
+        ckpts = self.work / "ws-killed" / "checkpoints" / "ltr" / "hcat" / "demo"
+        proc = subprocess.Popen(launch + ["--workspace", str(self.work / "ws-killed")], env=self.env, cwd=self.work,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        killed_at, family = None, []
+        deadline = time.time() + 600
+        while proc.poll() is None and time.time() < deadline:
+            if (ckpts / "ep0001.pth").is_file():
+                time.sleep(0.5)            # into epoch 2
+                family = [proc.pid] + descendants(proc.pid)     # torchrun starts its workers in sessions of their own
+                for pid in family:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                killed_at = sorted(p.name for p in ckpts.glob("ep*.pth"))
+                break
+            time.sleep(0.05)
+        proc.wait()
+        for _ in range(200):                  # every process of the killed run gone (its lock with them)
+            if not any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in family):
+                break
+            time.sleep(0.05)
+        resumed = self.run(launch + ["--workspace", str(self.work / "ws-killed")], 600)
+        if resumed["rc"] != 0:
+            return {"error": "resumed run: " + _last_line(resumed), "stderr": resumed["stderr_tail"]}
+        code = ("import json, sys, torch\n"
+                "a = torch.load(sys.argv[1], weights_only=True, map_location='cpu')['net']\n"
+                "b = torch.load(sys.argv[2], weights_only=True, map_location='cpu')['net']\n"
+                "d = max(float((a[k].double() - b[k].double()).abs().max()) for k in a if a[k].is_floating_point())\n"
+                "print(json.dumps({'bit_equal': all(torch.equal(a[k], b[k]) for k in a), 'max_abs_diff': d,\n"
+                "                  'tensors': len(a)}))\n")
+        last = "ckpts/ep0003.pth"
+        cmp = self.json_of(self.run([sys.executable, "-c", code,
+                                     str(self.work / "ws-plain" / "checkpoints/ltr/hcat/demo/ep0003.pth"),
+                                     str(ckpts / "ep0003.pth")], 120))
+        return {"killed_with_checkpoints": killed_at, "resumed_line": _grep(resumed["stdout"], "resumed from"),
+                "world": _grep(plain["stdout"], "device:"), "uninterrupted_s": plain["seconds"],
+                "resumed_s": resumed["seconds"], "compared": last, **cmp}
+
+    def check_plugin(self) -> dict:
+        rows = []
+        for config in ["hcat/demo"] if self.tiny else DEMO_CONFIGS:
+            plugin = config.split("/")[0]
+            if not self.installed(config) or self.remaining() < 20:
+                continue
+            r = self.ltr("check-plugin", plugin, "--config", config, "--device", self.device, "--no-export",
+                         timeout=400)
+            rows.append({"config": config, "rc": r["rc"], "seconds": r["seconds"],
+                         "lines": [line for line in r["stdout"].splitlines() if line.startswith(("PASS", "FAIL"))],
+                         "summary": _last_line(r) if r["rc"] else r["stdout"].strip().splitlines()[-1]})
+        return {"rows": rows}
+
+    def export(self) -> dict:
+        rows = []
+        for config, dtype in (("hcat/demo", "fp32"),) + ((("ostrack/demo", "int8"),) if not self.tiny else ()):
+            if not self.installed(config):
+                continue
+            r = self.ltr("export", config, "--untrained", "--out", str(self.work / "export" / config.replace("/", "-")
+                                                                         / dtype), "--dtype", dtype, "--device",
+                         self.device, timeout=400)
+            rows.append({"config": config, "dtype": dtype, "rc": r["rc"], "seconds": r["seconds"],
+                         "checks": [line for line in r["stdout"].splitlines() if "max |onnxruntime - torch|" in line],
+                         "error": _last_line(r) if r["rc"] else None})
+        code = ("import json, sys, torch\n"
+                "from ltr_core.config import load_config\n"
+                "from ltr_core.components import build_net\n"
+                "from ltr_core.device import resolve\n"
+                "from ltr_core.deploy.onnx import export_parts, parts_for, part_errors\n"
+                "from ltr_core.track.factory import inference_net_config\n"
+                "cfg = load_config('hcat/demo')\n"
+                f"net = build_net(inference_net_config(cfg)).to(resolve({self.device!r})).eval()\n"
+                "parts = parts_for(cfg, net)\n"
+                "manifest = export_parts(parts, sys.argv[1], config=cfg['_name'], checkpoint=None, report=lambda m: None)\n"
+                "errors = part_errors(parts, sys.argv[1])\n"
+                "print(json.dumps({'parts': [p['name'] for p in manifest['parts']], 'max_abs': "
+                "{k: v['max_abs'] for k, v in errors.items()}}))\n")
+        on_device = self.json_of(self.run([sys.executable, "-c", code, str(self.work / "export" / "from-device")], 300))
+        return {"rows": rows, "net_on_the_device": on_device}
+
+    def train_demo(self) -> dict:
+        self.demo_data()
+        sets = [] if self.tiny else ["--set", "data.train.loader.workers=8"]
+        if self.tiny:
+            sets = ["--set", "trainer.epochs=1", "--set", "data.train.sampler.samples_per_epoch=8",
+                    "--set", "data.train.loader.workers=0"]
+        train = self.ltr("train", "hcat/demo", "--device", self.device, "--workspace", str(self.work / "ws-demo"),
+                         *sets, timeout=max(60, self.remaining() - 60))
+        out = {"train_s": train["seconds"], "train_rc": train["rc"],
+               "last_epoch": _grep(train["stdout"], "epoch ", last=True)}
+        if train["rc"] != 0:
+            return {**out, "error": _last_line(train)}
+        for amp in ("off", "bf16"):
+            r = self.ltr("eval", "hcat/demo", "--device", self.device, "--amp", amp, "--workers", "1" if self.tiny
+                         else "4", "--workspace", str(self.work / "ws-demo"), *sets, timeout=300)
+            out[f"eval_{amp}"] = parse_eval(r)
+        return out
+
+
+def _fits(wheel: Path) -> bool:
+    """Whether this Python can install ``wheel`` (wheels for other Pythons are carried alongside)."""
+    try:
+        from packaging.tags import sys_tags
+        from packaging.utils import parse_wheel_filename
+    except ImportError:
+        return True
+    return bool(parse_wheel_filename(wheel.name)[3] & set(sys_tags()))
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux: read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def parse_eval(r: dict) -> dict:
+    out = {"rc": r["rc"], "seconds": r["seconds"]}
+    text = r["stdout"] + "\n" + r["stderr_tail"]
+    m = re.search(r"tracked (\d+) sequences .*?: ([\d.]+) fps tracker, ([\d.]+) fps with decoding", text)
+    if m:
+        out.update(sequences=int(m.group(1)), fps_tracker=float(m.group(2)), fps_with_decoding=float(m.group(3)))
+    m = re.search(r"^AUC ([\d.]+)  precision ([\d.]+)  normalized precision ([\d.]+)", text, re.M)
+    if m:
+        out.update(auc=float(m.group(1)), precision=float(m.group(2)), norm_precision=float(m.group(3)))
+    m = re.search(r"sequences on (.*?) -> ", text)
+    if m:
+        out["on"] = m.group(1)
+    if r["rc"] != 0:
+        out["error"] = _last_line(r)
+    return out
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+
+
+def _last_line(r: dict) -> str:
+    lines = (r["stderr_tail"].strip() or r["stdout"].strip()).splitlines()
+    return lines[-1] if lines else f"exit code {r['rc']}"
+
+
+def _grep(text: str, needle: str, last: bool = False) -> str | None:
+    found = [line for line in text.splitlines() if needle in line]
+    return (found[-1] if last else found[0]) if found else None
+
+
+# -- the Markdown report ------------------------------------------------------------------------------------------
+def markdown(report: dict) -> str:
+    m = report.get("machine") or {}
+    lines = [f"# ltr GPU check, {report['started']}", "",
+             f"Device {m.get('device', report['device'])}; torch {m.get('torch')}, CUDA {m.get('cuda')}, cuDNN "
+             f"{m.get('cudnn')}, Python {m.get('python')}, {m.get('cpus')} CPUs. Matmul peak measured in this run: "
+             f"bf16 {m.get('bf16_matmul_tflops')} TFLOP/s ({m.get('bf16_matmul_size')}^2), fp32 "
+             f"{m.get('fp32_matmul_tflops')} TFLOP/s. Elapsed {report.get('elapsed_s')} s."
+             + (" (--tiny: small sizes, a check of the paths, not figures.)" if report.get("tiny") else ""), ""]
+    s = report["sections"]
+    if "train_bench" in s:
+        lines += ["## Training step (`ltr bench train`)", "",
+                  "| config | batch | variant | samples/s | ms/step | fraction of bf16 peak | peak memory MiB |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for r in s["train_bench"].get("rows", []):
+            if "samples_per_s" in r:
+                lines.append(f"| {r['config']} | {r['batch']} | {r['variant']} | {r['samples_per_s']:.1f} | "
+                             f"{r['ms_per_step']:.1f} | {r.get('fraction_of_bf16_peak', float('nan')):.3f} | "
+                             f"{r['peak_memory_mib']:.0f} |")
+            else:
+                lines.append(f"| {r['config']} | | {r['variant']} | {r.get('skipped') or r.get('error')} | | | |")
+        lines.append("")
+    if "track_bench" in s:
+        lines += ["## Tracking per frame (`ltr bench track`, untrained networks)", "",
+                  "| config | amp | ms/frame | network ms/frame | fps |", "| --- | --- | --- | --- | --- |"]
+        for r in s["track_bench"].get("rows", []):
+            run = (r.get("runs") or {}).get("torch")
+            if run:
+                lines.append(f"| {r['config']} | {r['amp']} | {run['ms_per_frame']:.2f} | "
+                             f"{run['net_ms_per_frame']:.2f} | {run['fps']:.1f} |")
+            else:
+                lines.append(f"| {r['config']} | {r['amp']} | {r.get('skipped') or r.get('error')} | | |")
+        lines.append("")
+    if "eval" in s:
+        lines += ["## `ltr eval` on the demo split (untrained networks)", "",
+                  "| config | amp | workers | fps tracker | fps with decoding | wall s |", "| --- | --- | --- | --- | --- | --- |"]
+        for r in s["eval"].get("rows", []):
+            lines.append(f"| {r['config']} | {r['amp']} | {r.get('workers')} | {r.get('fps_tracker', r.get('error'))} | "
+                         f"{r.get('fps_with_decoding', '')} | {r.get('seconds', '')} |")
+        lines.append("")
+    for name in ("resume", "check_plugin", "export", "train_demo"):
+        if name in s:
+            lines += [f"## {name}", "", "```", json.dumps(s[name], indent=1, default=str)[:4000], "```", ""]
+    failed = [k for k, v in s.items() if isinstance(v, dict) and v.get("error")]
+    lines.append(f"Sections with an error: {', '.join(failed) if failed else 'none'}.")
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS = ["machine", "train_bench", "track_bench", "eval", "resume", "check_plugin", "export", "train_demo"]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda", help="auto, cpu, cuda or cuda:N (default cuda)")
+    parser.add_argument("--tiny", action="store_true", help="small sizes: checks the paths, measures nothing")
+    parser.add_argument("--out", default="gpu_check", help="where gpu_check.json and gpu_check.md go")
+    parser.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--budget", type=float, default=450, help="seconds after which no section starts")
+    parser.add_argument("--sections", default="", help=f"comma-separated, of: {', '.join(SECTIONS)}")
+    parser.add_argument("--install", default=None, metavar="WHEELS",
+                        help="first install the wheels in WHEELS (scripts/gpu_wheels.sh) without an index or their "
+                             "dependencies, for a machine that has torch but no registry")
+    args = parser.parse_args(argv)
+    args.sections = [s for s in args.sections.split(",") if s]
+    unknown = sorted(set(args.sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section {unknown[0]!r}; sections: {', '.join(SECTIONS)}")
+    check = Check(args)
+    for name in SECTIONS:
+        check.section(name, getattr(check, name))
+    check.save()
+    failed = [k for k, v in check.report["sections"].items() if isinstance(v, dict) and v.get("error")]
+    print(f"gpu check: {len(check.report['sections'])} sections in {check.report['elapsed_s']} s, "
+          f"{len(failed)} with an error{': ' + ', '.join(failed) if failed else ''}; report: "
+          f"{check.out / 'gpu_check.md'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
