@@ -346,3 +346,64 @@ def _profile_rows(profiler, top: int, total: float, frames: int) -> list[tuple[s
         where = f"{Path(path).parent.name}/{Path(path).name}:{line}({name})" if path != "~" else name
         rows.append((where, 1000 * cumulative / frames, cumulative / total))
     return sorted(rows, key=lambda r: -r[1])[:top]
+
+
+# -- batched tracking ---------------------------------------------------------------------------------------------
+def reset_peak_memory(device: torch.device) -> None:
+    """Start a new peak for :func:`peak_memory_mib`: the CUDA allocator's, or on Linux the RSS high-water mark
+    (``/proc/self/clear_refs``)."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        return
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def bench_track_batched(factory, size: tuple[int, int], frames: int, batches: list[int], rounds: int = 1,
+                        distinct: int = 4, threads: int | None = None) -> dict:
+    """Time batched tracking (:mod:`ltr_core.track.batched`) end to end, decoding included: for each batch size N,
+    N sequences of ``frames`` frames (``distinct`` generated sequences, repeated) tracked in lockstep, the sizes
+    alternated over ``rounds``. Returns per N the median round's frames/s, ms per step, the data / network /
+    finish split and the peak memory."""
+    import tempfile
+
+    from ltr_core.data.datasets.lasot import LaSOT
+    from ltr_core.data.demo import DemoSpec, make_demo
+    from ltr_core.track.batched import run_batched
+    from ltr_core.track.runner import EvalSequence, sequences_from_dataset
+
+    trackers = factory.batch(max(batches))
+    if len(trackers) < max(batches):
+        raise UserError(f"--batch: {trackers[0].ltr_label if hasattr(trackers[0], 'ltr_label') else 'the tracker'} "
+                        "does not split its frames into prepare/network/finish (Tracker.batchable)")
+    device = getattr(trackers[0], "device", torch.device("cpu"))
+    runs: dict[int, list[dict]] = {n: [] for n in batches}
+    with tempfile.TemporaryDirectory(prefix="ltr-bench-") as tmp:
+        make_demo(Path(tmp) / "data", DemoSpec(classes=1, per_class=distinct + 1, frames=frames, width=size[0],
+                                               height=size[1], seed=0, test_per_class=1, photos="off"),
+                  progress=False, report=lambda m: None)
+        seqs = sequences_from_dataset(LaSOT(Path(tmp) / "data", split="all"))[:distinct]
+        warm = [EvalSequence(f"warm-{s.name}", s.frames[:8], s.gt[:8], None) for s in seqs]
+        run_batched(trackers[:min(len(seqs), max(batches))], warm, Path(tmp) / "out", threads, progress=False)
+        for r in range(rounds):
+            for n in batches:
+                batch = [EvalSequence(f"r{r}-n{n}-{i}", seqs[i % len(seqs)].frames, seqs[i % len(seqs)].gt, None)
+                         for i in range(n)]
+                reset_peak_memory(device)
+                summary = run_batched(trackers[:n], batch, Path(tmp) / "out", threads, progress=False)
+                steps = max(1, summary["steps"])
+                runs[n].append({"frames": summary["frames"], "wall_s": summary["wall_s"],
+                                "fps": summary["frames"] / summary["wall_s"],
+                                "ms_per_step": 1000 * summary["wall_s"] / steps,
+                                "data_ms_per_step": 1000 * summary["data_s"] / steps,
+                                "network_ms_per_step": 1000 * summary["network_s"] / steps,
+                                "finish_ms_per_step": 1000 * summary["finish_s"] / steps,
+                                "peak_memory_mib": peak_memory_mib(device)})
+    out = {}
+    for n in batches:
+        ordered = sorted(runs[n], key=lambda x: x["fps"])
+        out[n] = {**ordered[(len(ordered) - 1) // 2], "rounds_fps": [x["fps"] for x in runs[n]]}
+    return {"device": str(device), "per_batch": out}

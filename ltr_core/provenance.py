@@ -133,11 +133,13 @@ def _plain(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str, root, seed: int | None) -> dict:
+def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str, root, seed: int | None,
+                   batch: int = 1) -> dict:
     """What produces a results folder: the weights (checkpoint path and SHA-256, untrained, or none), the
     tracking config's hash and tracker section, the runtime and dtype (``--amp`` for PyTorch), the kind of device
-    (``cpu`` or ``cuda``: floating point differs between them), the dataset, the run's seed and the versions of
-    the core and plugins."""
+    (``cpu`` or ``cuda``: floating point differs between them), the batch (``--batch``: sequences stepped
+    together; batched matrix products round differently), the dataset, the run's seed and the versions of the core
+    and plugins."""
     import hashlib
     import json
     from pathlib import Path
@@ -158,6 +160,7 @@ def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str
         "runtime": runtime,
         "dtype": dtype if runtime == "onnx" else ("fp32" if getattr(factory, "amp", "off") == "off" else factory.amp),
         "device": factory.tracker_device().type if hasattr(factory, "tracker_device") else "cpu",
+        "batch": batch,
         "dataset": {"benchmark": benchmark, "split": split, "root": str(Path(root).resolve())},
         "run_seed": seed,
         "versions": versions_for(cfg),
@@ -180,7 +183,7 @@ def record_difference(old: dict | None, new: dict) -> str:
     """Why results made as ``old`` records cannot stand for ``new``; '' when they can."""
     if old is None:
         return "the results there have no provenance record (made by an older ltr, or by hand)"
-    old = {"device": "cpu", **old}          # records of ltr-core 0.2 name no device: it tracked on the CPU
+    old = {"device": "cpu", "batch": 1, **old}     # records of ltr-core 0.2 name neither: CPU, one at a time
     if _plain(old) == _plain(new):
         return ""
     if old.get("checkpoint_sha256") != new.get("checkpoint_sha256"):

@@ -14,6 +14,8 @@ For each of the plugin's configs, on data generated in ``workdir`` (a small tree
 * track: the config's tracker, with the untrained network, through the evaluation runner on a generated sequence:
   a box of four finite numbers and a number as score on every frame;
 * train and track run on ``device`` (``ltr check-plugin --device``; auto: the GPU when there is one);
+* batch (trackers with ``batchable = True``): four generated sequences through three slots of batched tracking
+  (``ltr eval --batch``), every box within 0.01 px of the unbatched tracker's on the same frames;
 * gpu-ready (on a CPU): one training step and six tracked frames on a simulated GPU
   (:mod:`ltr_core.devicecheck`): no CPU tensor mixed into GPU work, no ``.numpy()`` of a GPU tensor, the tracker
   built on the device it is given; the host synchronisations per step and per frame are reported;
@@ -280,6 +282,9 @@ class _Kit:
         if cfg.get("tracker") is not None:
             passed &= self._once(subject, "track", self._track, {"net": cfg["net"], "tracker": cfg["tracker"],
                                                                   "seed": cfg["seed"]}, cfg)
+        if passed and cfg.get("tracker") is not None and self._batchable(cfg):
+            self._once(subject, "batch", self._batch, {"net": cfg["net"], "tracker": cfg["tracker"],
+                                                        "seed": cfg["seed"]}, cfg)
         if self.device.type == "cpu" and passed and (trains or cfg.get("tracker") is not None):
             self._once(subject, "gpu-ready", self._gpu_ready, {**train_keys, "tracker": cfg.get("tracker")}, cfg)
         if self.export and cfg.get("tracker") is not None and cfg["net"]["name"] in self.reg.components["export"]:
@@ -369,6 +374,45 @@ class _Kit:
                         f"frame {row + 1}: {boxes[row].tolist()}")
         return (f"tracked generated sequence {seq[0].name} ({len(seq[0])} frames) through the runner at "
                 f"{summary['fps']:.1f} fps; every box finite; on {self.device}")
+
+    def _batchable(self, cfg) -> bool:
+        from ltr_core.track.factory import TrackerFactory
+
+        try:
+            return TrackerFactory(cfg, None, device=str(self.device)).batchable()
+        except Exception:             # the track check has said what is wrong with building it
+            return False
+
+    def _batch(self, _key, cfg) -> str:
+        """Batched tracking (``ltr eval --batch``) against the unbatched tracker: the first frames of the four
+        generated sequences, of different lengths, through three slots (so one slot takes a second sequence);
+        every box within 0.01 px (plus 1e-4 of its size, for untrained trackers whose boxes run away) of the
+        tracker's own on the same frames. Few frames: over many, an untrained tracker amplifies the rounding of
+        batched matrix products without limit."""
+        from ltr_core.data.datasets.lasot import LaSOT
+        from ltr_core.evaluation.metrics import read_result_file
+        from ltr_core.track.batched import run_batched
+        from ltr_core.track.factory import TrackerFactory
+        from ltr_core.track.runner import EvalSequence, sequences_from_dataset, track_sequence
+
+        factory = TrackerFactory(cfg, None, device=str(self.device))
+        seqs = [EvalSequence(f"batch-{s.name}", s.frames[:n], s.gt[:n], None) for s, n in
+                zip(sequences_from_dataset(LaSOT(generated_tree(self.workdir), split="all")), (8, 6, 7, 5))]
+        out = self.workdir / "results" / (cfg["_name"].replace("/", "__") + "-batch")
+        for old in out.glob("*.txt") if out.is_dir() else []:
+            old.unlink()
+        run_batched(factory.batch(3), seqs, out, progress=False)
+        worst, where = 0.0, ""
+        for s in seqs:
+            alone = track_sequence(factory(), s)["boxes"]
+            gap = np.abs(read_result_file(out / f"{s.name}.txt").boxes - alone) - 1e-4 * np.abs(alone)
+            if gap.max() > worst:
+                worst, where = float(gap.max()), f"{s.name}, frame {int(gap.max(1).argmax()) + 1}"
+        if worst > 0.0101:
+            raise _Fail(f"{self.reg.label('tracker', cfg['tracker']['name'])}: batched boxes differ from the "
+                        f"unbatched tracker's by {worst:.3g} px beyond rounding ({where}): prepare/network/finish "
+                        "must do what track does, and network may use only what every tracker of the batch shares")
+        return f"{len(seqs)} sequences through 3 slots in lockstep: every box as the unbatched tracker's"
 
     def _gpu_ready(self, _key, cfg) -> str:
         """One training step and a few tracked frames on a simulated GPU: nothing CUDA would refuse, and the host

@@ -12,7 +12,11 @@ others still run; ``--sections`` picks some, ``--budget`` stops starting new one
 * train_bench: ``ltr bench train`` for hcat/default at batch 64 and the OSTrack-256 paper config at batch 32 (and
   dimp/dimp50 where that plugin is installed) in fp32, bf16, bf16 + channels-last and bf16 + torch.compile:
   samples/s, the fraction of this run's bf16 matmul peak, peak memory (CUDA allocator).
-* track_bench: ``ltr bench track`` of every tracker config, fp32 and bf16: ms/frame and the network's share.
+* batched: ``ltr bench track --batch 1,8,32,64`` (decoding included) for the demo and paper configs of HCAT and
+  OSTrack: frames/s per N, the speed-up, peak memory, and the time a LaSOT-test-sized split would take at batch 1
+  and at the best N.
+* track_bench (only when asked for): ``ltr bench track`` of every tracker config, fp32 and bf16, one frame at a
+  time: ms/frame and the network's share.
 * eval: ``ltr eval`` of each plugin's demo config on the generated demo split, on the device: fps with
   decoding, AUC (untrained networks: speed, not accuracy).
 * resume: a short hcat/demo-sized training under ``torchrun --nproc_per_node 1`` (NCCL on a GPU, gloo on a CPU)
@@ -21,6 +25,7 @@ others still run; ``--sections`` picks some, ``--budget`` stops starting new one
 * check_plugin: ``ltr check-plugin`` of each in-repo plugin's demo config with train and track on the device.
 * export: ``ltr export`` (fp32, and int8 calibrated by the tracker on the device) and a part traced from a
   network that lives on the device.
+* train_compile: ``ltr bench train`` with bf16 + torch.compile (apart, since compiling takes minutes).
 * train_demo: ``ltr train hcat/demo`` on the device, then ``ltr eval`` in fp32 and bf16: time and AUC.
 
 The report names the machine, torch and CUDA; it is written after every section, so a run stopped midway still
@@ -53,6 +58,8 @@ VARIANTS = {"fp32": [], "bf16": ["trainer.amp=bf16"],
 TRACK_CONFIGS = ["hcat/demo", "hcat/default", "atom/demo", "ostrack/demo", "ostrack/vitb_256_mae_ce_32x4_ep300",
                  "dimp/dimp50"]
 DEMO_CONFIGS = ["hcat/demo", "atom/demo", "ostrack/demo"]
+#: a LaSOT-test-sized split: 280 sequences of 2,500 frames (LaSOT's own test split: 280 sequences, ~685,000 frames)
+LASOT_SIZED_FRAMES = 280 * 2500
 
 
 class Check:
@@ -128,8 +135,6 @@ class Check:
         (self.out / "gpu_check.md").write_text(markdown(self.report))
 
     def section(self, name: str, fn) -> None:
-        if self.args.sections and name not in self.args.sections:
-            return
         if self.remaining() <= 0:
             self.report["sections"][name] = {"skipped": f"over the {self.args.budget:.0f} s budget"}
             self.save()
@@ -177,26 +182,52 @@ class Check:
         return 1000 * m["bf16_matmul_tflops"] if m.get("bf16_matmul_tflops") else None
 
     def train_bench(self) -> dict:
-        rows = []
         plans = TRAIN_BENCH_TINY if self.tiny else TRAIN_BENCH
-        variants = ["fp32", "bf16+channels_last"] if self.tiny else list(VARIANTS)
-        steps = ["--steps", "1"] if self.tiny else ["--steps", "10"]
-        for variant in variants:                    # the compile variants last: they are the slow ones
-            for config, batch in plans:
-                if not self.installed(config):
-                    continue
-                if self.remaining() < (90 if "compile" in variant else 20):
-                    rows.append({"config": config, "variant": variant, "skipped": "budget"})
-                    continue
-                sets = [a for kv in VARIANTS[variant] for a in ("--set", kv)]
-                r = self.json_of(self.ltr("bench", "train", config, "--batch", str(batch), *steps, "--device",
-                                          self.device, "--json", *sets, timeout=420 if "compile" in variant else 240))
-                peak = self.bf16_peak_gflops()
-                if "gflops" in r and peak:
-                    r["fraction_of_bf16_peak"] = r["gflops"] / peak
-                rows.append({"config": config, "variant": variant, **r})
-                self.report["sections"]["train_bench"] = {"rows": rows, "partial": True}
-                self.save()
+        variants = ["fp32", "bf16+channels_last"] if self.tiny else [v for v in VARIANTS if "compile" not in v]
+        return self._train_bench(plans, variants, ["--steps", "1"] if self.tiny else ["--steps", "10"])
+
+    def train_compile(self) -> dict:
+        """The torch.compile variants, apart: their first steps compile for a minute or more."""
+        if self.tiny:
+            return {"skipped": "--tiny: compiling takes minutes on a CPU"}
+        return self._train_bench(TRAIN_BENCH, ["bf16+compile"], ["--steps", "10"])
+
+    def _train_bench(self, plans, variants, steps) -> dict:
+        """``ltr bench train``'s measurement for each config, its variants in one process (a CUDA start each)."""
+        rows = []
+        for config, batch in plans:
+            if not self.installed(config):
+                continue
+            compiling = any("compile" in v for v in variants)
+            if self.remaining() < (90 if compiling else 20):
+                rows += [{"config": config, "variant": v, "skipped": "budget"} for v in variants]
+                continue
+            code = ("import json, sys, torch\n"
+                    "from ltr_core.bench import bench_train\n"
+                    "from ltr_core.config import load_config\n"
+                    "from ltr_core.device import resolve\n"
+                    "device = str(resolve(sys.argv[5]))\n"
+                    "for variant, sets in json.loads(sys.argv[1]).items():\n"
+                    "    try:\n"
+                    "        r = bench_train(load_config(sys.argv[2], sets), int(sys.argv[3]), int(sys.argv[4]),\n"
+                    "                        device=device)\n"
+                    "    except Exception as e:\n"
+                    "        r = {'error': f'{type(e).__name__}: {str(e)[:300]}'}\n"
+                    "    if torch.cuda.is_available():\n"
+                    "        torch.cuda.empty_cache()\n"
+                    "    print(json.dumps({'variant': variant, **r}), flush=True)\n")
+            plan = {v: VARIANTS[v] for v in variants}
+            r = self.run([sys.executable, "-c", code, json.dumps(plan), config, str(batch), steps[-1], self.device],
+                         timeout=(150 * len(variants)) if compiling else 60 * len(variants) + 60)
+            found = [json.loads(line) for line in r["stdout"].splitlines() if line.startswith("{")]
+            peak = self.bf16_peak_gflops()
+            for row in found:
+                if "gflops" in row and peak:
+                    row["fraction_of_bf16_peak"] = row["gflops"] / peak
+                rows.append({"config": config, **row})
+            for v in variants[len(found):]:
+                rows.append({"config": config, "variant": v, "error": _last_line(r)})
+            self.save()
         return {"rows": rows}
 
     def track_bench(self) -> dict:
@@ -215,6 +246,34 @@ class Check:
                 rows.append({"config": config, "amp": amp, **r})
         return {"rows": rows}
 
+    def batched(self) -> dict:
+        """``ltr bench track --batch``: N generated sequences in lockstep, decoding included, for N = 1 and larger;
+        the time a LaSOT-test-sized split (280 sequences of 2,500 frames) would take at batch 1 and at the best N."""
+        rows = []
+        plans = [("hcat/demo", "off")] if self.tiny else \
+            [("hcat/demo", "off"), ("ostrack/demo", "off"), ("hcat/default", "off"), ("hcat/default", "bf16"),
+             ("ostrack/vitb_256_mae_ce_32x4_ep300", "off"), ("ostrack/vitb_256_mae_ce_32x4_ep300", "bf16")]
+        sizes = "1,2" if self.tiny else "1,8,32,64"
+        frames = ["--frames", "20", "--size", "160x120"] if self.tiny else ["--frames", "100", "--size", "640x480"]
+        for config, amp in plans:
+            if not self.installed(config):
+                continue
+            if self.remaining() < 30:
+                rows.append({"config": config, "amp": amp, "skipped": "budget"})
+                continue
+            r = self.json_of(self.ltr("bench", "track", config, "--untrained", "--device", self.device, "--amp", amp,
+                                      "--batch", sizes, "--json", *frames, timeout=300))
+            if "per_batch" in r:
+                per = r["per_batch"]
+                best = max(per, key=lambda n: per[n]["fps"])
+                r["best_batch"] = int(best)
+                r["speed_up"] = per[best]["fps"] / per["1"]["fps"]
+                r["lasot_sized_hours"] = {"batch 1": LASOT_SIZED_FRAMES / per["1"]["fps"] / 3600,
+                                          f"batch {best}": LASOT_SIZED_FRAMES / per[best]["fps"] / 3600}
+            rows.append({"config": config, "amp": amp, **r})
+            self.save()
+        return {"rows": rows, "lasot_sized_frames": LASOT_SIZED_FRAMES}
+
     def demo_data(self) -> None:
         if (self.work / "demo" / "demo_info.json").is_file():
             return
@@ -231,13 +290,18 @@ class Check:
         for config in ["hcat/demo"] if self.tiny else DEMO_CONFIGS:
             if not self.installed(config):
                 continue
-            for amp in ("off",) if self.tiny else ("off", "bf16"):
+            for amp in ("off",):
                 if self.remaining() < 20:
                     rows.append({"config": config, "amp": amp, "skipped": "budget"})
                     continue
                 r = self.ltr("eval", config, "--untrained", "--device", self.device, "--amp", amp, "--workers",
                              workers, "--tag", f"gpu-check-{amp}/{config.replace('/', '-')}", timeout=400)
                 rows.append({"config": config, "amp": amp, "workers": int(workers), **parse_eval(r)})
+            batch = "2" if self.tiny else "32"
+            if self.remaining() > 20 and config != "atom/demo":        # ATOM does not batch
+                r = self.ltr("eval", config, "--untrained", "--device", self.device, "--batch", batch, "--tag",
+                             f"gpu-check-batch/{config.replace('/', '-')}", timeout=400)
+                rows.append({"config": config, "amp": "auto", "batch": int(batch), **parse_eval(r)})
         return {"rows": rows, "note": "untrained networks: the speed of each tracker, not its accuracy"}
 
     def resume(self) -> dict:
@@ -427,11 +491,11 @@ def markdown(report: dict) -> str:
              f"{m.get('fp32_matmul_tflops')} TFLOP/s. Elapsed {report.get('elapsed_s')} s."
              + (" (--tiny: small sizes, a check of the paths, not figures.)" if report.get("tiny") else ""), ""]
     s = report["sections"]
-    if "train_bench" in s:
+    if "train_bench" in s or "train_compile" in s:
         lines += ["## Training step (`ltr bench train`)", "",
                   "| config | batch | variant | samples/s | ms/step | fraction of bf16 peak | peak memory MiB |",
                   "| --- | --- | --- | --- | --- | --- | --- |"]
-        for r in s["train_bench"].get("rows", []):
+        for r in s.get("train_bench", {}).get("rows", []) + s.get("train_compile", {}).get("rows", []):
             if "samples_per_s" in r:
                 lines.append(f"| {r['config']} | {r['batch']} | {r['variant']} | {r['samples_per_s']:.1f} | "
                              f"{r['ms_per_step']:.1f} | {r.get('fraction_of_bf16_peak', float('nan')):.3f} | "
@@ -457,6 +521,19 @@ def markdown(report: dict) -> str:
             lines.append(f"| {r['config']} | {r['amp']} | {r.get('workers')} | {r.get('fps_tracker', r.get('error'))} | "
                          f"{r.get('fps_with_decoding', '')} | {r.get('seconds', '')} |")
         lines.append("")
+    if "batched" in s:
+        lines += ["## Batched tracking (`ltr bench track --batch`, decoding included, untrained networks)", "",
+                  "| config | amp | N | frames/s | ms/step | network ms/step | data ms/step | peak memory MiB | "
+                  "LaSOT-sized split |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in s["batched"].get("rows", []):
+            for n, b in (r.get("per_batch") or {}).items():
+                hours = LASOT_SIZED_FRAMES / b["fps"] / 3600
+                lines.append(f"| {r['config']} | {r['amp']} | {n} | {b['fps']:.1f} | {b['ms_per_step']:.1f} | "
+                             f"{b['network_ms_per_step']:.1f} | {b['data_ms_per_step']:.1f} | "
+                             f"{b['peak_memory_mib']:.0f} | {hours:.2f} h |")
+            if not r.get("per_batch"):
+                lines.append(f"| {r['config']} | {r['amp']} | | {r.get('skipped') or r.get('error')} | | | | | |")
+        lines.append("")
     for name in ("resume", "check_plugin", "export", "train_demo"):
         if name in s:
             lines += [f"## {name}", "", "```", json.dumps(s[name], indent=1, default=str)[:4000], "```", ""]
@@ -465,7 +542,9 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS = ["machine", "train_bench", "track_bench", "eval", "resume", "check_plugin", "export", "train_demo"]
+SECTIONS = ["machine", "train_bench", "batched", "eval", "resume", "check_plugin", "export", "train_compile",
+            "train_demo", "track_bench"]
+DEFAULT_SECTIONS = [s for s in SECTIONS if s != "track_bench"]      # batched's batch 1 is the per-frame figure
 
 
 def main(argv=None) -> int:
@@ -474,8 +553,9 @@ def main(argv=None) -> int:
     parser.add_argument("--tiny", action="store_true", help="small sizes: checks the paths, measures nothing")
     parser.add_argument("--out", default="gpu_check", help="where gpu_check.json and gpu_check.md go")
     parser.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
-    parser.add_argument("--budget", type=float, default=450, help="seconds after which no section starts")
-    parser.add_argument("--sections", default="", help=f"comma-separated, of: {', '.join(SECTIONS)}")
+    parser.add_argument("--budget", type=float, default=420, help="seconds after which no section starts")
+    parser.add_argument("--sections", default="", help=f"comma-separated, in this order, of: {', '.join(SECTIONS)} "
+                        f"(default: all but track_bench)")
     parser.add_argument("--install", default=None, metavar="WHEELS",
                         help="first install the wheels in WHEELS (scripts/gpu_wheels.sh) without an index or their "
                              "dependencies, for a machine that has torch but no registry")
@@ -485,7 +565,7 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown section {unknown[0]!r}; sections: {', '.join(SECTIONS)}")
     check = Check(args)
-    for name in SECTIONS:
+    for name in args.sections or DEFAULT_SECTIONS:
         check.section(name, getattr(check, name))
     check.save()
     failed = [k for k, v in check.report["sections"].items() if isinstance(v, dict) and v.get("error")]

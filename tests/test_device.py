@@ -121,6 +121,7 @@ def test_the_kit_fails_a_tracker_that_calls_numpy_on_its_networks_output(tiny_en
         return np.array([*(self.center - self.size / 2), *self.size]), float(pred[0])
 
     monkeypatch.setattr(tiny_plugin.TinyTracker, "track", track)
+    monkeypatch.setattr(tiny_plugin.TinyTracker, "batchable", False)
     report = check_plugin("tiny", tmp_path, export=False)
     failure, = report.failures
     assert failure.subject == "config tiny/tiny"
@@ -191,11 +192,12 @@ def test_eval_amp_writes_its_own_results_folder_and_records_the_precision(tiny_e
     assert refused.returncode == 2 and "--amp fp16 applies to a PyTorch network" in refused.stderr
 
 
-def test_results_of_an_earlier_ltr_without_a_device_in_their_record_are_kept():
+def test_results_of_an_earlier_ltr_without_a_device_or_batch_in_their_record_are_kept():
     from ltr_core.provenance import record_difference
 
-    new = {"format": "ltr-results/1", "runtime": "torch", "dtype": "fp32", "device": "cpu"}
-    old = {k: v for k, v in new.items() if k != "device"}
+    new = {"format": "ltr-results/1", "runtime": "torch", "dtype": "fp32", "device": "cpu", "batch": 1}
+    old = {k: v for k, v in new.items() if k not in ("device", "batch")}
     assert record_difference(old, new) == ""
+    assert record_difference(old, {**new, "batch": 8}).startswith("they were made with other settings (batch: 1 -> 8")
     assert record_difference(old, {**new, "device": "cuda"}).startswith(
         "they were made with other settings (device: cpu -> cuda")

@@ -28,10 +28,29 @@ def test_the_tiny_plugin_passes_every_check(tiny_env, tmp_path):
     assert lines[1].startswith("PASS  config tiny/tiny: 2 training steps, batch 2: loss ")
     assert lines[1].endswith("stats mae; gradients on 8 of 8 trainable parameters; on cpu")
     assert lines[2].startswith("PASS  config tiny/tiny: tracked generated sequence ") and "every box finite" in lines[2]
-    assert lines[3] == ("PASS  config tiny/tiny: on a simulated GPU, no CPU tensor mixed into GPU work; 0 host syncs "
+    assert lines[3] == ("PASS  config tiny/tiny: 4 sequences through 3 slots in lockstep: every box as the unbatched "
+                        "tracker's")
+    assert lines[4] == ("PASS  config tiny/tiny: on a simulated GPU, no CPU tensor mixed into GPU work; 0 host syncs "
                         "per training step, 1 per tracked frame")
-    assert lines[4].startswith("PASS  config tiny/tiny: ONNX Runtime against PyTorch: forward max |diff| ")
-    assert report.counts() == "5 passed, 0 failed"
+    assert lines[5].startswith("PASS  config tiny/tiny: ONNX Runtime against PyTorch: forward max |diff| ")
+    assert report.counts() == "6 passed, 0 failed"
+
+
+def test_a_batched_network_step_that_uses_one_sequences_state_fails_the_batch_check(tiny_env, tmp_path, monkeypatch):
+    import tiny_plugin
+    import torch
+
+    @torch.no_grad()
+    def network(self, inputs):             # the bug: this tracker's template for every sequence of the batch
+        template = self.template.expand(len(inputs["search"]), -1, -1, -1)
+        return {"box": self.net(self.normalise(inputs["search"]), template)}
+
+    monkeypatch.setattr(tiny_plugin.TinyTracker, "network", network)
+    report = check_plugin("tiny", tmp_path, export=False)
+    failure, = report.failures
+    assert failure.message.startswith("tracker 'tiny/tiny' (plugin 'tiny', LTR_PLUGINS:tiny_plugin dev): batched "
+                                      "boxes differ from the unbatched tracker's by ")
+    assert "network may use only what every tracker of the batch shares" in failure.message
 
 
 def test_a_broken_plugin_fails_with_messages_naming_each_component_and_what_it_returned(broken_env, tmp_path):
@@ -52,7 +71,7 @@ def test_a_broken_plugin_fails_with_messages_naming_each_component_and_what_it_r
 def test_check_plugin_exit_codes(broken_env):
     good = CliRunner().invoke(main, ["check-plugin", "tiny", "--no-export"])
     assert good.exit_code == 0, good.output
-    assert good.output.splitlines()[-1] == "check-plugin tiny: 4 passed, 0 failed"
+    assert good.output.splitlines()[-1] == "check-plugin tiny: 5 passed, 0 failed"
     bad = CliRunner().invoke(main, ["check-plugin", "broken", "--config", "broken/broken"])
     assert bad.exit_code == 1 and bad.output.splitlines()[-1] == "check-plugin broken: 1 passed, 3 failed"
     unknown = CliRunner().invoke(main, ["check-plugin", "brokn"])

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ltr_core.data.geometry import crop_square
 from ltr_core.hookspecs import hookimpl
 from ltr_core.track.tracker import Tracker
 from ltr_core.train.actor import Actor
@@ -73,10 +74,11 @@ class TinyTracker(Tracker):
     """Crops around the last box and regresses the next one (test plugin)."""
 
     def __init__(self, net, search_size: int = 32, template_size: int = 16, jitter: float = 0.0,
-                 device: str = "cpu"):
+                 frame_delay: float = 0.0, device: str = "cpu"):
         super().__init__(net, device)
         self.search_size, self.template_size = search_size, template_size
         self.jitter = jitter     # pixels of random shift per frame: a stochastic tracker, for --runs
+        self.frame_delay = frame_delay     # seconds per frame, so a test can stop an evaluation midway
 
     @torch.no_grad()
     def initialize(self, image, box):
@@ -85,11 +87,25 @@ class TinyTracker(Tracker):
         side = 2 * np.sqrt(w * h)
         self.template = self.crop_tensor(image, self.center, side, self.template_size)
 
-    @torch.no_grad()
     def track(self, image):
-        side = 4 * float(np.sqrt(self.size.prod()))
-        pred = self.net(self.crop_tensor(image, self.center, side, self.search_size), self.template)[0].cpu().numpy()
-        cx, cy, w, h = pred * side
+        return self.track_in_steps(image)
+
+    batchable = True     # ltr eval --batch: prepare, network, finish
+
+    def prepare(self, image):
+        time.sleep(self.frame_delay)
+        self.side = 4 * float(np.sqrt(self.size.prod()))
+        pad = tuple(float(v) for v in image.reshape(-1, 3).mean(0))
+        crop = crop_square(image, self.center, self.side, self.search_size, pad_value=pad)
+        return {"search": torch.from_numpy(crop[None]), "template": self.template}
+
+    @torch.no_grad()
+    def network(self, inputs):
+        return {"box": self.net(self.normalise(inputs["search"]), inputs["template"])}
+
+    def finish(self, outputs, image):
+        side = self.side
+        cx, cy, w, h = outputs["box"][0].numpy() * side
         self.center = self.center - side / 2 + np.array([cx, cy])
         if self.jitter:
             self.center = self.center + np.random.uniform(-self.jitter, self.jitter, 2)
@@ -126,8 +142,10 @@ def tiny_export(net, search_size: int = 32, template_size: int = 16):
     """The tiny net as one ONNX part, called like the module (test plugin)."""
     from ltr_core.deploy.onnx import ExportPart
 
+    batch = {0: "batch"}
     return [ExportPart("forward", net, {"search": torch.zeros(1, 3, search_size, search_size),
-                                        "template": torch.zeros(1, 3, template_size, template_size)}, ["box"])]
+                                        "template": torch.zeros(1, 3, template_size, template_size)}, ["box"],
+                       dynamic_axes={"search": batch, "template": batch, "box": batch})]
 
 
 @hookimpl

@@ -72,13 +72,16 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
               help="Repeat the evaluation N times with per-run seeds (for stochastic trackers); results go to "
                    "<name>_run001, ... and the scores are reported as mean and standard deviation.")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Step N sequences together, one network call per frame for all of them (trackers that opt in; "
+                   "with --workers W, each process steps N). See docs/evaluation.md for choosing N.")
 @device_option()
 @amp_option
 @runtime_options
 @set_option
 @workspace_option
 def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, sequences, workers, protocol, tag,
-             runs, as_json, device, amp, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
+             runs, as_json, batch, device, amp, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
     """Run CONFIG's tracker on a dataset split and print success AUC, precision and normalized precision.
 
     Each results folder records what produced it (provenance.json); a sequence's earlier result is reused only
@@ -129,15 +132,19 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
                            report=lambda m: click.echo(m, err=as_json))
     if factory.version_note():
         click.echo(factory.version_note(), err=True)
+    if batch > 1 and not factory.batchable():
+        click.echo(f"note: --batch {batch}: {factory.cfg['tracker']['name']} does not split its frames into "
+                   "prepare/network/finish (Tracker.batchable); tracking one sequence at a time", err=True)
+        batch = 1
     record = results_record(factory, runtime if not baseline else "torch", ort_dtype, benchmark(source)[1], split,
-                            ds.root, None)
+                            ds.root, None, batch)
     with contextlib.ExitStack() as held:
         for out_dir in out_dirs:
             held.enter_context(FolderLock(out_dir, "ltr eval"))
         for run, out_dir in enumerate(out_dirs, start=1):
             seed = cfg["seed"] * 100 + run
             prepare_results_folder(out_dir, {**record, "run_seed": seed}, lambda m: click.echo(m, err=True))
-            _track_run(factory, seqs, out_dir, workers, seed, f"run {run}: " if runs > 1 else "", as_json)
+            _track_run(factory, seqs, out_dir, workers, seed, f"run {run}: " if runs > 1 else "", as_json, batch)
     if server_scored(source, split):
         _server_results(dataset, out_dirs, seqs, ws / "results" / name)
         return
@@ -189,13 +196,21 @@ def _where(factory, onnx: bool, workers: int) -> str:
     return text
 
 
-def _track_run(factory, seqs, out_dir: Path, workers: int, seed: int, prefix: str, as_json: bool) -> None:
+def _track_run(factory, seqs, out_dir: Path, workers: int, seed: int, prefix: str, as_json: bool,
+               batch: int = 1) -> None:
     from ltr_core.track.runner import run_sequences
 
-    summary = run_sequences(factory, seqs, out_dir, workers, seed=seed)
+    summary = run_sequences(factory, seqs, out_dir, workers, seed=seed, batch=batch,
+                            say=lambda m: click.echo(f"note: {m}", err=True))
     if summary["fps"]:
+        split = ""
+        if "network_s" in summary:        # batched: where the time went, as training reports it
+            steps = max(1, summary["steps"])
+            split = (f"; batch {batch}: {summary['frames'] / summary['wall_s']:.1f} frames/s over "
+                     f"{summary['wall_s']:.1f} s, per step data {1000 * summary['data_s'] / steps:.0f}ms, network "
+                     f"{1000 * summary['network_s'] / steps:.0f}ms, finish {1000 * summary['finish_s'] / steps:.0f}ms")
         click.echo(f"{prefix}tracked {summary['tracked']} sequences ({summary['skipped']} already done): "
-                   f"{summary['fps']:.1f} fps tracker, {summary['fps_with_decoding']:.1f} fps with decoding",
+                   f"{summary['fps']:.1f} fps tracker, {summary['fps_with_decoding']:.1f} fps with decoding{split}",
                    err=as_json)
     else:
         click.echo(f"{prefix}all {summary['skipped']} sequences already done", err=as_json)

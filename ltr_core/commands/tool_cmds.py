@@ -73,13 +73,17 @@ def bench_train_cmd(config, batch, steps, device, epoch, as_json, overrides):
 @click.option("--profile", "profile_top", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also print the N functions of the tracker with the most time (cProfile, cumulative).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object instead.")
+@click.option("--batch", "batches", default=None, metavar="N[,N...]",
+              help="Time batched tracking (ltr eval --batch) instead: for each N, N generated sequences tracked in "
+                   "lockstep with decoding, the sizes alternated over --rounds; frames/s, the data/network split, "
+                   "peak memory and the speed-up over the first N.")
 @device_option()
 @amp_option
 @runtime_options
 @set_option
 @workspace_option
-def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds, profile_top, as_json, device, amp,
-                    runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
+def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds, profile_top, as_json, batches,
+                    device, amp, runtime, ort_dtype, ort_threads, ort_opt, overrides, workspace):
     """Time CONFIG's whole tracker per frame on decoded frames of a generated sequence, and the network's share."""
     from ltr_core.bench import bench_sequence, bench_track, median_round
     from ltr_core.commands.deploy_cmds import onnx_factory
@@ -97,6 +101,10 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint))
+    if batches:
+        _bench_batched(cfg, ckpt, (w, h), frames, batches, rounds, as_json, device, amp, runtime, ort_dtype,
+                       ort_threads, ort_opt, ws)
+        return
     images, first = bench_sequence((w, h), frames)
     runs = (["torch"] if compare and runtime == "onnx" else []) + [runtime]
     factories = {rt: onnx_factory(_torch_factory(cfg, ckpt, device, amp if rt == "torch" else "off", rt == "onnx")[0],
@@ -131,6 +139,39 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
             if rounds > 1 else ""
         click.echo(f"speed-up of onnx over torch (same run): {statistics.median(ratios):.2f}x{rounds_note}")
     click.echo(f"fps: {results[runtime]['fps']:.1f}")
+
+
+def _bench_batched(cfg, ckpt, size, frames, batches, rounds, as_json, device, amp, runtime, ort_dtype, ort_threads,
+                   ort_opt, ws) -> None:
+    from ltr_core.bench import bench_track_batched
+    from ltr_core.commands.deploy_cmds import onnx_factory
+    from ltr_core.commands.eval_cmds import _torch_factory, _where
+
+    try:
+        sizes = [int(v) for v in batches.split(",")]
+        assert sizes and min(sizes) >= 1
+    except (ValueError, AssertionError):
+        raise click.BadParameter(f"{batches!r}: expected batch sizes like 1,8,32", param_hint="--batch") from None
+    factory, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")
+    factory = onnx_factory(factory, runtime, ws, ort_threads, ort_opt, ort_dtype)
+    r = bench_track_batched(factory, size, frames, sizes, rounds)
+    where = _where(factory, runtime == "onnx", 1)
+    if as_json:
+        click.echo(json.dumps({"config": cfg["_name"], "size": list(size), "frames": frames, "on": where,
+                               "threads": torch.get_num_threads(), "rounds": rounds, **r}))
+        return
+    click.echo(f"{cfg['_name']} batched, runtime {runtime}: {size[0]}x{size[1]}, {frames} frames per sequence, "
+               f"{torch.get_num_threads()} threads, on {where}" + (f", median of {rounds} alternated rounds"
+                                                                   if rounds > 1 else ""))
+    base = r["per_batch"][sizes[0]]["fps"]
+    for n in sizes:
+        b = r["per_batch"][n]
+        click.echo(f"batch {n}: {b['fps']:.1f} frames/s ({b['ms_per_step']:.1f} ms/step: data "
+                   f"{b['data_ms_per_step']:.1f}, network {b['network_ms_per_step']:.1f}, finish "
+                   f"{b['finish_ms_per_step']:.1f}), peak memory {b['peak_memory_mib']:.0f} MiB, "
+                   f"{b['fps'] / base:.2f}x batch {sizes[0]}")
+    best = max(sizes, key=lambda n: r["per_batch"][n]["fps"])
+    click.echo(f"fps: {r['per_batch'][best]['fps']:.1f} (batch {best})")
 
 
 @bench_group.command("data")

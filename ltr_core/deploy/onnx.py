@@ -100,8 +100,8 @@ def export_config(factory, folder: Path, *, opset: int = 17, dtype: str = "fp32"
 
 def ensure_export(factory, folder: Path, dtype: str = "fp32", report: Callable[[str], None] = print) -> Path:
     """``folder`` holding the ONNX parts of ``factory``'s network (a TrackerFactory): reused when its manifest
-    names the same checkpoint with the same SHA-256, the same dtype and the same core and plugin versions,
-    exported again otherwise."""
+    names the same checkpoint with the same SHA-256, the same dtype and the same core and plugin versions and
+    records each part's dynamic axes (exports made before batched tracking do not), exported again otherwise."""
     from ltr_core.provenance import versions_for
 
     folder = Path(folder)
@@ -110,7 +110,7 @@ def ensure_export(factory, folder: Path, dtype: str = "fp32", report: Callable[[
         try:
             m = read_manifest(folder)
             if m["checkpoint_sha256"] == _sha256(Path(ckpt)) and m["dtype"] == dtype and all(
-                    (folder / p["file"]).is_file() for p in m["parts"]) and \
+                    (folder / p["file"]).is_file() and "dynamic_axes" in p for p in m["parts"]) and \
                     m.get("versions") == versions_for(factory.resolved()[0]):
                 return folder
         except ExportError:
@@ -206,7 +206,8 @@ def _export_part(part: ExportPart, out: Path, opset: int, dtype: str, calibratio
     report(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return {"name": part.name, "file": path.name, "sha256": _sha256(path), "as_dict": part.as_dict,
             "inputs": [_spec(k, v) for k, v in inputs.items()],
-            "outputs": [_spec(k, v) for k, v in zip(part.outputs, result)], "note": part.note}
+            "outputs": [_spec(k, v) for k, v in zip(part.outputs, result)], "note": part.note,
+            "dynamic_axes": {k: {str(a): n for a, n in axes.items()} for k, axes in part.dynamic_axes.items()}}
 
 
 def _quantise(path: Path, feeds: list[dict]) -> None:
@@ -336,7 +337,16 @@ class _Part:
 
         feeds = {n: a.detach().cpu().numpy().astype(self.dtype, copy=False) for n, a in zip(self.input_names, args)}
         t = time.perf_counter()
-        outs = self.session.run(self.output_names, feeds)
+        try:
+            outs = self.session.run(self.output_names, feeds)
+        except Exception as e:
+            shapes = ", ".join(f"{n} {tuple(v.shape)}" for n, v in feeds.items())
+            fixed = ", ".join(f"{i['name']} {tuple(i['shape'])}" for i in self.entry["inputs"]
+                              if i["name"] not in self.entry.get("dynamic_axes", {}))
+            raise ExportError(f"part {self.entry['name']!r} ({self.entry['file']}) refused inputs {shapes}"
+                              + (f"; it was exported for fixed shapes {fixed}" if fixed else "")
+                              + f": {str(e).splitlines()[0][:200]}. Export again with this ltr (ltr export), or run "
+                              "without --batch") from None
         self.seconds += time.perf_counter() - t
         self.calls += 1
         tensors = [torch.from_numpy(np.asarray(o, dtype=np.float32) if o.dtype == np.float16 else o) for o in outs]

@@ -123,16 +123,37 @@ class TrackerFactory:
             raise UserError(f"--amp {self.amp} applies to PyTorch networks; ONNX Runtime runs the exported dtype "
                             "(use --ort-dtype, or --runtime torch)")
         if not tracker_needs_net(cfg):
-            tracker = build_tracker(cfg, None)
-        elif self.onnx_dir is not None:
+            return self._tracker(None)
+        if self.onnx_dir is not None:
             from ltr_core.deploy.onnx import OnnxNet
 
-            tracker = build_tracker(_with_device(cfg, "cpu"), OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
-        else:
-            net = self.network()
-            if self.amp != "off":
-                net = AutocastNet(net, self.amp)
-            tracker = build_tracker(_with_device(cfg, str(self.tracker_device())), net)
+            return self._tracker(OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
+        net = self.network()
+        return self._tracker(AutocastNet(net, self.amp) if self.amp != "off" else net)
+
+    def batchable(self) -> bool:
+        """Whether this recipe's tracker splits its frames for batched tracking (its class says; a tracker made by
+        a function is built once to see)."""
+        cfg, _ = self.resolved()
+        if not tracker_needs_net(cfg):
+            return False
+        factory = get_registry().get("tracker", cfg["tracker"]["name"]).factory
+        if isinstance(factory, type):
+            return bool(getattr(factory, "batchable", False))
+        return bool(getattr(self(), "batchable", False))
+
+    def batch(self, n: int) -> list:
+        """``n`` trackers of this recipe sharing one network, for batched tracking (:mod:`ltr_core.track.batched`);
+        one tracker when its class is not batchable."""
+        first = self()
+        if n <= 1 or not getattr(first, "batchable", False):
+            return [first]
+        return [first] + [self._tracker(first.net) for _ in range(n - 1)]
+
+    def _tracker(self, net):
+        cfg, _ = self.resolved()
+        device = "cpu" if net is None or self.onnx_dir is not None else str(self.tracker_device())
+        tracker = build_tracker(_with_device(cfg, device) if net is not None else cfg, net)
         try:
             tracker.ltr_label = get_registry().label("tracker", cfg["tracker"]["name"])
         except AttributeError:      # a tracker with __slots__: errors name its class instead

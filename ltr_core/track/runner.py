@@ -185,14 +185,21 @@ def _worker_run(args):
 
 
 def run_sequences(make_tracker: Callable, seqs: list[EvalSequence], out_dir: Path, workers: int = 1,
-                  progress: bool = True, seed: int | None = None) -> dict:
+                  progress: bool = True, seed: int | None = None, batch: int = 1, say=None) -> dict:
     """Track every unfinished sequence (in ``workers`` processes); returns counts and fps figures.
 
-    ``make_tracker`` must be picklable when ``workers > 1`` (e.g. a ``functools.partial``).
+    ``make_tracker`` must be picklable when ``workers > 1`` (e.g. a ``functools.partial``). ``batch > 1``: each
+    process steps ``batch`` sequences at once (:mod:`ltr_core.track.batched`) when ``make_tracker`` has a
+    ``batch(n)`` method (a TrackerFactory) and its tracker is batchable; otherwise ``say`` is told so in one line
+    and the sequences are tracked one at a time.
     """
     out_dir = Path(out_dir)
     todo = [s for s in seqs if not result_is_complete(out_dir, s)]
     skipped = len(seqs) - len(todo)
+    if batch > 1 and todo:
+        summary = _run_batched(make_tracker, todo, out_dir, workers, batch, progress, seed, say or print)
+        if summary is not None:
+            return {**summary, "skipped": skipped}
     bar = Progress(len(todo), "tracking", every=1, enabled=progress)
     frames = 0
     track_time = decode_time = 0.0
@@ -219,3 +226,78 @@ def run_sequences(make_tracker: Callable, seqs: list[EvalSequence], out_dir: Pat
     return {"tracked": len(todo), "skipped": skipped, "frames": frames,
             "fps": frames / track_time if track_time else None,
             "fps_with_decoding": frames / (track_time + decode_time) if track_time else None}
+
+
+# -- batched tracking in one or several processes ------------------------------------------------------------
+_TRACKERS = None   # a worker process's batch of trackers, built once by the pool initializer
+
+
+def _batch_init(make_tracker, batch: int, threads: int) -> None:
+    global _TRACKERS, _PARENT
+    import torch
+
+    torch.set_num_threads(threads)
+    _PARENT = os.getppid()
+    identity = mp.current_process()._identity
+    if identity and hasattr(make_tracker, "for_worker"):
+        make_tracker = make_tracker.for_worker(identity[0] - 1)
+    _TRACKERS = make_tracker.batch(batch)
+
+
+def _batch_job(args):
+    from ltr_core.track.batched import run_batched
+
+    shard, out_dir, seed, threads, events = args
+
+    def done(name, n):
+        if os.getppid() != _PARENT:          # orphaned: the run was stopped; leave quietly
+            os._exit(0)
+        events.put((name, n))
+
+    return run_batched(_TRACKERS, shard, out_dir, threads, progress=False, seed=seed, on_done=done)
+
+
+def _run_batched(make_tracker, todo: list, out_dir: Path, workers: int, batch: int, progress: bool,
+                 seed: int | None, say) -> dict | None:
+    """Batched tracking of ``todo``; None when the tracker does not opt in (``say`` was told)."""
+    from ltr_core.track.batched import run_batched
+
+    if not hasattr(make_tracker, "batch"):
+        say(f"--batch {batch}: these trackers come without a recipe that can share a network; tracking one "
+            "sequence at a time")
+        return None
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    if workers <= 1:
+        trackers = make_tracker.batch(batch)
+        if len(trackers) < batch:
+            say(f"--batch {batch}: {tracker_label(trackers[0])} does not split its frames into prepare/network/"
+                "finish (Tracker.batchable); tracking one sequence at a time")
+            return None
+        return run_batched(trackers, todo, out_dir, threads, progress, seed)
+    probe = make_tracker.batch(2)
+    if len(probe) < 2:
+        say(f"--batch {batch}: {tracker_label(probe[0])} does not split its frames into prepare/network/finish "
+            "(Tracker.batchable); tracking one sequence at a time")
+        return None
+    del probe
+    shards = [todo[i::workers] for i in range(workers) if todo[i::workers]]
+    ctx = mp.get_context("spawn")
+    events = ctx.Manager().Queue()
+    bar = Progress(len(todo), "tracking", every=1, enabled=progress)
+    summaries = []
+    with ctx.Pool(len(shards), initializer=_batch_init, initargs=(make_tracker, batch, threads)) as pool:
+        pending = pool.map_async(_batch_job, [(shard, out_dir, seed, threads, events) for shard in shards])
+        seen = 0
+        while seen < len(todo) and not (pending.ready() and events.empty()):
+            try:
+                name, _ = events.get(timeout=0.5)
+            except Exception:        # queue.Empty: check on the workers again
+                continue
+            seen += 1
+            bar.update(1, sequence=name)
+        summaries = pending.get()
+    total = {k: sum(s[k] for s in summaries) for k in ("tracked", "frames", "steps", "data_s", "network_s",
+                                                          "finish_s", "track_s")}
+    wall = max(s["wall_s"] for s in summaries)
+    return {**total, "wall_s": wall, "fps": total["frames"] / total["track_s"] if total["track_s"] else None,
+            "fps_with_decoding": total["frames"] / wall if wall else None}

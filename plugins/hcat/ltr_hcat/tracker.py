@@ -31,9 +31,12 @@ class HCATTracker(Tracker):
         self.window = None
 
     def _crop(self, image: np.ndarray, side: int, out_size: int) -> torch.Tensor:
+        """The float32 crop as a (1, 3, S, S) CPU tensor, not yet normalised."""
         crop = subwindow_crop(image, self.center, side, out_size, self.pad_value, np.float32)
-        t = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)[None])).to(self.device)
-        return (t / 255 - self.mean) / self.std
+        return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)[None]))
+
+    def _normalise(self, crops: torch.Tensor) -> torch.Tensor:
+        return (crops / 255 - self.mean) / self.std
 
     @torch.no_grad()
     def initialize(self, image: np.ndarray, box) -> None:
@@ -42,17 +45,30 @@ class HCATTracker(Tracker):
         self.size = np.array([w, h])
         self.pad_value = np.mean(image, axis=(0, 1))         # the first frame's, kept for every later crop
         s_z = context_side((0, 0, w, h), 2.0)
-        self.queries = self.net.template_branch(self._crop(image, s_z, self.template_size))
+        self.queries = self.net.template_branch(self._normalise(self._crop(image, s_z, self.template_size)
+                                                                .to(self.device)))
 
-    @torch.no_grad()
     def track(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        return self.track_in_steps(image)
+
+    # -- the frame in three steps (ltr eval --batch runs the network step for many sequences at once) ----------
+    batchable = True
+
+    def prepare(self, image: np.ndarray) -> dict[str, torch.Tensor]:
         # self.size keeps the network's float32 values as they come (the original's s_x is computed in float32
         # whenever neither side was clipped), so the ceil rounds exactly as the original's does
-        s_x = context_side((0, 0, *self.size), 4.0)
-        out = self.net.search_branch(self._crop(image, s_x, self.search_size), self.queries)
-        # scores and boxes of every token come back in one copy: one wait for the GPU per frame
-        tokens = torch.cat([out["pred_logits"][0].float().softmax(-1)[:, :1], out["pred_boxes"][0].float()], 1)
-        tokens = tokens.cpu().numpy()
+        self.s_x = context_side((0, 0, *self.size), 4.0)
+        return {"search": self._crop(image, self.s_x, self.search_size), "queries": self.queries}
+
+    @torch.no_grad()
+    def network(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        out = self.net.search_branch(self._normalise(inputs["search"]), inputs["queries"])
+        # scores and boxes of every token in one tensor: one copy back (one wait for the GPU) per frame
+        return {"tokens": torch.cat([out["pred_logits"].float().softmax(-1)[..., :1], out["pred_boxes"].float()], -1)}
+
+    def finish(self, outputs: dict[str, torch.Tensor], image: np.ndarray) -> tuple[np.ndarray, float]:
+        s_x = self.s_x
+        tokens = outputs["tokens"][0].numpy()
         score = tokens[:, 0]
         if self.window is None or self.window.size != score.size:
             n = math.isqrt(score.size)

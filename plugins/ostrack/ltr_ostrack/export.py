@@ -19,9 +19,13 @@ class _TrackForward(torch.nn.Module):
 
 
 def export_parts(net, template_size: int = 128, search_size: int = 256) -> list[ExportPart]:
-    """OSTrack per frame: ``template (1,3,T,T), search (1,3,S,S) -> score_map, size_map, offset_map``."""
+    """OSTrack per frame: ``template (B,3,T,T), search (B,3,S,S) -> score_map, size_map, offset_map`` for any batch
+    B (exported at 1; ``ltr eval --batch N --runtime onnx`` runs N sequences per call)."""
+    batch = {0: "batch"}
     return [ExportPart("track_forward", _TrackForward(net.eval()),
                        {"template": torch.zeros(1, 3, template_size, template_size),
                         "search": torch.zeros(1, 3, search_size, search_size)},
                        ["score_map", "size_map", "offset_map"],
-                       note="Hann window and box decoding run in the tracker")]
+                       note="Hann window and box decoding run in the tracker",
+                       dynamic_axes={name: batch for name in ("template", "search", "score_map", "size_map",
+                                                               "offset_map")})]

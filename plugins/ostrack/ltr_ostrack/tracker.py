@@ -48,26 +48,44 @@ class OSTrackTracker(Tracker):
             if window else None
         self.feat_sz = feat
 
-    def _tensor(self, crop: np.ndarray) -> torch.Tensor:
-        t = torch.tensor(crop, device=self.device).float().permute(2, 0, 1).unsqueeze(0)
-        return ((t / 255.0) - self.mean) / self.std
+    def _normalise(self, crops: torch.Tensor) -> torch.Tensor:
+        """uint8 (N, 3, S, S) crops -> the network's input."""
+        return ((crops.float() / 255.0) - self.mean) / self.std
+
+    @staticmethod
+    def _uint8(crop: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).unsqueeze(0)
 
     @torch.no_grad()
     def initialize(self, image: np.ndarray, box) -> None:
         crop, _ = sample_target(image, box, self.template_factor, self.template_size)
-        self.template = self._tensor(crop)
+        self.template = self._normalise(self._uint8(crop).to(self.device))
         self.state = [float(v) for v in box]
 
-    @torch.no_grad()
     def track(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        height, width = image.shape[:2]
-        crop, factor = sample_target(image, self.state, self.search_factor, self.search_size)
-        score, size, offset = self.net.track_forward(self.template, self._tensor(crop))
+        return self.track_in_steps(image)
+
+    # -- the frame in three steps (ltr eval --batch runs the network step for many sequences at once) ----------
+    batchable = True
+
+    def prepare(self, image: np.ndarray) -> dict[str, torch.Tensor]:
+        crop, self.factor = sample_target(image, self.state, self.search_factor, self.search_size)
+        return {"template": self.template, "search": self._uint8(crop)}
+
+    @torch.no_grad()
+    def network(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        score, size, offset = self.net.track_forward(inputs["template"], self._normalise(inputs["search"]))
         response = score * self.window if self.window is not None else score
         box = decode_boxes(response, size, offset, self.feat_sz)
-        # the box and the peak score come back in one copy: one wait for the GPU per frame
-        *values, peak = torch.cat([box[0] * self.search_size / factor, response.max().reshape(1)]).tolist()
-        cx, cy, w, h = values
+        # the box and the peak score in one tensor: one copy back (one wait for the GPU) per frame
+        return {"box_peak": torch.cat([box, response.flatten(1).max(1).values[:, None]], 1)}
+
+    def finish(self, outputs: dict[str, torch.Tensor], image: np.ndarray) -> tuple[np.ndarray, float]:
+        height, width = image.shape[:2]
+        factor = self.factor
+        row = outputs["box_peak"][0]
+        cx, cy, w, h = (row[:4] * self.search_size / factor).tolist()
+        peak = float(row[4])
         prev_cx, prev_cy = self.state[0] + 0.5 * self.state[2], self.state[1] + 0.5 * self.state[3]
         half = 0.5 * self.search_size / factor
         cx, cy = cx + (prev_cx - half), cy + (prev_cy - half)
