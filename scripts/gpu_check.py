@@ -100,6 +100,7 @@ class Check:
         return self.run([sys.executable, "-m", "ltr_core", *args], timeout, env)
 
     def run(self, cmd: list[str], timeout: float, env: dict | None = None) -> dict:
+        timeout = min(timeout, max(30.0, self.remaining() + self.args.grace))    # the budget holds the run too
         t = time.perf_counter()
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env or self.env,
@@ -554,6 +555,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="gpu_check", help="where gpu_check.json and gpu_check.md go")
     parser.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--budget", type=float, default=420, help="seconds after which no section starts")
+    parser.add_argument("--grace", type=float, default=90,
+                        help="seconds past the budget a command may still run before it is stopped")
     parser.add_argument("--sections", default="", help=f"comma-separated, in this order, of: {', '.join(SECTIONS)} "
                         f"(default: all but track_bench)")
     parser.add_argument("--install", default=None, metavar="WHEELS",

@@ -201,3 +201,37 @@ def test_results_of_an_earlier_ltr_without_a_device_or_batch_in_their_record_are
     assert record_difference(old, {**new, "batch": 8}).startswith("they were made with other settings (batch: 1 -> 8")
     assert record_difference(old, {**new, "device": "cuda"}).startswith(
         "they were made with other settings (device: cpu -> cuda")
+
+
+# -- a checkpoint from a GPU on a machine without one ---------------------------------------------------------
+def as_if_saved_on_a_gpu(path):
+    """Rewrite a checkpoint so that every tensor's storage says it was saved from cuda:0, as torch.save writes a
+    GPU run's checkpoint (torch.load then needs map_location on a CPU-only machine)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as dst:
+        for info, data in entries:
+            if info.filename.endswith("data.pkl"):
+                assert b"X\x03\x00\x00\x00cpu" in data
+                data = data.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+            dst.writestr(info, data)
+
+
+def test_a_checkpoint_saved_on_a_gpu_resumes_evaluates_and_exports_on_a_cpu(tiny_env):
+    assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=1").returncode == 0
+    ckpt = tiny_env / "checkpoints" / "ltr" / "tiny" / "tiny" / "ep0001.pth"
+    as_if_saved_on_a_gpu(ckpt)
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
+            torch.load(ckpt, weights_only=True)          # what a loader without map_location would meet
+    resumed = ltr("train", "tiny/tiny", "--set", "trainer.epochs=2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed from {ckpt} (epoch 1)" in resumed.stdout
+    evaluated = ltr("eval", "tiny/tiny", "--checkpoint", str(ckpt))
+    assert evaluated.returncode == 0, evaluated.stderr
+    exported = ltr("export", "tiny/tiny", "--checkpoint", str(ckpt), "--out", str(tiny_env / "onnx"))
+    assert exported.returncode == 0, exported.stderr
+    imported = ltr("train", "tiny/tiny", "--no-resume", "--init-from", str(ckpt), "--set", "trainer.epochs=1")
+    assert imported.returncode == 0 and f"initialised weights from {ckpt}" in imported.stdout

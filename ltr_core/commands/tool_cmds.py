@@ -66,10 +66,11 @@ def bench_train_cmd(config, batch, steps, device, epoch, as_json, overrides):
 @click.option("--size", default="640x480", show_default=True, help="Frame size WxH of the generated sequence.")
 @click.option("--frames", type=click.IntRange(min=20), default=100, show_default=True)
 @click.option("--compare", is_flag=True,
-              help="With --runtime onnx: also time the PyTorch tracker in this run and print the speed-up.")
+              help="With --runtime onnx or --amp bf16|fp16: also time the float32 PyTorch tracker in this run and "
+                   "print the speed-up.")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True,
-              help="With --compare: alternate the two runtimes this many times over the sequence and report the "
-                   "median speed-up of the rounds, so a machine that slows down mid-run affects both alike.")
+              help="With --compare: alternate the two this many times over the sequence and report the median "
+                   "speed-up of the rounds, so a machine that slows down mid-run affects both alike.")
 @click.option("--profile", "profile_top", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also print the N functions of the tracker with the most time (cProfile, cumulative).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object instead.")
@@ -106,9 +107,13 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
                        ort_threads, ort_opt, ws)
         return
     images, first = bench_sequence((w, h), frames)
-    runs = (["torch"] if compare and runtime == "onnx" else []) + [runtime]
-    factories = {rt: onnx_factory(_torch_factory(cfg, ckpt, device, amp if rt == "torch" else "off", rt == "onnx")[0],
-                                  rt, ws, ort_threads, ort_opt, ort_dtype) for rt in runs}
+    # the run asked for, and with --compare the float32 PyTorch tracker it is measured against
+    chosen, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")
+    key = "onnx" if runtime == "onnx" else ("torch" if chosen.amp == "off" else f"torch-{chosen.amp}")
+    factories = {key: onnx_factory(chosen, runtime, ws, ort_threads, ort_opt, ort_dtype)}
+    if compare and key != "torch":
+        factories = {"torch": _torch_factory(cfg, ckpt, device, "off", False)[0], **factories}
+    runs = list(factories)
     rounds = rounds if len(runs) == 2 else 1
     timed = {rt: [] for rt in runs}
     for _ in range(rounds):
@@ -134,11 +139,11 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
         for name, ms, share in r.get("profile", []):
             click.echo(f"  profile {ms:8.2f} ms/frame {100 * share:5.1f}%  {name}")
     if len(runs) == 2:
-        ratios = [o["fps"] / t["fps"] for t, o in zip(timed["torch"], timed["onnx"])]
+        ratios = [o["fps"] / t["fps"] for t, o in zip(timed["torch"], timed[key])]
         rounds_note = f" (median of {rounds} interleaved rounds: {', '.join(f'{x:.2f}' for x in ratios)})" \
             if rounds > 1 else ""
-        click.echo(f"speed-up of onnx over torch (same run): {statistics.median(ratios):.2f}x{rounds_note}")
-    click.echo(f"fps: {results[runtime]['fps']:.1f}")
+        click.echo(f"speed-up of {key} over torch (same run): {statistics.median(ratios):.2f}x{rounds_note}")
+    click.echo(f"fps: {results[key]['fps']:.1f}")
 
 
 def _bench_batched(cfg, ckpt, size, frames, batches, rounds, as_json, device, amp, runtime, ort_dtype, ort_threads,

@@ -12,6 +12,7 @@ import logging
 import os
 import pickle
 import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -79,7 +80,9 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     if torchscript_archive(path):
         raise CheckpointError(f"{path} {CODE_ARCHIVE}")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # torch's advice on archives of code goes into the one line below
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated zip, foreign pickle, code-carrying objects...
         raise CheckpointError(f"checkpoint {path} cannot be loaded: {_why(e)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -90,7 +93,11 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
 def _why(error: Exception) -> str:
     """What is wrong with a file torch.load(weights_only=True) refused, without torch's advice to load it
     unsafely."""
+    from ltr_core.train.safe_pickle import CODE_ARCHIVE, is_torchscript_refusal
+
     text = str(error)
+    if is_torchscript_refusal(error):             # torch's own zip reader saw an archive of code
+        return f"it {CODE_ARCHIVE}"
     found = re.search(r"GLOBAL ([\w.]+)", text)
     if isinstance(error, pickle.UnpicklingError) or "weights_only" in text:
         what = f" (such as {found.group(1)})" if found else ""
