@@ -36,7 +36,7 @@ def test_the_gpu_check_runs_every_section_on_the_cpu(tmp_path):
     resume = s["resume"]
     assert resume["bit_equal"] is True and resume["resumed_line"].startswith("resumed from ")
     assert resume["world"] == "device: cpu  world size: 1 (gloo)  amp: off"          # torchrun: a process group
-    assert s["check_plugin"]["rows"][0]["summary"] == "check-plugin hcat: 4 passed, 0 failed"
+    assert s["check_plugin"]["rows"][0]["summary"] == "check-plugin hcat: 5 passed, 0 failed"
     assert all(r["rc"] == 0 for r in s["export"]["rows"])
     assert max(s["export"]["net_on_the_device"]["max_abs"].values()) < 1e-4
     assert s["train_demo"]["train_rc"] == 0 and 0 <= s["train_demo"]["eval_bf16"]["auc"] <= 100

@@ -137,7 +137,7 @@ def test_a_scaffolded_plugin_installs_passes_trains_evaluates_exports_and_uninst
          "--no-build-isolation", folder], cwd=tmp)
     assert "kit_demo/demo" in ltr(wheel_env, "list", "--strict", "config").stdout
     assert ltr(wheel_env, "check-plugin", "kit_demo").stdout.splitlines()[-1] == \
-        "check-plugin kit_demo: 4 passed, 0 failed"
+        "check-plugin kit_demo: 6 passed, 0 failed"
     ltr(wheel_env, "data", "make-demo", "--out", tmp / "demo", "--classes", "2", "--per-class", "3", "--frames",
         "40", "--size", "160x120", "--test-per-class", "1", "--photos", "off")
     env["LTR_DEMO_DIR"] = str(tmp / "demo")
