@@ -9,7 +9,7 @@ import traceback
 
 import click
 
-from ltr_core.commands.options import device_option, set_option, workspace_option
+from ltr_core.commands.options import device_option, processes, set_option, workspace_option
 
 from ltr_core import env as ltr_env
 from ltr_core.config import dump_config, load_config
@@ -160,7 +160,7 @@ def env_cmd(workspace):
               help="With --init-from: load the parameters that fit even when they are under half of the network's.")
 @click.option("--no-resume", is_flag=True,
               help="Start from scratch; an earlier run's checkpoints and logs are moved aside, not deleted.")
-@click.option("--nproc", type=click.IntRange(min=1), default=None,
+@click.option("--nproc", type=processes, default=None,
               help="Launch N processes on this machine through torchrun.")
 @device_option(default=None, what="training runs (default: the config's trainer.device, auto); sets trainer.device")
 def train_cmd(config, overrides, workspace, init_from, init_partial, no_resume, nproc, device):

@@ -29,7 +29,7 @@ import dataclasses
 import inspect
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -68,8 +68,40 @@ _Loader.add_implicit_resolver(
     list("-+0123456789."))
 
 
-def yaml_load(text: str):
-    return yaml.load(text, Loader=_Loader)
+#: limits on what a config may be, each with its reason: a config is a few KB of names and numbers
+MAX_CONFIG_BYTES = 1 << 20          # 1 MiB; ltr's largest config is under 3 KB
+MAX_CONFIG_DEPTH = 32               # sections inside sections; ltr's deepest is 5
+INT_RANGE = (-2**63, 2**63 - 1)     # every integer setting ends up in a 64-bit integer (seeds, sizes, counts)
+
+
+def yaml_load(text: str, where: str = "config"):
+    """Parse YAML; a document nested too deeply for the parser is a :class:`ConfigError` naming ``where``."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except RecursionError:
+        raise ConfigError(f"{where}: nested deeper than a config can be (at most {MAX_CONFIG_DEPTH} levels)") \
+            from None
+
+
+def check_plain_tree(value: Any, where: str, depth: int = 0) -> None:
+    """What YAML can hold but no config may: keys that are not names, integers beyond 64 bits, nesting deeper
+    than :data:`MAX_CONFIG_DEPTH`. Each is a :class:`ConfigError` naming the key path."""
+    if depth > MAX_CONFIG_DEPTH:
+        raise ConfigError(f"{where}: nested deeper than a config can be (at most {MAX_CONFIG_DEPTH} levels)")
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        raise ConfigError(f"{where}: {value} is beyond the 64-bit integers ({INT_RANGE[0]}..{INT_RANGE[1]}) that "
+                          "every setting is stored in")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ConfigError(f"{where}: the key {key!r} ({type(key).__name__}) is not a name; config keys are "
+                                  "names (quote it if it is meant as one)")
+            check_plain_tree(item, f"{where}.{key}" if where != "config" else key, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_plain_tree(item, f"{where}.{i}", depth + 1)
 
 
 class ConfigError(UserError, ValueError):
@@ -79,8 +111,8 @@ class ConfigError(UserError, ValueError):
 # -- core sections ----------------------------------------------------------------------------------------
 @dataclass
 class LoaderConfig:
-    batch_size: PositiveInt = 8
-    workers: NonNegativeInt = 0     # DataLoader worker processes per rank
+    batch_size: typing.Annotated[int, Bound(ge=1, le=65536)] = 8
+    workers: typing.Annotated[int, Bound(ge=0, le=256)] = 0     # DataLoader worker processes per rank
     stack_dim: Literal[0, 1] = 0    # dimension along which samples are stacked into a batch
     pin_memory: Union[bool, None] = None   # None: pin when training on a GPU
     prefetch_factor: PositiveInt = 2
@@ -123,7 +155,7 @@ DEFAULT_SCHEDULER = {"name": "none"}
 class EvalConfig:
     dataset: str = "demo"
     split: str = "test"
-    workers: PositiveInt = 1
+    workers: typing.Annotated[int, Bound(ge=1, le=256)] = 1     # as --workers: at most 256 processes
     # the network's precision when tracking on a GPU with `--amp auto` (the default); the CPU tracks in float32
     # unless --amp names a precision, since bf16's speed there depends on the CPU (ltr_core.track.precision)
     amp: Literal["off", "bf16", "fp16"] = "off"
@@ -170,6 +202,10 @@ def resolve_config_path(ref: str, registry: Registry | None = None, relative_to:
 
 def read_yaml(path: Path) -> dict:
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config {path} is {size / 2**20:.1f} MiB: a config is a few KB of settings (at most "
+                              f"{MAX_CONFIG_BYTES >> 20} MiB); is it the right file?")
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
@@ -177,13 +213,14 @@ def read_yaml(path: Path) -> dict:
         raise ConfigError(f"config {path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8") \
             from None
     try:
-        data = yaml_load(text)
+        data = yaml_load(text, f"config {path}")
     except yaml.YAMLError as e:
         raise ConfigError(f"config {path} is not valid YAML: {e}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must be a mapping at the top level, got {type(data).__name__}")
+    check_plain_tree(data, f"config {path}")
     _refuse_null_sections(data, str(path))
     return data
 
@@ -233,10 +270,13 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     key = key.strip()
     if not key:
         raise ConfigError(f"--set {item!r}: empty key")
+    if len(value) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"--set {key}: the value is {len(value) >> 10} KB; a setting is a few bytes")
     try:
-        parsed = yaml_load(value) if value.strip() else ""
+        parsed = yaml_load(value, f"--set {key}") if value.strip() else ""
     except yaml.YAMLError as e:
         raise ConfigError(f"--set {item!r}: value is not valid YAML ({e})") from None
+    check_plain_tree(parsed, f"--set {key}")
     return key.split("."), parsed
 
 
@@ -297,6 +337,7 @@ def config_from_dict(cfg: dict, registry: Registry | None = None) -> dict:
 
 # -- validation -------------------------------------------------------------------------------------------
 def validate_config(cfg: dict, registry: Registry) -> dict:
+    check_plain_tree(cfg, "config")
     cfg = copy.deepcopy(cfg)
     unknown = sorted(set(cfg) - TOP_LEVEL)
     if unknown:
@@ -556,6 +597,9 @@ PositiveFloat = typing.Annotated[float, Bound(gt=0)]
 NonNegativeFloat = typing.Annotated[float, Bound(ge=0)]
 Probability = typing.Annotated[float, Bound(ge=0, le=1)]
 UnitInterval = typing.Annotated[float, Bound(ge=0, lt=1)]      # e.g. momentum, Adam's betas
+#: a crop's side in pixels: the networks of this field take 64-608 (past 2048 a batch of crops alone would take
+#: gigabytes, and OpenCV's resize fails to allocate)
+CropSize = typing.Annotated[int, Bound(ge=8, le=2048)]
 
 
 def _matches(value: Any, tp: Any) -> bool:

@@ -33,6 +33,28 @@ DATASET_VARIABLES = {
 }
 
 
+#: limits that protect the machine from a hostile or mistaken input, with the reason for each default
+LIMIT_VARIABLES = {
+    "LTR_MAX_FRAME_PIXELS": (100_000_000, "the most pixels of one frame that is decoded (100 M = 300 MB of RGB; "
+                                          "LaSOT's largest frames have 2 M, an 8K frame 33 M)"),
+}
+
+
+def limit(variable: str) -> int:
+    """A limit of :data:`LIMIT_VARIABLES`: the environment's value, the env file's, or the default."""
+    default, what = LIMIT_VARIABLES[variable]
+    value, source = lookup(variable)
+    if value is None:
+        return default
+    try:
+        number = int(str(value).strip())
+        assert number > 0
+    except (ValueError, AssertionError):
+        raise EnvironmentError_(f"{variable}={value!r} (from {source}): expected a positive whole number, "
+                                f"{what}") from None
+    return number
+
+
 class EnvironmentError_(UserError, RuntimeError):
     """A dataset root or workspace that is not set or does not exist."""
 
@@ -100,5 +122,8 @@ def describe(workspace: Path) -> list[tuple[str, str, str]]:
         else:
             state = "" if Path(value).expanduser().is_dir() else "  [missing]"
             rows.append((var, value + state, source))
+    for var, (default, _) in LIMIT_VARIABLES.items():
+        value, source = lookup(var, workspace)
+        rows.append((var, value or str(default), source if value else "default"))
     rows.append(("env file", str(env_file()), "exists" if env_file().is_file() else "absent"))
     return rows

@@ -46,8 +46,14 @@ class FolderLock:
         if previous:
             self.took_over = previous
             self.removed = _remove_leftovers(self.folder, previous)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"PID {os.getpid()} on {socket.gethostname()} ({' '.join(sys.argv)[:200]})\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"PID {os.getpid()} on {socket.gethostname()} ({' '.join(sys.argv)[:200]})\n".encode(), 0)
+        except OSError as e:                       # a full disk: the lock's record cannot be written
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise LockError(f"cannot write the lock of {self.folder} ({e.strerror}): free space on that disk and run "
+                            "again; nothing was changed") from None
         self.fd = fd
         return self
 
@@ -90,3 +96,31 @@ def tmp_name(path: Path) -> Path:
     """A temporary file beside ``path`` that no other process uses: ``<name>.<pid>.tmp``."""
     path = Path(path)
     return path.with_name(f"{path.name}.{os.getpid()}.tmp")
+
+
+def remove_dead_leftovers(folder: Path) -> list[Path]:
+    """Delete the ``*.<pid>.tmp`` files directly in ``folder`` whose process no longer runs on this host (a
+    stopped command's half-written files; a running one's are kept). Returns what was removed."""
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for leftover in folder.glob("*.tmp"):
+        m = re.match(r".*\.(\d+)\.tmp$", leftover.name)
+        if not m or not leftover.is_file() or leftover.is_symlink() or _alive(int(m.group(1))):
+            continue
+        leftover.unlink(missing_ok=True)
+        removed.append(leftover)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

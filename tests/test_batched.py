@@ -105,9 +105,11 @@ def test_a_killed_batched_evaluation_resumes_where_it_stopped(tiny_env):
     proc.wait()
     written = sorted(p.name for p in folder.glob("*-?.txt"))
     assert 2 <= len(written) < 4, written
-    assert not list(folder.glob("*.tmp"))
+    # a kill inside a result's write can leave its temporary file (no process survives SIGKILL to remove it): the
+    # next run takes over the dead run's lock and removes it
     again = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
+    assert not list(folder.glob("*.tmp"))
     assert f"tracked {4 - len(written)} sequences ({len(written)} already done)" in again.stdout
     assert all(len(read_result_file(p).boxes) == 40 for p in folder.glob("*-?.txt"))
 

@@ -4,7 +4,6 @@ workspace. Each corruption is seeded: a failure names the kind, the seed and the
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -170,3 +169,166 @@ def test_corrupt_input_gives_exit_0_or_2_one_line_and_no_write_outside_the_works
         assert not outside, f"{replay} wrote outside the workspace: {outside}"
         codes.append(result.exit_code)
     assert codes, kind
+
+
+# -- property-based (Hypothesis): every input kind, shrunk to the smallest failing input ------------------------
+import os                                                          # noqa: E402
+import tempfile                                                    # noqa: E402
+
+from hypothesis import HealthCheck, given, settings               # noqa: E402
+from hypothesis import strategies as st                           # noqa: E402
+
+#: examples per input kind: a few in the suite (under a minute in all), more before a release:
+#: LTR_FUZZ_EXAMPLES=200 python3 -m pytest tests/test_fuzz.py -k property
+EXAMPLES = int(os.environ.get("LTR_FUZZ_EXAMPLES", "4"))
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("LTR_FUZZ_EXAMPLES"),
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+                    database=None)
+
+# an edit of a file's bytes: (where, as a fraction of its length; what)
+EDITS = st.lists(st.tuples(st.floats(0, 1), st.one_of(
+    st.tuples(st.just("flip"), st.integers(0, 7)),
+    st.tuples(st.just("insert"), st.binary(min_size=1, max_size=24) | st.sampled_from(
+        [b"nan", b"-1e309", b"1_5", b"\xff\xfe", b"{[", b"\n\n", b"0x10", b"9" * 30, b",,", b"\t-0"])),
+    st.tuples(st.just("truncate"), st.none()),
+    st.tuples(st.just("zero"), st.integers(1, 64)))), min_size=1, max_size=4)
+
+
+def apply_edits(path: Path, edits) -> None:
+    data = bytearray(path.read_bytes())
+    for where, (op, arg) in edits:
+        i = min(int(where * len(data)), max(0, len(data) - 1))
+        if op == "flip" and data:
+            data[i] ^= 1 << arg
+        elif op == "insert":
+            data[i:i] = arg
+        elif op == "truncate":
+            data = data[:i]
+        elif op == "zero":
+            data[i:i + arg] = bytes(len(data[i:i + arg]))
+    path.write_bytes(bytes(data))
+
+
+def holds(command: list, sandbox: Path, watch: Path, target: Path | None, replay: str) -> int:
+    """Run ``ltr COMMAND`` in this process and check the property: exit code 0 or 2, no traceback, one error line,
+    nothing written outside the sandbox's workspace (and the target itself), no half-written file left."""
+    ws = sandbox / "ws"
+    before = snapshot(watch, ws)
+    args = [str(c) for c in command]
+    if args[0] in ("eval", "track", "train", "export"):
+        args += ["--workspace", str(ws)]
+    result = CliRunner().invoke(main, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        f"{replay} raised {result.exception!r}:\n{result.output}"
+    assert result.exit_code in (0, 2), f"{replay} exited {result.exit_code}:\n{result.output}"
+    assert "Traceback" not in result.output, f"{replay}:\n{result.output}"
+    if result.exit_code == 2:              # ltr's "error: ..." or click's usage "Error: ..." (bad option values)
+        assert len([line for line in result.output.splitlines() if line.startswith(("error: ", "Error: "))]) == 1, \
+            f"{replay}: expected one error line:\n{result.output}"
+    after = snapshot(watch, ws)
+    changed = sorted(set(after) - set(before)) + [p for p in before if before[p] != after.get(p)]
+    outside = [p for p in changed if Path(p) != target and not Path(p).is_relative_to(sandbox / "results")]
+    assert not outside, f"{replay} wrote outside the workspace: {outside}"
+    half = [str(p) for p in sandbox.rglob("*.tmp")]
+    assert not half, f"{replay} left half-written files: {half}"
+    return result.exit_code
+
+
+@pytest.fixture
+def fuzz_env(inputs, monkeypatch, tmp_path, demo_tree):
+    from ltr_core import registry
+
+    monkeypatch.setenv("LTR_PLUGINS", "tiny=tiny_plugin")
+    monkeypatch.setenv("LTR_DEMO_DIR", str(demo_tree))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    registry.set_registry(None)
+    yield inputs
+    registry.set_registry(None)
+
+
+FILE_KINDS = ["config", "ground truth", "flags", "result file", "checkpoint", "image", "video"]
+
+
+@pytest.mark.parametrize("kind", FILE_KINDS)
+@PROPERTY
+@given(edits=EDITS)
+def test_property_every_edited_input_file_ends_in_exit_0_or_2(kind, edits, fuzz_env, tmp_path, monkeypatch):
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        sandbox = Path(tmp)
+        target, command = _prepare(kind, fuzz_env, sandbox)
+        apply_edits(target, edits)
+        monkeypatch.chdir(sandbox)
+        holds(command, sandbox, sandbox, target, f"{kind} edited by {edits}: ltr {' '.join(map(str, command))}")
+
+
+@PROPERTY
+@given(edits=EDITS, which=st.sampled_from(["delete", "replace", "empty", "rename"]))
+def test_property_a_damaged_frame_tree_ends_in_exit_0_or_2(edits, which, fuzz_env, tmp_path, monkeypatch):
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        sandbox = Path(tmp)
+        target, command = _prepare("image", fuzz_env, sandbox)
+        frames = sorted(target.parent.glob("*.jpg"))
+        victim = frames[int(len(frames) * edits[0][0]) % len(frames)]
+        if which == "delete":
+            victim.unlink()
+        elif which == "replace":
+            apply_edits(victim, edits)
+        elif which == "empty":
+            victim.write_bytes(b"")
+        else:
+            victim.rename(victim.with_suffix(".JPG.bak"))
+        monkeypatch.chdir(sandbox)
+        holds(command, sandbox, sandbox, None, f"frame {victim.name} {which}: ltr {' '.join(map(str, command))}")
+
+
+SET_KEYS = ["seed", "trainer.epochs", "trainer.amp", "trainer.device", "optimizer.lr", "net.width",
+            "data.train.loader.batch_size", "data.train.processing.search_size", "tracker.search_size",
+            "data.train.sampler.max_gap", "eval.workers", "scheduler", "data", "net", "tracker.jitter"]
+YAML_VALUES = st.one_of(
+    st.integers(), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(alphabet="0123456789.eE+-_nafiNIxo[]{},: \t'\"!&*|>%@`#\\", max_size=20),
+    st.sampled_from(["", "null", "~", "[]", "{}", "[1, 2", "{a: 1, a: 2}", "!!python/object:os.system", "1e999",
+                     "99999999999999999999999", "-0", "0x1f", "1_000", "[" * 40 + "]" * 40, "? [a]: b",
+                     "{1: 2}", "*anchor", "&a [*a]", "yes", ".inf", "true", "'a\nb'"]))
+
+
+@PROPERTY
+@given(key=st.sampled_from(SET_KEYS), value=YAML_VALUES)
+def test_property_any_set_value_ends_in_exit_0_or_2(key, value, fuzz_env, tmp_path, monkeypatch):
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        sandbox = Path(tmp)
+        monkeypatch.chdir(sandbox)
+        command = ["config", "show", "tiny/tiny", "--set", f"{key}={value}"]
+        holds(command, sandbox, sandbox, None, f"ltr {' '.join(command)}")
+
+
+NUMBERS = st.one_of(st.integers(-10**20, 10**20).map(str), st.floats(allow_nan=True).map(repr),
+                    st.sampled_from(["", "1_5", "0x10", "1e400", "-1", "0", "nan", "inf", "٣", "1,2", " 7 "]))
+
+
+@PROPERTY
+@given(option=st.sampled_from(["--workers", "--batch", "--runs", "--epoch", "--frames", "--init", "--size"]),
+       value=NUMBERS, more=NUMBERS)
+def test_property_any_number_on_the_command_line_ends_in_exit_0_or_2(option, value, more, fuzz_env, tmp_path,
+                                                                      monkeypatch):
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        sandbox = Path(tmp)
+        ckpt = sandbox / "ep0001.pth"
+        shutil.copy(fuzz_env["checkpoint"], ckpt)
+        monkeypatch.chdir(sandbox)
+        if option == "--init":
+            command = ["track", "tiny/tiny", "--checkpoint", ckpt, "--video", fuzz_env["video"], "--init",
+                       f"{value},{more},20,20", "--boxes", sandbox / "ws" / "b.txt"]
+        elif option in ("--frames", "--size"):
+            if option == "--frames" and value.strip().isdigit():        # valid but slow: generated frame by frame
+                value = str(min(int(value), 40))
+            if option == "--size" and value.strip().isdigit() and more.strip().isdigit():
+                value, more = str(min(int(value), 400)), str(min(int(more), 300))
+            command = ["bench", "track", "tiny/tiny", "--untrained", option, value if option == "--frames"
+                       else f"{value}x{more}", "--size" if option == "--frames" else "--frames", "160x120"
+                       if option == "--frames" else "20", "--workspace", sandbox / "ws"]
+        else:
+            if option == "--runs" and value.strip().isdigit():          # valid but slow: each run tracks again
+                value = str(min(int(value), 3))
+            command = ["eval", "tiny/tiny", "--checkpoint", ckpt, option, value, "--sequences", "zebra-3"]
+        holds(command, sandbox, sandbox, None, f"ltr {' '.join(map(str, command))}")

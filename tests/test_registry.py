@@ -17,8 +17,7 @@ from ltr_core import builtins, registry
 from ltr_core.cli import main
 from ltr_core.config import ConfigError, load_config, validate_component
 from ltr_core.data.processing import CropPairProcessing
-from ltr_core.hookspecs import hookimpl
-from ltr_core.registry import ComponentError, PluginError, Registry, RegistryError, discover
+from ltr_core.registry import ComponentError, Registry, RegistryError, discover
 
 
 def run_ltr(*args, env=None):

@@ -241,9 +241,9 @@ def test_eval_locks_its_results_folder_and_temporary_files_are_per_process(tiny_
 
 # -- checked before any data is read ------------------------------------------------------------------------
 @pytest.mark.parametrize("override, message", [
-    ("data.train.loader.batch_size=0", "data.train.loader.batch_size: expected int >= 1, got 0"),
-    ("data.train.loader.batch_size=-1", "data.train.loader.batch_size: expected int >= 1, got -1"),
-    ("data.train.loader.workers=-1", "data.train.loader.workers: expected int >= 0, got -1"),
+    ("data.train.loader.batch_size=0", "data.train.loader.batch_size: expected int >= 1 and <= 65536, got 0"),
+    ("data.train.loader.batch_size=-1", "data.train.loader.batch_size: expected int >= 1 and <= 65536, got -1"),
+    ("data.train.loader.workers=-1", "data.train.loader.workers: expected int >= 0 and <= 256, got -1"),
     ("trainer.log_every=0", "trainer.log_every: expected int >= 1, got 0"),
     ("trainer.epochs=0", "trainer.epochs: expected int >= 1, got 0"),
     ("trainer.clip_grad_norm=-1", "trainer.clip_grad_norm: expected a finite float > 0 or null, got -1"),
@@ -254,7 +254,7 @@ def test_eval_locks_its_results_folder_and_temporary_files_are_per_process(tiny_
     ("optimizer.lr=0", "optimizer.lr: expected a finite float > 0, got 0"),
     ("data.train.datasets.0.weight=.nan", "data.train.datasets.0.weight: expected a finite float >= 0, got nan"),
     ("data.train.sampler.samples_per_epoch=0", "data.train.sampler.samples_per_epoch: expected int >= 1, got 0"),
-    ("data.train.processing.search_size=0", "data.train.processing.search_size: expected int >= 1, got 0"),
+    ("data.train.processing.search_size=0", "data.train.processing.search_size: expected int >= 8 and <= 2048, got 0"),
     ("data.train.processing.transforms.0.jitter=1.5",
      "data.train.processing.transforms.0.jitter: expected a finite float >= 0 and <= 1, got 1.5"),
     ("trainer=null", "config: 'trainer: null' is not a section"),
@@ -268,10 +268,10 @@ def test_settings_are_checked_when_the_config_loads(tiny_env, override, message)
 def test_plugin_settings_and_options_are_checked_too(tiny_env):
     with pytest.raises(ConfigError, match=r"^net.hidden_dim: expected int >= 1, got 0"):
         load_config("hcat/demo", ["net.hidden_dim=0"])
-    with pytest.raises(ConfigError, match=r"^tracker.search_size: expected int >= 1, got 0"):
+    with pytest.raises(ConfigError, match=r"^tracker.search_size: expected int >= 8 and <= 2048, got 0"):
         load_config("hcat/demo", ["tracker.search_size=0"])
     code, out = cli("train", "tiny/tiny", "--nproc", "0")
-    assert code == 2 and "Invalid value for '--nproc': 0 is not in the range x>=1" in out
+    assert code == 2 and "Invalid value for '--nproc': 0 is not in the range 1<=x<=256" in out
     code, out = cli("eval", "tiny/tiny", "--untrained", "--workers", "-1")
     assert code == 2 and "--workers" in out
 
@@ -317,7 +317,7 @@ def test_track_refuses_bad_first_boxes_videos_and_outputs_before_writing_anythin
     writer.release()
     track = ["track", "tiny/tiny", "--video", video]
     for init, message in (("100,100,5,5", "the box lies outside the first frame (64x48)"),
-                          ("1,1,inf,5", "expected x, y, w, h as finite numbers with w, h > 0"),
+                          ("1,1,inf,5", "'1,1,inf,5': expected x,y,w,h as plain decimal numbers with w, h > 0"),
                           ("nan,1,5,5", "expected x, y, w, h as finite numbers with w, h > 0"),
                           ("1,1,9000,5", "more than 10 times the first frame (64x48)")):
         code, out = cli(*track, "--init", init, "--boxes", tmp_path / "boxes.txt")
@@ -371,10 +371,31 @@ def test_full_or_unwritable_outputs_fail_in_one_line_and_leave_no_temporary_file
     monkeypatch.setattr(os, "fsync", no_space)
     code, out = cli("train", "tiny/tiny", "--set", "trainer.epochs=2")
     assert code == 2
-    assert last_line(out) == (f"error: cannot write checkpoint {trained.parent / 'ep0002.pth'}: No space left on "
-                              f"device. Free space or make {trained.parent} writable (or use another --workspace); "
-                              "the previous checkpoints are intact")
+    assert last_line(out) == (f"error: cannot write checkpoint {trained.parent / 'ep0002.pth'} (No space left on "
+                              "device): nothing of it was kept and the latest checkpoint is still ep0001.pth. Free "
+                              f"space or make {trained.parent} writable (or use another --workspace), then run the "
+                              "same command again to continue from there")
     assert sorted(p.name for p in trained.parent.iterdir()) == ["ep0001.pth"]
+
+
+def test_a_disk_that_fills_while_torch_writes_a_checkpoint_leaves_the_previous_one_latest(trained, tiny_env):
+    """The real thing: the process may not write files over 1 KiB (RLIMIT_FSIZE), so torch.save's zip writer
+    fails midway, as on a full disk."""
+    import resource
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # a write past the limit then fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    out = subprocess.run([sys.executable, "-m", "ltr_core", "train", "tiny/tiny", "--set", "trainer.epochs=2"],
+                         capture_output=True, text=True, timeout=300, preexec_fn=small_files)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    assert last_line(out.stderr).startswith(f"error: cannot write checkpoint {trained.parent / 'ep0002.pth'} (")
+    assert "nothing of it was kept and the latest checkpoint is still ep0001.pth" in last_line(out.stderr)
+    assert sorted(p.name for p in trained.parent.iterdir()) == ["ep0001.pth"]          # no *.tmp left behind
+    again = ltr("train", "tiny/tiny", "--set", "trainer.epochs=2")
+    assert again.returncode == 0 and "resumed from" in again.stdout and "(epoch 1)" in again.stdout
 
 
 # -- ltr score keeps every folder -----------------------------------------------------------------------------

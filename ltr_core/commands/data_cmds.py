@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ltr_core.commands.options import MAX_FRAMES, processes
+
 from ltr_core import env as ltr_env
 
 
@@ -17,15 +19,15 @@ def data_group():
 @data_group.command("make-demo")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Destination (default $LTR_DEMO_DIR, else <workspace>/data/demo).")
-@click.option("--classes", type=int, default=8, show_default=True)
-@click.option("--per-class", type=int, default=8, show_default=True)
-@click.option("--frames", type=int, default=150, show_default=True)
+@click.option("--classes", type=click.IntRange(1, 10_000), default=8, show_default=True)
+@click.option("--per-class", type=click.IntRange(1, 10_000), default=8, show_default=True)
+@click.option("--frames", type=click.IntRange(20, MAX_FRAMES), default=150, show_default=True)
 @click.option("--size", default="480x360", show_default=True, help="Frame size WxH.")
-@click.option("--test-per-class", type=int, default=4, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--test-per-class", type=click.IntRange(0, 10_000), default=4, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
 @click.option("--photos", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Use scikit-image's photographs as backgrounds and targets (auto: when installed).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
+@click.option("--workers", type=processes, default=None,
               help="Processes writing sequences (default: CPU count, at most 4); the output does not depend on it.")
 @click.option("--skip-if-current", is_flag=True,
               help="Write nothing when OUT already holds a complete tree of this spec (its demo_info.json).")
@@ -43,6 +45,8 @@ def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, p
         raise click.BadParameter(f"{size!r}: expected WxH, e.g. 480x360", param_hint="--size") from None
     if min(classes, per_class, frames, w, h) <= 0 or test_per_class >= per_class or frames < 20:
         raise click.BadParameter("need classes, per-class, size > 0, frames >= 20, and test-per-class < per-class")
+    if not (32 <= w <= 16384 and 32 <= h <= 16384):
+        raise click.BadParameter(f"{size!r}: frames from 32x32 to 16384x16384", param_hint="--size")
     if out is None:
         out, _ = ltr_env.lookup("LTR_DEMO_DIR", ltr_env.workspace_dir(workspace))
     spec = DemoSpec(classes=classes, per_class=per_class, frames=frames, width=w, height=h, seed=seed,
@@ -82,12 +86,19 @@ def check_cmd(root, layout, decode, quiet):
               help="The packed copy to write: a new or empty folder outside ROOT.")
 def pack_cmd(root, out):
     """Copy a dataset tree with the images of every folder packed into one indexed file (frames.ltrpack), for
-    filesystems that are slow at many small files. Every reader opens the packed copy as it opens ROOT."""
+    filesystems that are slow at many small files. Every reader opens the packed copy as it opens ROOT.
+
+    Folders that are symbolic links are followed; folders already packed are copied as they are. Each pack is read
+    back and checked against its folder. A pack stopped midway (a full disk, a kill) continues when the same
+    command runs again."""
     from ltr_core.data.packed import pack_tree
 
     r = pack_tree(Path(root), Path(out), report=lambda m: click.echo(m, err=True))
+    notes = [f"followed {r['linked']} folders that are symbolic links"] if r["linked"] else []
+    notes += [f"kept {r['reused']} packs of the stopped run"] if r["reused"] else []
     click.echo(f"packed {r['frames']} frames of {r['packs']} folders and copied {r['copied']} other files to "
-               f"{r['out']}; point the dataset's root at it")
+               f"{r['out']}" + (f" ({'; '.join(notes)})" if notes else "") + "; every pack read back and checked "
+               "against its folder; point the dataset's root at it")
 
 
 @data_group.command("fetch")

@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from ltr_core.commands.deploy_cmds import onnx_factory
-from ltr_core.commands.options import amp_option, device_option, runtime_options, set_option, workspace_option
+from ltr_core.commands.options import (MAX_BATCH, amp_option, device_option, processes, runtime_options, set_option,
+                                       workspace_option)
 import numpy as np
 
 from ltr_core import env as ltr_env
 from ltr_core.components import tracker_needs_net
+from ltr_core.data.dataset import parse_number
 from ltr_core.device import resolve as resolve_device
 from ltr_core.config import load_config, validate_component
 from ltr_core.registry import get_registry
@@ -65,14 +67,14 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
                    "lasot); default: the config's eval.dataset.")
 @click.option("--split", default=None, help="Default: the config's eval.split.")
 @click.option("--sequences", default=None, help="Comma-separated sequence names (default: the whole split).")
-@click.option("--workers", type=int, default=None, help="Parallel tracking processes.")
+@click.option("--workers", type=processes, default=None, help="Parallel tracking processes.")
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
 @click.option("--tag", default=None, help="Results folder name (default: the config name, +'-untrained').")
 @click.option("--runs", type=click.IntRange(1, 99), default=1, show_default=True,
               help="Repeat the evaluation N times with per-run seeds (for stochastic trackers); results go to "
                    "<name>_run001, ... and the scores are reported as mean and standard deviation.")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
               help="Step N sequences together, one network call per frame for all of them (trackers that opt in; "
                    "with --workers W, each process steps N). See docs/evaluation.md for choosing N.")
 @device_option()
@@ -291,10 +293,11 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, device, a
         raise click.UsageError("give exactly one of --video or --frames")
     resolve_device(device)
     try:
-        box = [float(v) for v in init.split(",")]
+        box = [parse_number(v) for v in init.split(",")]
         assert len(box) == 4 and box[2] > 0 and box[3] > 0
     except (ValueError, AssertionError):
-        raise click.BadParameter(f"{init!r}: expected x,y,w,h with w, h > 0", param_hint="--init") from None
+        raise click.BadParameter(f"{init!r}: expected x,y,w,h as plain decimal numbers with w, h > 0",
+                                 param_hint="--init") from None
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
     ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if tracker_needs_net(cfg) else None

@@ -1,6 +1,14 @@
-"""Options shared by several ``ltr`` commands."""
+"""Options shared by several ``ltr`` commands, and the limits on numbers given on the command line."""
 
 import click
+
+#: limits on numbers a command takes, each with its reason: a number past them is a typo or an attack, and
+#: honouring it would exhaust the machine (a million worker processes) rather than fail
+MAX_PROCESSES = 256           # worker processes or threads: more than any machine's cores, each takes memory
+MAX_BATCH = 4096              # sequences stepped together, or samples in a benchmark batch
+MAX_FRAMES = 100_000          # frames of a generated sequence (LaSOT's longest has 11,397)
+MAX_ROUNDS = 1000             # repetitions of a benchmark
+processes = click.IntRange(1, MAX_PROCESSES)
 
 workspace_option = click.option("--workspace", type=click.Path(file_okay=False), default=None,
                                 help="Checkpoints, logs and results go here (default $LTR_WORKSPACE or ./workspace).")
@@ -14,7 +22,7 @@ def runtime_options(f):
                      help="--runtime onnx: fp32, or int8 (static quantisation calibrated on generated frames).")(f)
     f = click.option("--ort-opt", type=click.Choice(["disable", "basic", "extended", "all"]), default="all",
                      show_default=True, help="ONNX Runtime graph optimisation level (--runtime onnx).")(f)
-    f = click.option("--ort-threads", type=click.IntRange(min=1), default=None,
+    f = click.option("--ort-threads", type=processes, default=None,
                      help="ONNX Runtime intra-op threads (default: as PyTorch's).")(f)
     f = click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
                      help="Run the network with PyTorch or its ONNX export through ONNX Runtime "

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 import torch
 
-from ltr_core.commands.options import amp_option, device_option, runtime_options, set_option, workspace_option
+from ltr_core.commands.options import (MAX_BATCH, MAX_FRAMES, MAX_PROCESSES, MAX_ROUNDS, amp_option, device_option,
+                                       runtime_options, set_option, workspace_option)
 
 from ltr_core import env as ltr_env
 from ltr_core.config import load_config
@@ -23,8 +24,8 @@ def bench_group():
 
 @bench_group.command("train")
 @click.argument("config")
-@click.option("--batch", type=int, default=8, show_default=True)
-@click.option("--steps", type=int, default=5, show_default=True)
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=8, show_default=True)
+@click.option("--steps", type=click.IntRange(1, MAX_ROUNDS), default=5, show_default=True)
 @device_option(what="the step runs")
 @click.option("--epoch", type=click.IntRange(min=1), default=None,
               help="The epoch the actor is told (default: the config's last), for actors whose work follows it.")
@@ -64,11 +65,11 @@ def bench_train_cmd(config, batch, steps, device, epoch, as_json, overrides):
               help="Default: the latest checkpoint of CONFIG; --untrained when there is none.")
 @click.option("--untrained", is_flag=True, help="Time the freshly initialised network (speed is the same).")
 @click.option("--size", default="640x480", show_default=True, help="Frame size WxH of the generated sequence.")
-@click.option("--frames", type=click.IntRange(min=20), default=100, show_default=True)
+@click.option("--frames", type=click.IntRange(20, MAX_FRAMES), default=100, show_default=True)
 @click.option("--compare", is_flag=True,
               help="With --runtime onnx or --amp bf16|fp16: also time the float32 PyTorch tracker in this run and "
                    "print the speed-up.")
-@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True,
+@click.option("--rounds", type=click.IntRange(1, MAX_ROUNDS), default=3, show_default=True,
               help="With --compare: alternate the two this many times over the sequence and report the median "
                    "speed-up of the rounds, so a machine that slows down mid-run affects both alike.")
 @click.option("--profile", "profile_top", type=click.IntRange(min=1), default=None, metavar="N",
@@ -95,10 +96,10 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
     resolve(device)
     try:
         w, h = (int(v) for v in size.lower().split("x"))
-        assert w >= 64 and h >= 64
+        assert 64 <= w <= 16384 and 64 <= h <= 16384
     except (ValueError, AssertionError):
-        raise click.BadParameter(f"{size!r}: expected WxH of at least 64x64, e.g. 640x480", param_hint="--size") \
-            from None
+        raise click.BadParameter(f"{size!r}: expected WxH from 64x64 to 16384x16384, e.g. 640x480",
+                                 param_hint="--size") from None
     cfg = load_config(config, overrides)
     ws = ltr_env.workspace_dir(workspace)
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint))
@@ -154,9 +155,10 @@ def _bench_batched(cfg, ckpt, size, frames, batches, rounds, as_json, device, am
 
     try:
         sizes = [int(v) for v in batches.split(",")]
-        assert sizes and min(sizes) >= 1
+        assert sizes and min(sizes) >= 1 and max(sizes) <= MAX_BATCH
     except (ValueError, AssertionError):
-        raise click.BadParameter(f"{batches!r}: expected batch sizes like 1,8,32", param_hint="--batch") from None
+        raise click.BadParameter(f"{batches!r}: expected batch sizes like 1,8,32 (1 to {MAX_BATCH})",
+                                 param_hint="--batch") from None
     factory, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")
     factory = onnx_factory(factory, runtime, ws, ort_threads, ort_opt, ort_dtype)
     r = bench_track_batched(factory, size, frames, sizes, rounds)
@@ -183,13 +185,13 @@ def _bench_batched(cfg, ckpt, size, frames, batches, rounds, as_json, device, am
 @click.argument("config")
 @click.option("--data", default=None, metavar="READER=ROOT",
               help="Replace the config's training datasets by every sequence of ROOT read by READER.")
-@click.option("--workers", type=int, default=0, show_default=True)
-@click.option("--batches", type=int, default=20, show_default=True)
+@click.option("--workers", type=click.IntRange(0, MAX_PROCESSES), default=0, show_default=True)
+@click.option("--batches", type=click.IntRange(2, MAX_ROUNDS), default=20, show_default=True)
 @click.option("--parse-all", is_flag=True, help="Also time parsing every sequence's annotations up front.")
 @click.option("--packed", type=click.Path(file_okay=False, exists=True), default=None,
               help="A packed copy of --data's root (`ltr data pack`): timed against the folder tree on the same "
                    "samples, alternated, and checked for the same frame bytes.")
-@click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True,
+@click.option("--rounds", type=click.IntRange(1, MAX_ROUNDS), default=2, show_default=True,
               help="With --packed: alternate the two trees this many times.")
 @workspace_option
 @set_option

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,13 +171,28 @@ def _line_of(text: str, row: int) -> int:
     return row + 1
 
 
+#: what a number in an annotation or result file may look like: plain decimal or scientific notation in ASCII
+#: digits, or nan (absent targets in some datasets). Python's float() also takes "1_5" (15), "inf" and other
+#: scripts' digits, which no toolkit writes: such a file is refused naming its line instead of read wrongly.
+NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?[nN][aA][nN]"   # one way to match: linear
+_NUMBER = re.compile(NUMBER)
+_NUMBERS = re.compile(rf"(?:{NUMBER})(?:,(?:{NUMBER}))*")
+
+
+def parse_number(text: str) -> float:
+    """``float(text)`` for :data:`NUMBER` only (ValueError otherwise)."""
+    if not _NUMBER.fullmatch(text.strip()):
+        raise ValueError(f"not a plain decimal number: {text!r}")
+    return float(text)
+
+
 def _parse_numbers(text: str):
     """Fast path for well-formed files: one C-level parse of the whole text; None when anything is off."""
     lines = [l for l in text.splitlines() if l.strip()]
     if not lines:
         return None
     flat = ",".join(lines).replace("\t", ",").replace(" ", ",")
-    if any(l.count(",") + l.count("\t") + l.count(" ") != 3 for l in lines):
+    if any(l.count(",") + l.count("\t") + l.count(" ") != 3 for l in lines) or not _NUMBERS.fullmatch(flat):
         return None
     try:
         values = np.array(flat.split(","), dtype=np.float64) if ",," not in flat else None
@@ -188,8 +204,8 @@ def _parse_numbers(text: str):
 
 
 def split_numbers(line: str) -> list[float]:
-    """The numbers of one line separated by commas, tabs or spaces (ValueError when one is not a number)."""
-    return [float(p) for p in line.replace("\t", ",").replace(" ", ",").split(",") if p]
+    """The numbers of one line separated by commas, tabs or spaces (ValueError when one is not a :data:`NUMBER`)."""
+    return [parse_number(p) for p in line.replace("\t", ",").replace(" ", ",").split(",") if p]
 
 
 def _parse_rows(path, text: str) -> list:
@@ -217,7 +233,7 @@ def read_flag_file(path: Path, n: int) -> np.ndarray:
         raise DataError(f"cannot read annotation {path}: {e}") from None
     tokens = text.replace("\n", ",").replace("\r", "").split(",")
     try:
-        values = np.array([int(float(t)) for t in tokens if t.strip()], dtype=np.int64)
+        values = np.array([int(parse_number(t)) for t in tokens if t.strip()], dtype=np.int64)
     except ValueError:
         raise DataError(f"{path}: expected comma- or line-separated integers") from None
     if len(values) != n:

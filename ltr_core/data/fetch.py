@@ -99,6 +99,12 @@ def unpack(archive: Path, out: Path, cls: str) -> None:
                 os.replace(seq, dst)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
         raise FetchError(f"{archive} is damaged ({e}); delete it and rerun to download it again") from None
+    except NotImplementedError as e:       # a zip version or compression method Python's zipfile lacks
+        raise FetchError(f"{archive} uses a zip feature this Python cannot unpack ({e}); unpack it with another "
+                         f"tool into {out / cls}") from None
+    except OSError as e:
+        raise FetchError(f"cannot unpack {archive} into {out} ({e.strerror or e}); free space and rerun: finished "
+                         "classes are kept") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

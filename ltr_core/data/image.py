@@ -39,6 +39,45 @@ class ImageReadError(OSError):
     """A frame that is missing or cannot be decoded."""
 
 
+class VideoTruncated(ImageReadError):
+    """A video that decodes fewer frames than its container reports (cut short, or corrupt midway)."""
+
+    def __init__(self, video, decoded: int, reported: int):
+        super().__init__(f"{video}: its container reports {reported} frames, but only the first {decoded} decode "
+                         "(the file is cut short or corrupt there)")
+        self.video, self.decoded, self.reported = video, decoded, reported
+
+
+class FrameTooLarge(ImageReadError):
+    """A frame over the decoded-pixel limit (``LTR_MAX_FRAME_PIXELS``)."""
+
+
+def check_frame_size(shape, where) -> None:
+    """Refuse a frame of ``shape`` (height, width, ...) over ``LTR_MAX_FRAME_PIXELS`` before it is decoded (or
+    kept), naming ``where`` and the setting that raises the limit."""
+    from ltr_core.env import limit
+
+    h, w = int(shape[0]), int(shape[1])
+    cap = limit("LTR_MAX_FRAME_PIXELS")
+    if h * w > cap:
+        raise FrameTooLarge(f"frame {where} is {w}x{h} ({h * w / 1e6:.0f} M pixels, {3 * h * w / 2**30:.1f} GiB "
+                            f"decoded), over the limit of {cap / 1e6:.0f} M pixels: raise LTR_MAX_FRAME_PIXELS (in "
+                            "the environment or ~/.config/ltr/env.yaml) if the frame is meant to be that large")
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """(height, width) from a PNG's or BMP's header, read without decoding (JPEG: simplejpeg's header)."""
+    import struct
+
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        w, h = struct.unpack(">II", data[16:24])
+        return h, w
+    if data[:2] == b"BM" and len(data) >= 26:
+        w, h = struct.unpack("<ii", data[18:26])
+        return abs(h), abs(w)
+    return None
+
+
 def read_image(path: str | Path, min_scale: float = 1.0, fast: bool = False,
                transient: bool = False) -> tuple[np.ndarray, float]:
     """Decode ``path`` to RGB uint8 at no less than ``min_scale`` of its size; returns ``(image, scale)``.
@@ -48,9 +87,13 @@ def read_image(path: str | Path, min_scale: float = 1.0, fast: bool = False,
     path = str(path)
     data = read_bytes(path)
     min_scale = next(f for f in (0.125, 0.25, 0.5, 1.0) if f >= min_scale)
+    size = _header_size(data)
+    if size is not None:
+        check_frame_size(size, path)
     if simplejpeg is not None and data[:3] == b"\xff\xd8\xff":
         try:
             h, w, _, _ = simplejpeg.decode_jpeg_header(data)
+            check_frame_size((h, w), path)
             size = {"min_height": math.ceil(h * min_scale), "min_width": math.ceil(w * min_scale)} \
                 if min_scale < 1.0 else {}
             img = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=fast, fastupsample=fast,
@@ -90,25 +133,41 @@ def list_images(folder: Path) -> list[str]:
 
 def video_frames(video: str | Path):
     """RGB frames of ``video``, front to back (no seeking). A file OpenCV cannot open or that yields no frame
-    raises :class:`ImageReadError`."""
+    raises :class:`ImageReadError`; one that runs out before the frame count its container reports raises
+    :class:`VideoTruncated` after its last decodable frame."""
     cap = cv2.VideoCapture(str(video))
     try:
         if not cap.isOpened():
             raise ImageReadError(f"cannot read video {video}: OpenCV cannot open it (empty, corrupt, or a container "
                                  "or codec this OpenCV build lacks); convert it, e.g. to H.264 in MP4, or extract "
                                  "its frames")
+        reported = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         count = 0
         while True:
             ok, frame = cap.read()
             if not ok:
                 break
+            check_frame_size(frame.shape, video)
             count += 1
             yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         if count == 0:
             raise ImageReadError(f"cannot read video {video}: OpenCV opened it but decoded no frame (empty or "
                                  "corrupt)")
+        if 0 < count < reported:
+            raise VideoTruncated(video, count, reported)
     finally:
         cap.release()
+
+
+def _limit_opencv() -> None:
+    """OpenCV's own decoded-pixel limit (read at its first decode), for the formats whose header ltr does not
+    read: at most ltr's limit, so a huge WebP is refused before it is decoded too."""
+    import os
+
+    from ltr_core.env import limit
+
+    if "OPENCV_IO_MAX_IMAGE_PIXELS" not in os.environ:
+        os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = str(limit("LTR_MAX_FRAME_PIXELS"))
 
 
 def _buffer(nbytes: int) -> np.ndarray:
@@ -129,6 +188,7 @@ def _read_cv2(path: str, data: bytes, min_scale: float) -> tuple[np.ndarray, flo
     buf = np.frombuffer(data, dtype=np.uint8)
     reduce = max(r for r in _CV2_REDUCED if r <= 1 / min_scale + 1e-9)
     flag = _CV2_REDUCED[reduce]
+    _limit_opencv()
     img = cv2.imdecode(buf, flag) if buf.size else None
     if img is None:
         raise ImageReadError(f"cannot decode frame {path}: not a readable image (corrupt or truncated?)")

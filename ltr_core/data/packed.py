@@ -118,30 +118,131 @@ def write_pack(images: list[Path], out: Path) -> int:
     return out.stat().st_size
 
 
+IN_PROGRESS = ".ltr-pack-in-progress"     # in the output folder while a pack of it runs; names the source
+
+
 def pack_tree(root: Path, out: Path, report=print) -> dict:
-    """Copy ``root`` to ``out`` with every folder's images packed; returns counts."""
+    """Copy ``root`` to ``out`` with every folder's images packed; returns counts.
+
+    Folders that are symbolic links are followed (counted in ``linked``; a link back into the tree is refused);
+    folders already packed (a ``frames.ltrpack``) are copied as they are, after their index was read. Each pack is
+    read back and checked against its source folder (names and sizes of every frame) before the next is written,
+    and the totals are checked at the end. The output folder holds :data:`IN_PROGRESS` until the pack is done: a
+    stopped pack leaves it, and running the same command again removes the stopped run's temporary files, keeps
+    the packs that check out and writes the rest."""
+    from ltr_core.locking import tmp_name
+
     root, out = Path(root).resolve(), Path(out).resolve()
     if not root.is_dir():
         raise PackError(f"{root} is not a folder")
     if out == root or out.is_relative_to(root) or root.is_relative_to(out):
         raise PackError(f"--out {out} must be outside {root} (and not contain it)")
-    if out.exists() and any(out.iterdir()):
+    marker = out / IN_PROGRESS
+    resuming = marker.is_file() and marker.read_text(encoding="utf-8", errors="replace").strip() == str(root)
+    if out.exists() and any(out.iterdir()) and not resuming:
         raise PackError(f"--out {out} exists and is not empty: choose a new folder; nothing was written")
-    packs = frames = copied = 0
-    folders = sorted(os.walk(root))
-    for here, dirs, files in folders:
-        here = Path(here)
-        dest = out / here.relative_to(root)
-        dest.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_name(marker)
+        tmp.write_text(str(root), encoding="utf-8")
+        tmp.replace(marker)
+    except OSError as e:
+        raise PackError(f"cannot write to --out {out}: {e.strerror or e}") from None
+    if resuming:
+        left = [p for p in out.rglob("*.tmp") if p.is_file()]
+        for p in left:
+            p.unlink()
+        report(f"continuing the pack of {root} stopped earlier in {out} (removed {len(left)} temporary files)")
+    packs = frames = copied = linked = reused = 0
+    seen: set[str] = set()
+    for here, dirs, files in _walk(root, seen):
+        dest = out / _relative(here, root)
         images = sorted(here / f for f in files if Path(f).suffix.lower() in IMAGE_SUFFIXES)
-        for f in files:
-            if Path(f).suffix.lower() not in IMAGE_SUFFIXES and f != PACK_NAME:
-                shutil.copy2(here / f, dest / f)
-                copied += 1
-        if images:
-            write_pack(images, dest / PACK_NAME)
+        has_pack = PACK_NAME in files
+        if images and has_pack:
+            raise PackError(f"{here} holds both {PACK_NAME} and {len(images)} image files: which are its frames? "
+                            "Move one of them away and pack again")
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+            for f in files:
+                if Path(f).suffix.lower() not in IMAGE_SUFFIXES and f != PACK_NAME:
+                    shutil.copy2(here / f, dest / f)
+                    copied += 1
+        except OSError as e:
+            raise PackError(f"cannot copy {here} to {dest}: {e.strerror or e}. Free space and run the same command "
+                            "again: it continues where it stopped") from None
+        if has_pack:
+            source = Pack(here / PACK_NAME)            # an already packed folder: read its index, copy it as is
+            if not _pack_matches(dest / PACK_NAME, source.entries):
+                _copy_file(here / PACK_NAME, dest / PACK_NAME)
+            packs += 1
+            frames += len(source.entries)
+        elif images:
+            expected = {p.name: p.stat().st_size for p in images}
+            if _pack_matches(dest / PACK_NAME, expected):
+                reused += 1
+            else:
+                write_pack(images, dest / PACK_NAME)
+                if not _pack_matches(dest / PACK_NAME, expected):
+                    raise PackError(f"{dest / PACK_NAME} does not hold the {len(images)} frames of {here} it was "
+                                    "written from (read back after writing); check the disk and pack again")
             packs += 1
             frames += len(images)
-            if packs % 100 == 0:
-                report(f"packed {packs} folders ({frames} frames)")
-    return {"packs": packs, "frames": frames, "copied": copied, "out": str(out)}
+        if packs and packs % 100 == 0 and images:
+            report(f"packed {packs} folders ({frames} frames)")
+    linked = len(seen)
+    if frames == 0:
+        marker.unlink(missing_ok=True)
+        raise PackError(f"{root} holds no frames (no image files and no {PACK_NAME} in any folder): nothing to pack; "
+                        "give the dataset's root")
+    written = sum(len(Pack(p).entries) for p in out.rglob(PACK_NAME))
+    if written != frames:
+        raise PackError(f"{out} holds {written} packed frames where {root} has {frames}: pack again into a new folder")
+    marker.unlink(missing_ok=True)
+    return {"packs": packs, "frames": frames, "copied": copied, "out": str(out), "linked": linked,
+            "reused": reused}
+
+
+def _relative(here: Path, root: Path) -> Path:
+    return Path(os.path.relpath(here, root))
+
+
+def _walk(root: Path, seen: set):
+    """``os.walk(root)`` following folders that are symbolic links (a link to a folder the tree also holds is packed
+    under both names, as a reader of the tree sees it); a link that leads back to a folder above it is refused (a
+    loop). ``seen`` collects the links followed."""
+    for here, dirs, files in os.walk(root, followlinks=True):
+        here = Path(here)
+        real = os.path.realpath(here)
+        above = {os.path.realpath(p) for p in here.parents if p == root or p.is_relative_to(root)}
+        if real in above:
+            raise PackError(f"{here} is a symbolic link to {real}, a folder above it: the tree loops; remove the link")
+        if here.is_symlink():
+            seen.add("link:" + str(here))
+        dirs.sort()
+        yield here, dirs, sorted(files)
+
+
+def _pack_matches(path: Path, expected: dict) -> bool:
+    """Whether ``path`` is a readable pack holding exactly ``expected``'s names with their sizes (a name ->
+    size mapping, or a pack's entries)."""
+    if not path.is_file():
+        return False
+    try:
+        entries = Pack(path).entries
+    except PackError:
+        return False
+    sizes = {n: (v[1] if isinstance(v, tuple) else v) for n, v in expected.items()}
+    return {n: s for n, (_, s) in entries.items()} == sizes
+
+
+def _copy_file(src: Path, dest: Path) -> None:
+    from ltr_core.locking import tmp_name
+
+    tmp = tmp_name(dest)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise PackError(f"cannot copy {src} to {dest}: {e.strerror or e}") from None

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from ltr_core.config import NonNegativeFloat, PositiveFloat, PositiveInt
+from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat
 from ltr_core.data.dataset import FrameRef
 from ltr_core.data.geometry import (box_center, box_in_crop, box_in_window, context_side, crop_side, crop_square,
                                     jitter_box, snap_crop, window_corner)
@@ -60,8 +60,8 @@ class Processing(abc.ABC):
 class CropPairProcessing(Processing):
     """Jittered square crops of template and search frames, augmented and normalised (ImageNet)."""
 
-    def __init__(self, search_area_factor: PositiveFloat = 4.0, search_size: PositiveInt = 256,
-                 template_area_factor: PositiveFloat = 2.0, template_size: PositiveInt = 128,
+    def __init__(self, search_area_factor: PositiveFloat = 4.0, search_size: CropSize = 256,
+                 template_area_factor: PositiveFloat = 2.0, template_size: CropSize = 128,
                  search_center_jitter: NonNegativeFloat = 3.0, search_scale_jitter: NonNegativeFloat = 0.25,
                  template_center_jitter: NonNegativeFloat = 0.0, template_scale_jitter: NonNegativeFloat = 0.0,
                  transforms: Union[list, None] = None, dct_downscale: bool = True, normalize: bool = True,

@@ -72,7 +72,9 @@ def parts_for(cfg: dict, net: torch.nn.Module, registry=None) -> list[ExportPart
 
     accepted = inspect.signature(comp.factory).parameters
     tracker = {k: v for k, v in (cfg.get("tracker") or {}).items() if k != "name" and k in accepted}
-    return comp.factory(net, **tracker)   # e.g. the tracker's crop sizes set the exported input shapes
+    # parts are traced on the CPU (the file must not depend on where the network was), and a factory may run the
+    # network on CPU example inputs to make the next part's inputs: hand it the network there
+    return comp.factory(net.to("cpu"), **tracker)   # e.g. the tracker's crop sizes set the exported input shapes
 
 
 def calibration_for(factory, parts: list[ExportPart], frames: int = 40, sequences: int = 2) -> dict:
@@ -140,7 +142,7 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
     int8 weights per channel, uint8 activations with ranges calibrated on ``calibration[part]``: the inputs
     the tracker really feeds that part, see :func:`record_inputs`)."""
     from ltr_core import __version__
-    from ltr_core.locking import tmp_name
+    from ltr_core.locking import remove_dead_leftovers, tmp_name
 
     if dtype not in DTYPES:
         raise ExportError(f"dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
@@ -148,6 +150,8 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        for left in remove_dead_leftovers(out):
+            report(f"removed {left}, left half-written by an export that was stopped")
         entries = [_export_part(part, out, opset, dtype, calibration, report, tmp_name) for part in parts]
         manifest = {"format": "ltr-onnx/1", "config": config, "checkpoint": checkpoint,
                     "checkpoint_sha256": _sha256(Path(checkpoint)) if checkpoint else None,
@@ -188,7 +192,9 @@ def _export_part(part: ExportPart, out: Path, opset: int, dtype: str, calibratio
         except Exception as e:
             tmp.unlink(missing_ok=True)
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise ExportError(f"part {part.name!r}: torch.onnx.export failed ({type(e).__name__}: "
+            axes = (f" with dynamic axes {part.dynamic_axes} (a part whose shapes must be fixed declares none, "
+                    "and its ONNX tracker then runs one sequence per call)") if part.dynamic_axes else ""
+            raise ExportError(f"part {part.name!r}: torch.onnx.export failed{axes} ({type(e).__name__}: "
                               f"{first[:300]}); change the part's module to operators ONNX opset {opset} "
                               "supports") from e
     try:

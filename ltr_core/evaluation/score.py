@@ -138,10 +138,15 @@ def format_csv(scores: dict[str, dict]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
+#: LaTeX's ten special characters and what prints each in text mode
+TEX_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "_": r"\_",
+               "%": r"\%", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+
+
 def _tex(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#")):
-        text = text.replace(a, b)
-    return text
+    """``text`` for LaTeX's text mode: each special character replaced in one pass (so that an escape's own
+    braces are not escaped again)."""
+    return "".join(TEX_ESCAPES.get(c, c) for c in text)
 
 
 def format_latex(scores: dict[str, dict], dataset: str) -> str:

@@ -115,8 +115,9 @@ def track_sequence(tracker, seq: EvalSequence) -> dict:
         try:
             image = (next(frames, None) if frames is not None else read_image(path)[0]) if reads else None
         except ImageReadError as e:
-            raise DataError(f"{e} (sequence {seq.name}, frame {i + 1}): replace or remove that frame and run "
-                            "again; the sequences already done are kept") from None
+            fix = "repair or re-encode the video" if seq.video else "replace or remove that frame"
+            raise DataError(f"{e} (sequence {seq.name}, frame {i + 1}): {fix} and run again; the sequences already "
+                            "done are kept") from None
         if reads and image is None:
             raise DataError(f"{seq.video}: {i} frames decoded, but its boxes describe {len(seq)} (sequence "
                             f"{seq.name})")
@@ -148,9 +149,24 @@ _TRACKER = None  # one tracker per worker process, built once by the pool initia
 _PARENT = None   # the evaluating process; a worker whose parent has died writes nothing more
 
 
+def _leave_with_parent(parent: int) -> None:
+    """A daemon thread of a worker process: leave as soon as the evaluating process is gone (killed, say), even
+    while this worker is still starting or waits for work; its pool cannot tell it any more."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="ltr-parent-watch", daemon=True).start()
+
+
 def _worker_init(make_tracker: Callable, threads: int | None, in_pool: bool = True) -> None:
     global _TRACKER, _PARENT
     _PARENT = os.getppid() if in_pool else None
+    if in_pool:
+        _leave_with_parent(_PARENT)
     if threads is not None:
         import torch
 
@@ -196,6 +212,8 @@ def run_sequences(make_tracker: Callable, seqs: list[EvalSequence], out_dir: Pat
     out_dir = Path(out_dir)
     todo = [s for s in seqs if not result_is_complete(out_dir, s)]
     skipped = len(seqs) - len(todo)
+    workers = max(1, min(workers, len(todo)))          # no process or slot without a sequence to track
+    batch = max(1, min(batch, -(-len(todo) // workers))) if todo else 1
     if batch > 1 and todo:
         summary = _run_batched(make_tracker, todo, out_dir, workers, batch, progress, seed, say or print)
         if summary is not None:
@@ -238,6 +256,7 @@ def _batch_init(make_tracker, batch: int, threads: int) -> None:
 
     torch.set_num_threads(threads)
     _PARENT = os.getppid()
+    _leave_with_parent(_PARENT)
     identity = mp.current_process()._identity
     if identity and hasattr(make_tracker, "for_worker"):
         make_tracker = make_tracker.for_worker(identity[0] - 1)

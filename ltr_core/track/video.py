@@ -16,7 +16,7 @@ import numpy as np
 
 from ltr_core.data.dataset import DataError
 from ltr_core.data.datasets.sequences import natural_key
-from ltr_core.data.image import IMAGE_SUFFIXES, ImageReadError, list_images, read_image, video_frames
+from ltr_core.data.image import IMAGE_SUFFIXES, ImageReadError, VideoTruncated, list_images, read_image, video_frames
 from ltr_core.errors import UserError
 from ltr_core.progress import Progress
 from ltr_core.track.runner import tracker_step
@@ -40,9 +40,12 @@ def frames_from_dir(frames_dir: Path):
 
 
 def frames_from_video(video: Path):
-    """RGB frames of ``video``, in order. An empty, corrupt or undecodable file is a :class:`DataError`."""
+    """RGB frames of ``video``, in order. An empty, corrupt or undecodable file is a :class:`DataError`; one cut
+    short raises :class:`VideoTruncated` after its last decodable frame."""
     try:
         yield from video_frames(video)
+    except VideoTruncated:
+        raise
     except ImageReadError as e:
         raise DataError(str(e)) from None
 
@@ -93,8 +96,9 @@ def track_frames(tracker, init_box: np.ndarray, video=None, frames_dir=None, out
     boxes = []
     track_time = 0.0
     bar = Progress(0, "track", every=50)
+    cut_short: list[VideoTruncated] = []
     try:
-        for i, image in enumerate(frames):
+        for i, image in enumerate(_until_cut_short(frames, cut_short)):
             if i == 0:
                 init_box = check_init_box(init_box, image.shape)
             t0 = time.perf_counter()
@@ -120,4 +124,19 @@ def track_frames(tracker, init_box: np.ndarray, video=None, frames_dir=None, out
             np.savetxt(out_boxes, np.asarray(boxes), fmt="%.2f", delimiter=",")
         except OSError as e:
             raise UserError(f"cannot write the boxes to {out_boxes}: {e.strerror or e}") from None
+    if cut_short:
+        e = cut_short[0]
+        raise DataError(f"{e}: tracked those {len(boxes)} frames" + (f"; their boxes are in {out_boxes}" if out_boxes
+                                                                      else "") + (f" and {out_video}" if out_video
+                                                                                  else "")
+                        + ". Repair or re-encode the video for the rest")
     return {"frames": len(boxes), "fps": len(boxes) / track_time if track_time else 0.0}
+
+
+def _until_cut_short(frames, cut_short: list):
+    """``frames``, stopping quietly at a :class:`VideoTruncated` (kept in ``cut_short``), so that what was tracked
+    is written before the error is reported."""
+    try:
+        yield from frames
+    except VideoTruncated as e:
+        cut_short.append(e)

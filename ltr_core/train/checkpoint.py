@@ -60,10 +60,14 @@ def save_checkpoint(state: dict, directory: Path, epoch: int, keep_last: int = 3
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as e:
+    except (OSError, RuntimeError) as e:     # torch.save's zip writer reports a full disk as a RuntimeError
         tmp.unlink(missing_ok=True)
-        raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}. Free space or make {directory} "
-                              "writable (or use another --workspace); the previous checkpoints are intact") from None
+        why = e.strerror if isinstance(e, OSError) and e.strerror else (str(e).strip().splitlines() or [""])[0][:160]
+        previous = list_checkpoints(directory)
+        kept = f"the latest checkpoint is still {previous[-1][1].name}" if previous else "no earlier checkpoint exists"
+        raise CheckpointError(f"cannot write checkpoint {path} ({why}): nothing of it was kept and {kept}. Free "
+                              f"space or make {directory} writable (or use another --workspace), then run the same "
+                              "command again to continue from there") from None
     if keep_last > 0:
         for _, old in list_checkpoints(directory)[:-keep_last]:
             old.unlink(missing_ok=True)
@@ -87,7 +91,45 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
         raise CheckpointError(f"checkpoint {path} cannot be loaded: {_why(e)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an ltr checkpoint (no '{FORMAT}' marker); convert it with `ltr import`")
+    problem = _field_problem(state)
+    if problem:
+        raise CheckpointError(f"{path}: {problem}: the file is damaged or was not written by ltr; use another "
+                              "checkpoint (--epoch N) or train again")
     return state
+
+
+#: what the fields of an ltr checkpoint must be (the optional ones when present)
+_FIELDS = {"net": "a dict of tensors", "config": "a dict", "epoch": "a whole number >= 0"}
+_OPTIONAL = {"optimizer": dict, "scheduler": dict, "scaler": dict, "ema": dict, "rng": dict, "history": list,
+             "versions": (dict, type(None))}
+
+
+def _field_problem(state: dict) -> str:
+    """'' when the checkpoint's fields have the types the trainer and the trackers read; else the first that
+    does not."""
+    net = state.get("net")
+    if not isinstance(net, dict) or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in net.items()):
+        return f"its 'net' is {_kind(net)}, not {_FIELDS['net']}"
+    if not isinstance(state.get("config"), dict):
+        return f"its 'config' is {_kind(state.get('config'))}, not a dict"
+    epoch = state.get("epoch")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        return f"its 'epoch' is {_kind(epoch)}, not {_FIELDS['epoch']}"
+    for key, types_ in _OPTIONAL.items():
+        if key in state and not isinstance(state[key], types_):
+            return f"its {key!r} is {_kind(state[key])}"
+    ema = state.get("ema") or {}
+    if ema and not (isinstance(ema.get("net"), dict) and all(torch.is_tensor(v) for v in ema["net"].values())):
+        return "its 'ema' holds no dict of tensors under 'net'"
+    rng = state.get("rng") or {}
+    if rng and not (torch.is_tensor(rng.get("torch")) and rng["torch"].dtype == torch.uint8):
+        return "its 'rng' holds no generator state under 'torch'"
+    return ""
+
+
+def _kind(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _why(error: Exception) -> str:

@@ -8,7 +8,7 @@ from typing import Union
 import numpy as np
 import torch
 
-from ltr_core.config import NonNegativeFloat, PositiveFloat, PositiveInt, Probability
+from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt, Probability
 from ltr_core.data.processing import CropPairProcessing
 
 SIGMA_FACTORS = (0.01, 0.05, 0.1, 0.2, 0.3)
@@ -43,7 +43,7 @@ def perturb_box(box: np.ndarray, rng: np.random.Generator, min_iou: float, sigma
 class ATOMProcessing(CropPairProcessing):
     """Crops at 5x the target's size (288 px); 16 proposals per test frame with IoU targets 2*IoU - 1."""
 
-    def __init__(self, area_factor: PositiveFloat = 5.0, output_size: PositiveInt = 288,
+    def __init__(self, area_factor: PositiveFloat = 5.0, output_size: CropSize = 288,
                  test_center_jitter: NonNegativeFloat = 4.5, test_scale_jitter: NonNegativeFloat = 0.5,
                  proposals_per_frame: PositiveInt = 16, min_iou: Probability = 0.1,
                  sigma_factors: list = list(SIGMA_FACTORS), transforms: Union[list, None] = None):

@@ -6,7 +6,6 @@ Tokens are batch-first ``(B, L, d)``. Attention goes through ``nn.MultiheadAtten
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 

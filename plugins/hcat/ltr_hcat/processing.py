@@ -7,7 +7,7 @@ from typing import Literal, Union
 import numpy as np
 import torch
 
-from ltr_core.config import NonNegativeFloat, PositiveFloat, PositiveInt
+from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat
 from ltr_core.data.processing import CropPairProcessing
 
 DEFAULT_TRANSFORMS = [{"name": "grayscale", "p": 0.05}, {"name": "brightness", "jitter": 0.2}]
@@ -17,8 +17,8 @@ class HCATProcessing(CropPairProcessing):
     """Template 2x / 128 px without jitter, search 4x / 256 px with jitter, context crops padded with the frame's
     mean as the original trains (the tracker crops the same way); target box as normalised cx,cy,w,h."""
 
-    def __init__(self, search_area_factor: PositiveFloat = 4.0, search_size: PositiveInt = 256,
-                 template_area_factor: PositiveFloat = 2.0, template_size: PositiveInt = 128,
+    def __init__(self, search_area_factor: PositiveFloat = 4.0, search_size: CropSize = 256,
+                 template_area_factor: PositiveFloat = 2.0, template_size: CropSize = 128,
                  search_center_jitter: NonNegativeFloat = 3.0, search_scale_jitter: NonNegativeFloat = 0.25,
                  template_center_jitter: NonNegativeFloat = 0.0, template_scale_jitter: NonNegativeFloat = 0.0,
                  transforms: Union[list, None] = None, dct_downscale: bool = True, fast_decode: bool = True,

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 
-from ltr_core.config import NonNegativeFloat, PositiveInt, Probability
+from ltr_core.config import CropSize, NonNegativeFloat, Probability
 from ltr_core.data.geometry import context_side, subwindow_crop
 from ltr_core.track.tracker import Tracker
 
@@ -21,8 +21,8 @@ from ltr_core.track.tracker import Tracker
 class HCATTracker(Tracker):
     """Crop 2x context for the template and 4x for the search, pick the best window-penalised token."""
 
-    def __init__(self, net, window_influence: Probability = 0.42, template_size: PositiveInt = 128,
-                 search_size: PositiveInt = 256, min_size: NonNegativeFloat = 10.0, device: str = "cpu"):
+    def __init__(self, net, window_influence: Probability = 0.42, template_size: CropSize = 128,
+                 search_size: CropSize = 256, min_size: NonNegativeFloat = 10.0, device: str = "cpu"):
         super().__init__(net, device)
         self.window_influence = window_influence
         self.template_size = template_size

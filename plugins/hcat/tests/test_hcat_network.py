@@ -1,7 +1,6 @@
 """HCAT's network against the official Res18_N2_q16 parameter names and shapes, and official-weight import."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

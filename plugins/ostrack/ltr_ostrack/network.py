@@ -14,7 +14,7 @@ from typing import Literal, Union
 import torch
 from torch import nn
 
-from ltr_core.config import NonNegativeFloat, PositiveInt
+from ltr_core.config import CropSize, NonNegativeFloat, PositiveInt
 from ltr_ostrack.vit import OneStreamViT
 
 
@@ -139,8 +139,8 @@ def load_mae(backbone: OneStreamViT, path: str) -> dict:
 
 
 def build_net(embed_dim: PositiveInt = 768, depth: PositiveInt = 12, num_heads: PositiveInt = 12,
-              mlp_ratio: float = 4.0, patch_size: PositiveInt = 16, template_size: PositiveInt = 128,
-              search_size: PositiveInt = 256, pretrain_img_size: PositiveInt = 224, ce_loc: list = (3, 6, 9),
+              mlp_ratio: float = 4.0, patch_size: PositiveInt = 16, template_size: CropSize = 128,
+              search_size: CropSize = 256, pretrain_img_size: CropSize = 224, ce_loc: list = (3, 6, 9),
               ce_keep_ratio: list = (0.7, 0.7, 0.7), drop_path_rate: NonNegativeFloat = 0.1,
               head_channels: PositiveInt = 256, pretrained: Union[str, None] = None,
               grad_checkpointing: bool = False, stem: Literal["patch", "conv"] = "patch") -> OSTrackNet:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from ltr_core.config import NonNegativeFloat, PositiveFloat, PositiveInt
+from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt
 from ltr_core.data.processing import CropPairProcessing
 from ltr_ostrack.objective import centre_heatmaps
 
@@ -57,8 +57,8 @@ class OSTrackProcessing(CropPairProcessing):
     """OSTrack's crops (template 2x / 128 px, search 4x / 256 px with jitter 3 and 0.25 scaled by sqrt(w*h)),
     grayscale, flip and brightness jitter, and its targets: normalised search box and centre heat map."""
 
-    def __init__(self, search_area_factor: PositiveFloat = 4.0, search_size: PositiveInt = 256,
-                 template_area_factor: PositiveFloat = 2.0, template_size: PositiveInt = 128,
+    def __init__(self, search_area_factor: PositiveFloat = 4.0, search_size: CropSize = 256,
+                 template_area_factor: PositiveFloat = 2.0, template_size: CropSize = 128,
                  search_center_jitter: NonNegativeFloat = 3.0, search_scale_jitter: NonNegativeFloat = 0.25,
                  template_center_jitter: NonNegativeFloat = 0.0, template_scale_jitter: NonNegativeFloat = 0.0,
                  transforms: Union[list, None] = None, patch_size: PositiveInt = 16, dct_downscale: bool = True,

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import torch
 
-from ltr_core.config import NonNegativeFloat, PositiveFloat, PositiveInt
+from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt
 from ltr_core.track.tracker import Tracker
 from ltr_ostrack.network import decode_boxes
 from ltr_ostrack.processing import sample_target
@@ -31,8 +31,8 @@ def clip_box(box, height: int, width: int, margin: float) -> list[float]:
 class OSTrackTracker(Tracker):
     """OSTrack: one-stream ViT on template and search crops, Hann-windowed centre score, box clipped to the frame."""
 
-    def __init__(self, net, template_factor: PositiveFloat = 2.0, template_size: PositiveInt = 128,
-                 search_factor: PositiveFloat = 4.0, search_size: PositiveInt = 256, patch_size: PositiveInt = 16,
+    def __init__(self, net, template_factor: PositiveFloat = 2.0, template_size: CropSize = 128,
+                 search_factor: PositiveFloat = 4.0, search_size: CropSize = 256, patch_size: PositiveInt = 16,
                  window: bool = True, clip_margin: NonNegativeFloat = 10.0, device: str = "cpu"):
         """``patch_size``: the network's stride (its score map is search_size / patch_size cells a side)."""
         super().__init__(net, device)
