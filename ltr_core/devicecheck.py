@@ -241,3 +241,49 @@ class SimulatedDevice(TorchFunctionMode):
         if place:
             _mark(out, place)
         return out
+
+
+# -- deterministic mode ------------------------------------------------------------------------------------------
+#: ATen operators that stop with a RuntimeError on a CUDA tensor under ``torch.use_deterministic_algorithms(True)``
+#: (``trainer.deterministic``), from that function's documentation, with what calls them. The forward ops run in a
+#: training step's forward, the ``*_backward`` ones when it is differentiated.
+NONDETERMINISTIC_ON_CUDA = {
+    "nll_loss_forward": "F.nll_loss / F.cross_entropy (NLLLoss)",
+    "nll_loss2d_forward": "F.nll_loss / F.cross_entropy with a class dimension in position 1 (NLLLoss)",
+    "upsample_linear1d_backward": "F.interpolate(mode='linear')",
+    "upsample_bilinear2d_backward": "F.interpolate(mode='bilinear')",
+    "upsample_bicubic2d_backward": "F.interpolate(mode='bicubic')",
+    "upsample_trilinear3d_backward": "F.interpolate(mode='trilinear')",
+    "_adaptive_avg_pool2d_backward": "nn.AdaptiveAvgPool2d",
+    "adaptive_avg_pool3d_backward": "nn.AdaptiveAvgPool3d",
+    "_adaptive_avg_pool3d_backward": "nn.AdaptiveAvgPool3d",
+    "adaptive_max_pool2d_backward": "nn.AdaptiveMaxPool2d",
+    "avg_pool3d_backward": "nn.AvgPool3d",
+    "fractional_max_pool2d_backward": "nn.FractionalMaxPool2d",
+    "fractional_max_pool3d_backward": "nn.FractionalMaxPool3d",
+    "max_unpool2d": "nn.MaxUnpool2d", "max_unpool3d": "nn.MaxUnpool3d",
+    "reflection_pad1d_backward": "nn.ReflectionPad1d", "reflection_pad2d_backward": "nn.ReflectionPad2d",
+    "reflection_pad3d_backward": "nn.ReflectionPad3d",
+    "_ctc_loss_backward": "nn.CTCLoss",
+    "grid_sampler_2d_backward": "F.grid_sample", "grid_sampler_3d_backward": "F.grid_sample",
+    "histc": "torch.histc", "put_": "Tensor.put_",
+}
+
+
+class RecordNondeterministic(torch.utils._python_dispatch.TorchDispatchMode):
+    """Inside ``with RecordNondeterministic() as rec:``, ``rec.found`` collects the operators of
+    :data:`NONDETERMINISTIC_ON_CUDA` that ran (on any device, backward passes included), so a CPU can say what a
+    GPU would refuse under ``trainer.deterministic``."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: dict[str, str] = {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        if name in NONDETERMINISTIC_ON_CUDA:
+            self.found.setdefault(name, NONDETERMINISTIC_ON_CUDA[name])
+        return func(*args, **(kwargs or {}))
+
+    def describe(self) -> str:
+        return ", ".join(f"aten.{k} ({v})" for k, v in sorted(self.found.items()))

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -109,7 +108,9 @@ class Check:
         except subprocess.TimeoutExpired as e:
             rc, out, err = "timeout", _text(e.stdout), _text(e.stderr) + f"\n(stopped after {timeout:.0f} s)"
         return {"cmd": " ".join(cmd[2:] if cmd[1:3] == ["-m", "ltr_core"] else cmd), "rc": rc,
-                "seconds": round(time.perf_counter() - t, 2), "stdout": out, "stderr_tail": err[-1500:]}
+                "seconds": round(time.perf_counter() - t, 2), "stdout": out, "stderr_tail": err[-1500:],
+                # ltr's one-line errors, which torchrun's report of a failed worker buries under its own
+                "errors": [line for line in err.splitlines() if line.startswith("error:")][-3:]}
 
     def json_of(self, result: dict) -> dict:
         """The JSON object a ``--json`` command printed last, or the failure."""
@@ -473,6 +474,8 @@ def _text(value) -> str:
 
 
 def _last_line(r: dict) -> str:
+    if r.get("errors"):
+        return r["errors"][-1]
     lines = (r["stderr_tail"].strip() or r["stdout"].strip()).splitlines()
     return lines[-1] if lines else f"exit code {r['rc']}"
 

@@ -470,3 +470,39 @@ def test_the_actor_is_told_the_epoch_before_each_one_also_after_resuming(tiny_en
         trainer.actor.objective = _EpochSpy(trainer.actor, seen)
         trainer.train()
     assert sorted(set(seen)) == [(1, 2), (2, 2), (3, 3)], seen
+
+
+def test_an_operator_without_a_deterministic_kernel_is_named_under_trainer_deterministic(tiny_env, monkeypatch):
+    # put_ has no deterministic kernel on any device: the same refusal a GPU gives NLLLoss or bilinear backward
+    cfg = load_config("tiny/tiny", ["trainer.epochs=1", "trainer.deterministic=true",
+                                    "data.train.sampler.samples_per_epoch=8"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None)
+    original = type(trainer.actor).__call__
+
+    def with_put(self, batch):
+        torch.zeros(3).put_(torch.tensor([0]), torch.tensor([1.0]))
+        return original(self, batch)
+
+    monkeypatch.setattr(type(trainer.actor), "__call__", with_put)
+    try:
+        with pytest.raises(TrainingError, match=r"^trainer\.deterministic: put_ has no deterministic kernel on cpu, "
+                                                r"and the training step calls it; set trainer\.deterministic=false"):
+            trainer.train()
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+def test_the_kit_names_operators_a_gpu_refuses_under_trainer_deterministic():
+    import torch.nn.functional as F
+
+    from ltr_core.devicecheck import RecordNondeterministic, SimulatedDevice
+
+    x = torch.randn(2, 3, 4, 4, requires_grad=True)
+    with SimulatedDevice(), RecordNondeterministic() as rec:
+        y = F.interpolate(x.to("cuda"), scale_factor=2, mode="bilinear")
+        F.cross_entropy(y.flatten(2), torch.zeros(2, 64, dtype=torch.long).to("cuda")).backward()
+    assert rec.describe() == ("aten.nll_loss2d_forward (F.nll_loss / F.cross_entropy with a class dimension in "
+                              "position 1 (NLLLoss)), aten.upsample_bilinear2d_backward (F.interpolate(mode='bilinear'))")
+    with RecordNondeterministic() as rec:
+        F.mse_loss(F.avg_pool2d(x, 2), torch.zeros(2, 3, 2, 2)).backward()
+    assert rec.found == {}

@@ -318,7 +318,17 @@ class Trainer:
         t0 = time.perf_counter()
         for batch in loader:
             t1 = time.perf_counter()
-            loss, step_stats = self.step(self.step.to_device(batch), training)
+            try:
+                loss, step_stats = self.step(self.step.to_device(batch), training)
+            except Exception as e:        # the actor's error (wrapped with its name) or the backward pass's
+                refusal = next((str(x) for x in (e, e.__cause__) if isinstance(x, RuntimeError)
+                                and " does not have a deterministic implementation" in str(x)), None)
+                if refusal is None or not self.tcfg["deterministic"]:
+                    raise
+                op = refusal.split(" does not have", 1)[0].strip()
+                raise TrainingError(f"trainer.deterministic: {op} has no deterministic kernel on {self.device}, and "
+                                    "the training step calls it; set trainer.deterministic=false, or compute it "
+                                    "another way (`ltr check-plugin` names such operators on a CPU)") from None
             if training and self.average is not None:
                 self.average.update(self.net)
             stats.add(loss, step_stats)

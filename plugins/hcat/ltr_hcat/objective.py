@@ -73,8 +73,14 @@ class HCATObjective(nn.Module):
         return loss, terms
 
     def loss_labels(self, logits: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-        target = (~pos).long()                                             # 0 = target, 1 = background
-        return F.cross_entropy(logits.transpose(1, 2), target, weight=self.class_weight.to(logits.dtype))
+        """Class-weighted cross-entropy over every cell (class 0 = target, 1 = background), as
+        ``F.cross_entropy(logits.transpose(1, 2), target, weight=class_weight)`` computes it, written with
+        elementwise operations and sums: CUDA's NLLLoss has no deterministic kernel, so ``trainer.deterministic``
+        would refuse it on a GPU."""
+        target = (~pos).long()
+        weight = self.class_weight.to(logits.dtype)[target]                # (B, HW): each cell's class weight
+        nll = -(F.log_softmax(logits, dim=-1) * F.one_hot(target, logits.shape[-1]).to(logits.dtype)).sum(-1)
+        return (weight * nll).sum() / weight.sum()
 
     def loss_boxes(self, pred: torch.Tensor, target_boxes: torch.Tensor, pos: torch.Tensor) -> dict:
         num_pos = pos.sum().to(pred.dtype)

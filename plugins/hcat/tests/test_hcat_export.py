@@ -49,3 +49,23 @@ def test_onnx_runtime_tracker_gives_the_original_trackers_boxes(exported):
     tracker.initialize(frames[0], gt[0])
     boxes = [gt[0]] + [tracker.track(f)[0] for f in frames[1:]]
     np.testing.assert_allclose(np.array(boxes), golden["boxes"], rtol=0, atol=0.01)
+
+
+def test_a_network_on_the_gpu_exports(tmp_path):
+    """A GPU run found `export_parts` of a network on CUDA failing: HCAT's parts run the template branch on a CPU
+    example to make the search branch's input. The core hands the factory the network on the CPU; checked here on
+    a simulated GPU, which stops where CUDA would."""
+    from ltr_core.components import build_net
+    from ltr_core.config import load_config
+    from ltr_core.deploy.onnx import parts_for
+    from ltr_core.devicecheck import SimulatedDevice
+    from ltr_core.track.factory import inference_net_config
+
+    cfg = load_config("hcat/demo")
+    with SimulatedDevice() as sim:
+        net = build_net(inference_net_config(cfg)).to("cuda").eval()
+        assert sim.is_device(next(net.parameters()))
+        parts = parts_for(cfg, net)
+        assert not any(sim.is_device(p) for part in parts for p in part.module.parameters())
+    manifest = export_parts(parts, tmp_path, config="hcat/demo", checkpoint=None, report=lambda m: None)
+    assert [p["name"] for p in manifest["parts"]] == ["template_branch", "search_branch"]
