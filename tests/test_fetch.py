@@ -81,6 +81,16 @@ def test_unknown_class_and_damaged_or_hostile_archives(demo_tree, tmp_path):
     with pytest.raises(fetch.FetchError, match="outside"):
         fetch.unpack(evil, tmp_path / "o", "evil")
     assert not (tmp_path.parent / "escape.txt").exists()
+    future = tmp_path / "future.zip"                  # a zip version Python's reader lacks (it raises
+    with zipfile.ZipFile(future, "w") as z:           # NotImplementedError, not BadZipFile)
+        z.writestr("future/future-1/groundtruth.txt", "1,2,3,4\n")
+    data = bytearray(future.read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 6:central + 8] = (99).to_bytes(2, "little")      # version needed to extract: 9.9
+    future.write_bytes(bytes(data))
+    with pytest.raises(fetch.FetchError, match=rf"^{future} uses a zip feature this Python cannot unpack \(zip "
+                                               r"file version 9\.9\); unpack it with another tool"):
+        fetch.unpack(future, tmp_path / "o", "future")
 
 
 def test_offline_fetch_fails_at_once_with_a_clear_message(tmp_path, monkeypatch):
