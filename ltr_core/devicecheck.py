@@ -1,8 +1,9 @@
 """Catch the usual CUDA mistakes on a machine without a GPU: a simulated device.
 
 Inside ``with SimulatedDevice() as sim:``, ``torch.device(sim.device)`` (``cuda:0``) can be used as if a GPU were
-there, and :mod:`ltr_core.device` resolves ``cuda``/``auto`` to it. Tensors moved to it (``.to``, ``.cuda()``, ``Module.to``) or made on it (``device=``) stay in CPU memory
-but are marked as device tensors and report ``cuda:0`` as their ``.device``, so code that follows ``x.device``
+there, and :mod:`ltr_core.device` resolves ``cuda``/``auto`` to it. Tensors moved to it (``.to``, ``.cuda()``,
+``Module.to``) or made on it (``device=``) stay in CPU memory but are marked as device tensors and report
+``cuda:0`` as their ``.device``, so code that follows ``x.device``
 takes the same path as on a GPU. Every operation passes the marks on. The mode stops with
 :class:`DeviceMixError` where CUDA would stop:
 
@@ -16,8 +17,9 @@ It counts what would wait for the GPU (host synchronisations): ``.item()``, ``.t
 ``int()``, ``bool()`` and copies back to the host of device tensors, per call site, so a test can hold a tracker
 to a number of synchronisations per frame. Tensors the mode never saw (made inside autograd or C++ kernels) are
 neither, and never flagged; nor are PyTorch's own multi-tensor optimizer kernels (``_foreach_*``, ``_fused_*``),
-whose gradient arguments autograd makes out of its sight. Autocast and CUDA-only kernels are not simulated: this checks where tensors live,
-not numerics.
+whose gradient arguments autograd makes out of its sight. Autocast and CUDA-only kernels are not simulated: this
+checks where tensors live, not numerics (:class:`RecordNondeterministic` names the operators CUDA refuses under
+deterministic mode).
 """
 
 from __future__ import annotations

@@ -178,8 +178,9 @@ def simulated_gpu_syncs(cfg: dict, workdir: Path, registry=None, frames: int = 6
     tracker (untrained) on a simulated GPU (:class:`ltr_core.devicecheck.SimulatedDevice`); returns the host
     synchronisations ``{"step": per training step, "frame": the most in one tracked frame}`` (None where the
     config has no training data or no tracker) and ``"nondeterministic"``: the operators of the training step that
-    CUDA refuses under ``trainer.deterministic`` (:data:`~ltr_core.devicecheck.NONDETERMINISTIC_ON_CUDA`), or "". Raises :class:`~ltr_core.devicecheck.DeviceMixError` (or the
-    runner's error naming the tracker, caused by one) where CUDA would fail."""
+    CUDA refuses under ``trainer.deterministic`` (:data:`~ltr_core.devicecheck.NONDETERMINISTIC_ON_CUDA`), or "".
+    Raises :class:`~ltr_core.devicecheck.DeviceMixError` (or the runner's error naming the tracker, caused by one)
+    where CUDA would fail."""
     from ltr_core.data.datasets.lasot import LaSOT
     from ltr_core.devicecheck import RecordNondeterministic, SimulatedDevice
     from ltr_core.registry import get_registry
@@ -392,8 +393,8 @@ class _Kit:
         """Batched tracking (``ltr eval --batch``) against the unbatched tracker: the first frames of the four
         generated sequences, of different lengths, through three slots (so one slot takes a second sequence);
         every box within 0.01 px on a CPU, 0.25 px on a GPU (plus 1e-4 of its size, for untrained trackers whose
-        boxes run away) of the tracker's own on the same frames. Few frames: over many, an untrained tracker amplifies the rounding of
-        batched matrix products without limit."""
+        boxes run away) of the tracker's own on the same frames. Few frames: over many, an untrained tracker
+        amplifies the rounding of batched matrix products without limit."""
         from ltr_core.data.datasets.lasot import LaSOT
         from ltr_core.evaluation.metrics import read_result_file
         from ltr_core.track.batched import run_batched

@@ -235,3 +235,23 @@ def test_a_checkpoint_saved_on_a_gpu_resumes_evaluates_and_exports_on_a_cpu(tiny
     assert exported.returncode == 0, exported.stderr
     imported = ltr("train", "tiny/tiny", "--no-resume", "--init-from", str(ckpt), "--set", "trainer.epochs=1")
     assert imported.returncode == 0 and f"initialised weights from {ckpt}" in imported.stdout
+
+
+def test_the_kit_fails_a_config_that_sets_trainer_deterministic_with_an_operator_a_gpu_refuses(tiny_env, tmp_path,
+                                                                                               monkeypatch):
+    import ltr_core.config
+    from ltr_core.testing import check_plugin
+
+    plain = ltr_core.config.load_config
+
+    def deterministic(name, overrides=None, **kw):
+        return plain(name, [*(overrides or []), "trainer.deterministic=true"], **kw)
+
+    monkeypatch.setattr(ltr_core.config, "load_config", deterministic)
+    report = check_plugin("tiny", tmp_path, export=False)
+    failure, = report.failures            # the tiny net pools with nn.AdaptiveAvgPool2d
+    assert failure.subject == "config tiny/tiny"
+    assert failure.message == ("trainer.deterministic is set, but the training step calls operators with no "
+                               "deterministic CUDA kernel, which a GPU refuses: aten._adaptive_avg_pool2d_backward "
+                               "(nn.AdaptiveAvgPool2d); compute them another way (elementwise operations and sums are "
+                               "deterministic) or set trainer.deterministic=false")
