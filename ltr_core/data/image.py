@@ -13,7 +13,9 @@ spares the page faults of a fresh 2.7 MB array per 1280x720 frame (about 5% of t
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import threading
 from pathlib import Path
 
@@ -52,13 +54,20 @@ class FrameTooLarge(ImageReadError):
     """A frame over the decoded-pixel limit (``LTR_MAX_FRAME_PIXELS``)."""
 
 
+@functools.lru_cache(maxsize=8)
+def _pixel_cap(_environment_value, _env_file) -> int:
+    """``LTR_MAX_FRAME_PIXELS``, read once per value of the variable and of ``LTR_ENV_FILE`` (the arguments, which
+    are the cache's key): the env file is not parsed again for every frame."""
+    from ltr_core.env import limit
+
+    return limit("LTR_MAX_FRAME_PIXELS")
+
+
 def check_frame_size(shape, where) -> None:
     """Refuse a frame of ``shape`` (height, width, ...) over ``LTR_MAX_FRAME_PIXELS`` before it is decoded (or
     kept), naming ``where`` and the setting that raises the limit."""
-    from ltr_core.env import limit
-
     h, w = int(shape[0]), int(shape[1])
-    cap = limit("LTR_MAX_FRAME_PIXELS")
+    cap = _pixel_cap(os.environ.get("LTR_MAX_FRAME_PIXELS"), os.environ.get("LTR_ENV_FILE"))
     if h * w > cap:
         raise FrameTooLarge(f"frame {where} is {w}x{h} ({h * w / 1e6:.0f} M pixels, {3 * h * w / 2**30:.1f} GiB "
                             f"decoded), over the limit of {cap / 1e6:.0f} M pixels: raise LTR_MAX_FRAME_PIXELS (in "
@@ -162,12 +171,9 @@ def video_frames(video: str | Path):
 def _limit_opencv() -> None:
     """OpenCV's own decoded-pixel limit (read at its first decode), for the formats whose header ltr does not
     read: at most ltr's limit, so a huge WebP is refused before it is decoded too."""
-    import os
-
-    from ltr_core.env import limit
-
     if "OPENCV_IO_MAX_IMAGE_PIXELS" not in os.environ:
-        os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = str(limit("LTR_MAX_FRAME_PIXELS"))
+        os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = str(_pixel_cap(os.environ.get("LTR_MAX_FRAME_PIXELS"),
+                                                                  os.environ.get("LTR_ENV_FILE")))
 
 
 def _buffer(nbytes: int) -> np.ndarray:

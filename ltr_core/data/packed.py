@@ -173,7 +173,7 @@ def pack_tree(root: Path, out: Path, report=print) -> dict:
                             "again: it continues where it stopped") from None
         if has_pack:
             source = Pack(here / PACK_NAME)            # an already packed folder: read its index, copy it as is
-            if not _pack_matches(dest / PACK_NAME, source.entries):
+            if not _pack_matches(dest / PACK_NAME, {n: size for n, (_, size) in source.entries.items()}):
                 _copy_file(here / PACK_NAME, dest / PACK_NAME)
             packs += 1
             frames += len(source.entries)
@@ -224,16 +224,14 @@ def _walk(root: Path, seen: set):
 
 
 def _pack_matches(path: Path, expected: dict) -> bool:
-    """Whether ``path`` is a readable pack holding exactly ``expected``'s names with their sizes (a name ->
-    size mapping, or a pack's entries)."""
+    """Whether ``path`` is a readable pack holding exactly ``expected``'s names with their sizes (name -> size)."""
     if not path.is_file():
         return False
     try:
         entries = Pack(path).entries
     except PackError:
         return False
-    sizes = {n: (v[1] if isinstance(v, tuple) else v) for n, v in expected.items()}
-    return {n: s for n, (_, s) in entries.items()} == sizes
+    return {n: size for n, (_, size) in entries.items()} == expected
 
 
 def _copy_file(src: Path, dest: Path) -> None:

@@ -125,10 +125,9 @@ def track_frames(tracker, init_box: np.ndarray, video=None, frames_dir=None, out
         except OSError as e:
             raise UserError(f"cannot write the boxes to {out_boxes}: {e.strerror or e}") from None
     if cut_short:
-        e = cut_short[0]
-        raise DataError(f"{e}: tracked those {len(boxes)} frames" + (f"; their boxes are in {out_boxes}" if out_boxes
-                                                                      else "") + (f" and {out_video}" if out_video
-                                                                                  else "")
+        written = " and ".join(str(p) for p in (out_boxes, out_video) if p)
+        raise DataError(f"{cut_short[0]}: tracked those {len(boxes)} frames"
+                        + (f"; their boxes are in {written}" if written else "")
                         + ". Repair or re-encode the video for the rest")
     return {"frames": len(boxes), "fps": len(boxes) / track_time if track_time else 0.0}
 
