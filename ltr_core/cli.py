@@ -89,7 +89,9 @@ def main():
 @main.command("list", short_help='List registered components and plugins that failed to load.')
 @click.argument("kind", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--strict", is_flag=True, help="Exit with code 2 when any plugin failed to load.")
+@click.option("--strict", is_flag=True, help="Exit with code 2 when any plugin failed to load or registers a short "
+                                              "name the core has (its component is then reached by its qualified "
+                                              "name only).")
 def list_cmd(kind, as_json, strict):
     """List registered components (datasets, nets, actors, configs, ...) and broken plugins."""
     from ltr_core.hookspecs import KINDS
@@ -102,7 +104,8 @@ def list_cmd(kind, as_json, strict):
     comps = reg.all(kind)
     if as_json:
         click.echo(json.dumps({
-            "components": [{"kind": c.kind, "name": c.qualname, "short_name": c.short, "plugin": c.plugin,
+            "components": [{"kind": c.kind, "name": c.qualname,
+                            "short_name": None if reg.is_shadowed(c) else c.short, "plugin": c.plugin,
                             "distribution": c.distribution, "version": c.version, "description": c.description}
                            for c in comps],
             "failed_plugins": [{k: v for k, v in vars(f).items() if k != "traceback"} for f in reg.failures]},
@@ -117,9 +120,17 @@ def list_cmd(kind, as_json, strict):
             click.echo(f"FAILED plugin {f.plugin!r} ({f.distribution} {f.version}): {_one_line(f.error)}")
             if debug_enabled():
                 click.echo(f.traceback, err=True)
+    shadowed = [(mine, core) for mine, core in reg.shadowed() if kind is None or mine.kind == kind]
+    for mine, core in shadowed:
+        click.echo(f"warning: {mine.label} has the short name of the core's {core.qualname!r}; {mine.short!r} keeps "
+                   f"meaning {core.qualname!r}, and this one is reached as {mine.qualname!r} only", err=True)
     if strict and reg.failures:
         click.echo(f"error: {len(reg.failures)} plugin(s) failed to load: "
                    f"{', '.join(f.plugin for f in reg.failures)}", err=True)
+        sys.exit(2)
+    if strict and shadowed:
+        click.echo(f"error: {len(shadowed)} component(s) of plugins share a short name with the core's (see the "
+                   "warnings above): rename them in their plugins", err=True)
         sys.exit(2)
 
 

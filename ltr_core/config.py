@@ -38,6 +38,9 @@ import yaml
 from ltr_core.device import DeviceError, check_setting
 from ltr_core.registry import Registry, RegistryError, get_registry
 from ltr_core.errors import UserError
+from ltr_core.hookspecs import FOLLOWS_ATTR
+from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeInt, PositiveFloat,  # noqa: F401
+                                 PositiveInt, Probability, UnitInterval)  # re-exported: the 0.2 import path
 
 
 class _Loader(yaml.SafeLoader):
@@ -517,21 +520,16 @@ def _plain_copy(value: Any) -> Any:
 def factory_params(factory, skip: tuple = ()) -> dict[str, tuple[Any, Any]]:
     """Keyword parameters of a factory (a class or function): name -> (annotation, default). A class whose
     ``__init__`` takes ``**kwargs`` also has the parameters of the ``__init__`` of the next class in its MRO
-    (it is taken to forward them), and so on up the hierarchy."""
-    targets = [factory]
-    if inspect.isclass(factory):
-        targets = []
-        for cls in factory.__mro__:
-            init = cls.__dict__.get("__init__")
-            if init is None or cls is object:
-                continue
-            targets.append(init)
-            if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(init).parameters.values()):
-                break
+    (it is taken to forward them), and so on up the hierarchy; a function marked with
+    :func:`ltr_core.api.follows` also has those of the factory it forwards ``**kwargs`` to."""
     out: dict[str, tuple[Any, Any]] = {}
     positional_skips = set(skip) | {"self", "net", "objective"}
-    for target in targets:
-        sig = inspect.signature(target)
+    seen = set()
+    for target in _signature_chain(factory):
+        if id(target) in seen:          # a factory that follows itself, directly or not
+            break
+        seen.add(id(target))
+        sig = inspect.signature(target, follow_wrapped=False)
         try:
             hints = typing.get_type_hints(target, include_extras=True)
         except Exception:
@@ -541,6 +539,28 @@ def factory_params(factory, skip: tuple = ()) -> dict[str, tuple[Any, Any]]:
                 continue
             out[p.name] = (hints.get(p.name, Any), p.default)
     return out
+
+
+def _signature_chain(factory):
+    """The callables whose keywords a factory takes, its own first: a class's ``__init__`` up the MRO while each
+    forwards ``**kwargs``; a function's :func:`~ltr_core.api.follows` target while it forwards them."""
+    while factory is not None:
+        if inspect.isclass(factory):
+            for cls in factory.__mro__:
+                init = cls.__dict__.get("__init__")
+                if init is None or cls is object:
+                    continue
+                yield init
+                if not _forwards(init):
+                    return
+            return
+        yield factory
+        base = getattr(factory, FOLLOWS_ATTR, None)
+        factory = base if base is not None and _forwards(factory) else None
+
+
+def _forwards(fn) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn, follow_wrapped=False).parameters.values())
 
 
 def validate_dataclass(section: Any, cls, path: str) -> dict:
@@ -569,37 +589,6 @@ def yaml_word(value: Any, annotation: Any) -> Any:
 def check_type(value: Any, annotation: Any, path: str) -> None:
     if not _matches(value, annotation):
         raise ConfigError(f"{path}: expected {_type_name(annotation)}, got {value!r} ({type(value).__name__})")
-
-
-@dataclass(frozen=True)
-class Bound:
-    """A range a numeric config value must lie in, attached to its type: ``Annotated[float, Bound(gt=0)]``.
-    Factories of plugins use it too (or the aliases below), and a config outside it is refused at load."""
-
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-    lt: float | None = None
-
-    def holds(self, v) -> bool:
-        return ((self.ge is None or v >= self.ge) and (self.gt is None or v > self.gt)
-                and (self.le is None or v <= self.le) and (self.lt is None or v < self.lt))
-
-    def __str__(self) -> str:
-        parts = [f"{op} {x:g}" for op, x in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt))
-                 if x is not None]
-        return " and ".join(parts)
-
-
-PositiveInt = typing.Annotated[int, Bound(ge=1)]
-NonNegativeInt = typing.Annotated[int, Bound(ge=0)]
-PositiveFloat = typing.Annotated[float, Bound(gt=0)]
-NonNegativeFloat = typing.Annotated[float, Bound(ge=0)]
-Probability = typing.Annotated[float, Bound(ge=0, le=1)]
-UnitInterval = typing.Annotated[float, Bound(ge=0, lt=1)]      # e.g. momentum, Adam's betas
-#: a crop's side in pixels: the networks of this field take 64-608 (past 2048 a batch of crops alone would take
-#: gigabytes, and OpenCV's resize fails to allocate)
-CropSize = typing.Annotated[int, Bound(ge=8, le=2048)]
 
 
 def _matches(value: Any, tp: Any) -> bool:

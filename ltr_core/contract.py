@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 import torch
 
-from ltr_core.registry import ComponentError
+from ltr_core.errors import ComponentError
 
 
 def _what(value) -> str:
@@ -46,22 +46,29 @@ def actor_result(result, label: str, training: bool):
     return loss.reshape(()), stats
 
 
-def track_result(result, label: str, frame: int) -> tuple[np.ndarray, float]:
-    """``(box, score)`` from a tracker's ``track``: four numbers ``x, y, w, h`` and a number."""
+def track_result(result, label: str, frame: int, where: str = "") -> tuple[np.ndarray, float]:
+    """``(box, score)`` from a tracker's ``track``: four finite numbers ``x, y, w, h`` with ``w, h >= 0`` and a
+    number. A box that breaks this stops the run at that frame (``where`` names the sequence): scoring would
+    refuse it only after the whole benchmark was tracked."""
     expected = "(box, score): four numbers x, y, w, h and a number"
+    at = f"frame {frame + 1}" + (f" of {where}" if where else "")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise ComponentError(f"{label} returned {_what(result)} for frame {frame + 1}; expected {expected}")
+        raise ComponentError(f"{label} returned {_what(result)} for {at}; expected {expected}")
     box, score = result
     try:
         array = np.asarray(box.detach().cpu() if torch.is_tensor(box) else box, dtype=np.float64)
     except (TypeError, ValueError):
         array = None
     if array is None or array.size != 4:
-        raise ComponentError(f"{label} returned as box {_what(box)} for frame {frame + 1}; expected four numbers "
-                             "x, y, w, h")
+        raise ComponentError(f"{label} returned as box {_what(box)} for {at}; expected four numbers x, y, w, h")
+    array = array.reshape(4)
+    if not np.isfinite(array).all() or (array[2:] < 0).any():
+        what = "a box that is not finite" if not np.isfinite(array).all() else "a box of negative size"
+        raise ComponentError(f"{label} returned {what}, {array.tolist()}, for {at}; stopped there (the sequences "
+                             "finished before are kept): fix the tracker so that every box is four finite numbers "
+                             "with w, h >= 0")
     try:
         value = float(score.item() if torch.is_tensor(score) or isinstance(score, np.ndarray) else score)
     except (TypeError, ValueError, RuntimeError):
-        raise ComponentError(f"{label} returned as score {_what(score)} for frame {frame + 1}; expected a "
-                             "number") from None
-    return array.reshape(4), value
+        raise ComponentError(f"{label} returned as score {_what(score)} for {at}; expected a number") from None
+    return array, value

@@ -19,3 +19,8 @@ class UserError(Exception):
 def debug_enabled() -> bool:
     """``LTR_DEBUG=1`` (or any value but 0/empty): show full tracebacks."""
     return os.environ.get("LTR_DEBUG", "") not in ("", "0")
+
+
+class ComponentError(UserError):
+    """A component that failed while being built or called, or returned the wrong thing; the message names the
+    component and its plugin."""

@@ -26,18 +26,18 @@ config name to the YAML file (shipped as package data); configs are always addre
 
 Component kinds and what their factories build:
 
-* dataset    -- ``factory(root, **kw) -> ltr_core.data.VideoDataset``
+* dataset    -- ``factory(root, **kw) -> ltr_core.api.VideoDataset``
 * sampler    -- ``factory(datasets, processing, **kw) -> torch Dataset`` drawing training samples
 * processing -- ``factory(**kw) -> ltr_core.data.Processing`` turning frames + boxes into network inputs (the
   keys the core's processing produces are :data:`ltr_core.data.processing.BATCH_CONTRACT`)
 * transform  -- ``factory(**kw) -> ltr_core.data.Transform`` (joint or per-frame augmentation)
 * net        -- ``factory(**kw) -> torch.nn.Module``
 * objective  -- ``factory(**kw) -> torch.nn.Module`` computing named loss terms
-* actor      -- ``factory(net, objective, **kw) -> ltr_core.train.Actor``; its ``__call__(batch)`` returns
+* actor      -- ``factory(net, objective, **kw) -> ltr_core.api.Actor``; its ``__call__(batch)`` returns
   ``(loss, stats)``: a one-element floating tensor and a dict of str to numbers or one-element tensors
-* tracker    -- ``factory(net, **kw) -> ltr_core.track.Tracker``; ``track(image)`` returns ``(box, score)``: four
+* tracker    -- ``factory(net, **kw) -> ltr_core.api.Tracker``; ``track(image)`` returns ``(box, score)``: four
   numbers ``x, y, w, h`` and a number
-* export     -- ``factory(net) -> list[ltr_core.deploy.onnx.ExportPart]``, keyed by the *net's* name (a short
+* export     -- ``factory(net) -> list[ltr_core.api.ExportPart]``, keyed by the *net's* name (a short
   name means the plugin's own net, ``<plugin>/<net>`` another plugin's): the network methods its tracker calls
   at inference, which ``ltr export`` writes as ONNX files and ``--runtime onnx`` replaces with ONNX Runtime
   sessions
@@ -53,7 +53,7 @@ Component kinds and what their factories build:
 import pluggy
 
 #: The plugin API this core implements (see the module docstring for what its numbers mean).
-PLUGIN_API = "1.0"
+PLUGIN_API = "1.1"
 
 hookspec = pluggy.HookspecMarker("ltr")
 hookimpl = pluggy.HookimplMarker("ltr")
@@ -130,3 +130,28 @@ def ltr_benchmarks():
 @hookspec
 def ltr_configs():
     """Return ``{config_name: path_to_yaml}``; addressed as ``<plugin>/<config_name>``."""
+
+
+#: the attribute :func:`follows` sets on a factory
+FOLLOWS_ATTR = "__ltr_follows__"
+
+
+def follows(base):
+    """Declare that a function factory forwards its ``**kwargs`` to ``base`` (another factory: a class or a
+    function, perhaps another plugin's)::
+
+        @follows(build_ostrack)
+        def build_with_quality(quality_pool: bool = True, **kwargs):
+            return WithQuality(build_ostrack(**kwargs), quality_pool)
+
+    A config section then takes this factory's own keywords and ``base``'s, each checked against its own
+    annotation and with ``base``'s defaults filled in (and ``base``'s own ``follows``, further down). Without it,
+    the keywords behind ``**kwargs`` are unknown to the config checker and refused."""
+    if not callable(base):
+        raise TypeError(f"follows({base!r}): give the factory the keywords are forwarded to")
+
+    def mark(factory):
+        setattr(factory, FOLLOWS_ATTR, base)
+        return factory
+
+    return mark

@@ -6,6 +6,9 @@ Checkpoints and ONNX manifests carry :func:`versions_for` under ``versions``::
     {"ltr-core": "0.2.0", "plugin_api": "1.0",
      "components": {"net": "mytracker/mytracker", "actor": "mytracker/mytracker", ...},
      "plugins": {"mytracker": {"distribution": "ltr-mytracker", "version": "0.2.0"}, "core": {...}}}
+
+``plugins`` holds the plugin of each component and every plugin whose code the net runs: the plugins of the
+modules its factory's classes come from and what those plugins declare they build on (``ltr_requires``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ def versions_for(cfg: dict, registry=None) -> dict[str, Any]:
         except RegistryError:
             continue
         plugins[comp.plugin] = {"distribution": comp.distribution, "version": comp.version}
+        if kind == "net":        # and every plugin whose code the net runs (a derived net's base plugins)
+            for name in reg.code_plugins(comp.factory):
+                info = reg.plugins[name]
+                plugins.setdefault(name, {"distribution": info.distribution, "version": info.version})
     return {"ltr-core": distribution_version("ltr-core"), "plugin_api": PLUGIN_API, "components": components,
             "plugins": plugins}
 

@@ -44,11 +44,13 @@ import torch
 from ltr_core.errors import UserError, debug_enabled
 
 TOLERANCE = 1e-3
+#: a component that takes longer than this to build gets a WARN line (the kit builds a config's net per check)
+SLOW_BUILD_S = 10.0
 
 
 @dataclass
 class Check:
-    status: str       # PASS, FAIL, SKIP or NOTE
+    status: str       # PASS, FAIL, SKIP, WARN or NOTE (WARN and NOTE do not fail the plugin)
     subject: str      # "config mytracker/demo", "transform 'x/y' (...)"
     message: str
 
@@ -84,7 +86,9 @@ class Report:
     def counts(self) -> str:
         passed = sum(c.status == "PASS" for c in self.checks)
         skipped = sum(c.status == "SKIP" for c in self.checks)
-        return f"{passed} passed, {len(self.failures)} failed" + (f", {skipped} skipped" if skipped else "")
+        warned = sum(c.status == "WARN" for c in self.checks)
+        return (f"{passed} passed, {len(self.failures)} failed" + (f", {skipped} skipped" if skipped else "")
+                + (f", {warned} warning{'s' * (warned > 1)}" if warned else ""))
 
     def summary(self) -> str:
         return "\n".join([self.header] + [c.line() for c in self.checks] + [f"check-plugin {self.plugin}: "
@@ -148,13 +152,31 @@ def check_plugin(name: str, workdir: Path, configs: list[str] | None = None, exp
         report.add(Check("FAIL", f"plugin {name!r}", f"did not load: {failure.error}"))
         return report
     if name not in reg.plugins:
+        from ltr_core.registry import environment
+
         known = ", ".join(p for p in reg.plugins if p != "core") or "none"
-        raise UserError(f"no plugin named {name!r} is installed (installed plugins: {known}; see `ltr list`)")
+        raise UserError(f"no plugin named {name!r} is installed in {environment()} (installed plugins: {known}; "
+                        "see `ltr list`; a plugin installed into another environment is not seen from this one)")
     info = reg.plugins[name]
     report.start(f"check-plugin {name} ({info.distribution} {info.version}, plugin API {info.api})")
+    for mine, core in reg.shadowed():
+        if mine.plugin == name:
+            report.add(Check("WARN", mine.label, f"its short name {mine.short!r} is also the core's {core.kind} "
+                                                 f"{core.qualname!r}, which the short name keeps meaning: configs "
+                                                 f"reach this one as {mine.qualname!r} only (rename it to "
+                                                 "reach it by a short name)"))
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     kit = _Kit(reg, workdir, report, export, resolve(device))
+    previous, reg.build_listener = reg.build_listener, kit.built
+    try:
+        _check_components(reg, kit, report, name, configs)
+    finally:
+        reg.build_listener = previous
+    return report
+
+
+def _check_components(reg, kit, report: Report, name: str, configs: list[str] | None) -> None:
     own = [c for c in reg.of_plugin(name) if c.kind == "config"]
     if configs:
         unknown = sorted(set(configs) - {c.qualname for c in own})
@@ -168,9 +190,8 @@ def check_plugin(name: str, workdir: Path, configs: list[str] | None = None, exp
         for comp in reg.of_plugin(name):
             if comp.kind != "config" and comp.qualname not in kit.used[comp.kind]:
                 kit.unused(comp)
-    if not report.checks:
+    if not any(c.status in ("PASS", "FAIL", "SKIP") for c in report.checks):
         report.add(Check("FAIL", f"plugin {name!r}", "registers no component to check"))
-    return report
 
 
 def simulated_gpu_syncs(cfg: dict, workdir: Path, registry=None, frames: int = 6) -> dict:
@@ -236,6 +257,17 @@ class _Kit:
         self.device = device
         self.done: dict[str, str] = {}      # section fingerprint -> the config that checked it
         self.used: dict[str, set] = {k: set() for k in reg.components}
+        self.slow: set[str] = set()
+
+    def built(self, comp, seconds: float) -> None:
+        """The registry's report of each build: a slow one of the plugin's is said at once (the kit builds a net
+        per check)."""
+        if seconds >= SLOW_BUILD_S and comp.plugin == self.report.plugin and comp.qualname not in self.slow:
+            self.slow.add(comp.qualname)
+            self.report.add(Check("WARN", comp.label, f"took {seconds:.1f} s to build (over {SLOW_BUILD_S:g} s); the "
+                                                      "kit builds a config's net for each check, and training, "
+                                                      "evaluation and export build it too: move slow work "
+                                                      "(downloads, conversions) out of the factory"))
 
     def _record(self, subject: str, fn, *args) -> bool:
         return _run(self.report, subject, fn, *args)
@@ -476,7 +508,8 @@ class _Kit:
     # -- components no config uses --------------------------------------------------------------------
     def unused(self, comp) -> None:
         checks = {"net": self._net_default, "objective": self._callable_default, "transform": self._transform,
-                  "processing": self._processing, "optimizer": self._optimizer, "scheduler": self._scheduler}
+                  "processing": self._processing, "optimizer": self._optimizer, "scheduler": self._scheduler,
+                  "dataset": self._reader, "benchmark": self._reader}
         if comp.kind in checks:
             self._record(comp.label, checks[comp.kind], comp)
         else:
@@ -513,6 +546,51 @@ class _Kit:
         if not isinstance(sample, dict) or not all(isinstance(k, str) for k in sample):
             raise _Fail(f"returned {_describe(sample)}; expected a dict of tensors keyed by name")
         return "built with its defaults; processed a generated pair into " + ", ".join(sorted(sample))
+
+    def _reader(self, comp) -> str:
+        """A dataset or benchmark reads a small tree in its layout: the one its ``example_tree(root, source)``
+        writes from the generated tree in LaSOT's layout (``source``), or that tree itself; the evaluation runner
+        then takes its sequences (first boxes, ``eval_rules``), and their first and last frames are decoded."""
+        import shutil
+
+        from ltr_core.data.image import read_image
+        from ltr_core.track.runner import sequences_from_dataset
+
+        source = generated_tree(self.workdir)
+        writer = getattr(comp.factory, "example_tree", None)
+        root, kwargs, made = source, {}, "the generated tree in LaSOT's layout"
+        if writer is not None:
+            root = self.workdir / "layouts" / comp.qualname.replace("/", "__")
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            kwargs = writer(root, source) or {}
+            if not isinstance(kwargs, dict):
+                raise _Fail(f"example_tree returned {_describe(kwargs)}; expected None or a dict of keyword "
+                            "arguments to open the tree with")
+            made = f"the tree its example_tree wrote ({root})"
+        hint = ("" if writer is not None else "; a reader of another layout gives its class (or its Benchmark) an "
+                "example_tree(root, source) that writes a small tree in its layout from the generated one")
+        try:
+            if comp.kind == "dataset":
+                ds = self.reg.build("dataset", comp.qualname, root, **kwargs)
+            else:
+                split = kwargs.pop("split", (comp.factory.splits or ("test",))[0])
+                ds = self.reg.build("benchmark", comp.qualname, split, self.workdir, root)
+            names = ds.sequence_names()
+            if not names:
+                raise _Fail(f"found no sequence in {made}{hint}")
+            seqs = sequences_from_dataset(ds)
+            for seq in seqs[:2]:
+                for index in (0, len(seq) - 1):
+                    if not seq.video:
+                        read_image(seq.frames[index])
+        except _Fail:
+            raise
+        except Exception as e:
+            raise _Fail(f"reading {made}: {' '.join(str(e).split())}{hint}") from None
+        frames = sum(len(s) for s in seqs)
+        return (f"read {made}: {len(seqs)} sequences, {frames} frames with boxes, first and last frames decoded; "
+                f"eval_rules {getattr(ds, 'eval_rules', None) or 'default'}")
 
     def _optimizer(self, comp) -> str:
         params = [{"params": [torch.nn.Parameter(torch.zeros(3))]}]

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import textwrap
 import venv
 import zipfile
 from email.parser import Parser
@@ -111,10 +112,10 @@ def test_installed_wheels_load_strictly_from_the_environment_and_report_their_ve
     listed = ltr(wheel_env, "list", "--strict")
     assert all(f"{p}/{p}" in listed.stdout for p in ("hcat", "atom", "ostrack")) and "FAILED" not in listed.stdout
     version = ltr(wheel_env, "--version").stdout.splitlines()
-    assert version[0] == "ltr-core 0.2.0 (package 0.2.0, plugin API 1.0)"
-    assert "plugin hcat: ltr-hcat 0.2.0 (plugin API >=1.0,<2)" in version
-    assert "plugin atom: ltr-atom 0.2.0 (plugin API >=1.0,<2)" in version
-    assert "plugin ostrack: ltr-ostrack 0.1.0 (plugin API >=1.0,<2)" in version
+    assert version[0] == "ltr-core 0.3.0 (package 0.3.0, plugin API 1.1)"
+    assert "plugin hcat: ltr-hcat 0.2.1 (plugin API >=1.0,<2)" in version
+    assert "plugin atom: ltr-atom 0.2.1 (plugin API >=1.0,<2)" in version
+    assert "plugin ostrack: ltr-ostrack 0.2.0 (plugin API >=1.0,<2)" in version
     run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "check"], cwd=wheel_env["tmp"])
 
 
@@ -152,3 +153,109 @@ def test_a_scaffolded_plugin_installs_passes_trains_evaluates_exports_and_uninst
     run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "uninstall", "-q", "-y", "ltr-kit-demo"],
         cwd=tmp)
     assert "kit_demo" not in ltr(wheel_env, "list", "--strict").stdout
+
+
+EXAMPLE = ROOT / "docs" / "examples" / "ltr-ostrack-quality"
+CLASH = {
+    "pyproject.toml": """
+        [build-system]
+        requires = ["setuptools>=77"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "ltr-clash"
+        version = "1.0.0"
+        dependencies = ["ltr-core>=0.3,<0.4"]
+
+        [project.entry-points.ltr]
+        clash = "ltr_clash"
+    """,
+    "ltr_clash/__init__.py": """
+        \"\"\"Another vendor's plugin whose names are also the core's.\"\"\"
+        from ltr_core.data.datasets.lasot import LaSOT
+        from ltr_core.data.transforms import HorizontalFlip
+        from ltr_core.train.optim import adamw
+
+
+        class VendorLaSOT(LaSOT):
+            \"\"\"The vendor's LaSOT reader.\"\"\"
+
+
+        def ltr_plugin_api():
+            return ">=1.1,<2"
+
+
+        def ltr_datasets():
+            return {"lasot": VendorLaSOT}
+
+
+        def ltr_optimizers():
+            return {"adamw": adamw}
+
+
+        def ltr_transforms():
+            return {"hflip": HorizontalFlip}
+    """,
+}
+
+
+def _wheel(wheel_env, source: Path) -> Path:
+    out = wheel_env["tmp"] / "extra-dist"
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", out, source],
+        cwd=wheel_env["tmp"])
+    name = re.sub(r"[-.]", "_", source.name.removeprefix("src-"))
+    return next(w for w in out.glob("*.whl") if w.name.lower().startswith(name.lower()))
+
+
+def _copy(source: Path, dest: Path) -> Path:
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    return dest
+
+
+def test_a_plugin_built_on_ltr_ostrack_installs_beside_it_and_passes_the_kit(wheel_env):
+    wheel = _wheel(wheel_env, _copy(EXAMPLE, wheel_env["tmp"] / "src-ltr-ostrack-quality"))
+    run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "install", "-q", "--no-deps", wheel],
+        cwd=wheel_env["tmp"])
+    listed = ltr(wheel_env, "list", "--strict", "net").stdout
+    assert "quality/quality" in listed and "ostrack/ostrack" in listed
+    out = ltr(wheel_env, "check-plugin", "quality").stdout
+    assert out.splitlines()[-1] == "check-plugin quality: 6 passed, 0 failed", out
+    assert "loss/quality" in out and "ONNX Runtime against PyTorch" in out
+    run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "uninstall", "-q", "-y",
+         "ltr-ostrack-quality"], cwd=wheel_env["tmp"])
+
+
+def test_without_its_base_a_derived_plugin_fails_saying_what_to_install_and_core_names_hold(wheel_env, tmp_path):
+    """A second environment: ltr-core and ltr-hcat, the derived plugin without ltr-ostrack, and a vendor's plugin
+    registering names the core has."""
+    clash = tmp_path / "src-ltr-clash"
+    for rel, text in CLASH.items():
+        (clash / rel).parent.mkdir(parents=True, exist_ok=True)
+        (clash / rel).write_text(textwrap.dedent(text).lstrip())
+    wheels = [wheel_env["wheels"]["ltr-core"], wheel_env["wheels"]["ltr-hcat"], _wheel(wheel_env, clash),
+              _wheel(wheel_env, _copy(EXAMPLE, tmp_path / "src-ltr-ostrack-quality"))]
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                                         "['purelib'])"], text=True).strip())
+    (site / "third_party_deps.pth").write_text((wheel_env["tmp"] / "deps").as_posix() + "\n")
+    run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index", *wheels],
+        cwd=tmp_path)
+    env = {**wheel_env["env"], "PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    listed = subprocess.run([python, "-m", "ltr_core", "list"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    failed = [line for line in listed.stdout.splitlines() if line.startswith("FAILED plugin 'quality'")]
+    assert failed and "imports module 'ltr_ostrack', which is not installed in the environment" in failed[0]
+    assert "pip install 'ltr-ostrack<0.3,>=0.2' (ltr-ostrack-quality requires it)" in failed[0] or \
+        "pip install 'ltr-ostrack>=0.2,<0.3' (ltr-ostrack-quality requires it)" in failed[0], failed[0]
+    assert str(python) in failed[0] or str(env_dir) in failed[0]
+    assert "clash/lasot" in listed.stdout and "has the short name of the core's 'core/lasot'" in listed.stderr
+    strict = subprocess.run([python, "-m", "ltr_core", "list", "--strict"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=300)
+    assert strict.returncode == 2
+    shown = subprocess.run([python, "-m", "ltr_core", "config", "show", "hcat/demo"], capture_output=True,
+                           text=True, env=env, cwd=tmp_path, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    assert "name: core/lasot" in shown.stdout and "name: core/adamw" in shown.stdout

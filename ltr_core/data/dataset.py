@@ -61,6 +61,24 @@ class FrameRef:
         return self.dataset.read_frame(self.seq_id, self.frame_id, min_scale, fast, transient)
 
 
+#: The scoring rules a reader can ask for through ``eval_rules`` (how the metrics treat absent targets, NaN
+#: ground truth and short results; :mod:`ltr_core.evaluation.metrics` gives the details).
+EVAL_RULES = {
+    "lasot": "visibility flags; absent frames scored as pytracking scores LaSOT (the demo data too)",
+    "lasot_extension": "visibility flags make frames invalid; a short result is zero-padded",
+    "uav": "NaN ground truth marks an absent target (UAV123)",
+    "default": "no flags; NaN ground truth is an error (OTB, NfS, TNL2K, GOT-10k...)",
+}
+
+
+def eval_rules_problem(rules, where: str) -> str | None:
+    """Why ``rules`` is not a value of ``eval_rules``, naming ``where``; None when it is one."""
+    if rules is None or (isinstance(rules, str) and rules in EVAL_RULES):
+        return None
+    return (f"{where}: eval_rules is {rules!r}, which is not a scoring rule; use one of {', '.join(EVAL_RULES)} "
+            "(or leave it unset: 'lasot' for a reader with visibility flags, 'default' otherwise)")
+
+
 class VideoDataset(abc.ABC):
     """Base of every dataset reader. Subclasses list sequences and parse one sequence's annotations."""
 
@@ -68,6 +86,10 @@ class VideoDataset(abc.ABC):
     root_env: str = ""
     #: False for image datasets (each "sequence" is one frame, repeated for template and search)
     is_video: bool = True
+    #: how evaluation scores this reader's sequences: a key of :data:`EVAL_RULES`, or None (``lasot`` when
+    #: :meth:`eval_annotations` gives visibility flags, ``default`` otherwise). Checked when a plugin loads (a
+    #: class attribute) and when an evaluation opens the reader, before anything is tracked.
+    eval_rules: str | None = None
 
     def __init__(self, root: str | Path, name: str):
         self.root = Path(root)

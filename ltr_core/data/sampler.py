@@ -14,7 +14,7 @@ from typing import Literal, Union
 import numpy as np
 import torch
 
-from ltr_core.config import NonNegativeInt, PositiveInt
+from ltr_core.valuetypes import NonNegativeInt, PositiveInt
 from ltr_core.data.dataset import DataError, VideoDataset
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import abc
 import cv2
 import numpy as np
 
-from ltr_core.config import PositiveFloat, Probability
+from ltr_core.valuetypes import PositiveFloat, Probability
 
 
 class Transform(abc.ABC):

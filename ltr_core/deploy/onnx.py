@@ -13,13 +13,14 @@ import hashlib
 import json
 import os
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
+from ltr_core.deploy.part import ExportPart  # noqa: F401  (re-exported: the 0.2 import path)
 from ltr_core.errors import UserError
 
 MANIFEST = "manifest.json"
@@ -29,32 +30,6 @@ OPT_LEVELS = ("disable", "basic", "extended", "all")
 
 class ExportError(UserError, RuntimeError):
     """A part cannot be exported or loaded; the message names the file or part and what to do."""
-
-
-@dataclass
-class ExportPart:
-    """One network method a tracker calls at inference time.
-
-    ``module(*inputs)`` must return the outputs in ``outputs`` order (a tensor or a tuple). ``inputs`` maps
-    input names to example tensors (their shapes are the exported shapes). ``as_dict``: the tracker expects a
-    ``{output_name: tensor}`` dict rather than a single tensor. ``note`` says what is *not* exported and why.
-    ``random_inputs(generator)``: test inputs in the part's valid range (default: standard normal for
-    floating inputs, the example otherwise).
-    """
-
-    name: str
-    module: torch.nn.Module
-    inputs: dict[str, torch.Tensor]
-    outputs: list[str]
-    as_dict: bool = False
-    note: str = ""
-    dynamic_axes: dict[str, dict[int, str]] = field(default_factory=dict)
-    random_inputs: Callable[[torch.Generator], dict[str, torch.Tensor]] | None = None
-
-    def sample(self, g: torch.Generator) -> list[torch.Tensor]:
-        if self.random_inputs is not None:
-            return list(self.random_inputs(g).values())
-        return [torch.randn(v.shape, generator=g) if v.is_floating_point() else v for v in self.inputs.values()]
 
 
 def parts_for(cfg: dict, net: torch.nn.Module, registry=None) -> list[ExportPart]:

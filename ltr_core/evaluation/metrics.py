@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ltr_core.data.dataset import split_numbers
+from ltr_core.data.dataset import EVAL_RULES, split_numbers
 from ltr_core.errors import UserError
 
 SUCCESS_T = np.arange(0, 1.05, 0.05)          # the pysot toolkits' thresholds (NumPy's arange: 0.65, 0.75)
@@ -65,7 +65,7 @@ _PYTRACKING_T = None
 PRECISION_T = np.arange(0, 51, dtype=np.float64)
 NORM_PRECISION_T = np.arange(0, 51, dtype=np.float64) / 100
 PROTOCOLS = ("pytracking", "pysot", "pysot-upstream")
-RULES = ("lasot", "lasot_extension", "uav", "default")
+RULES = tuple(EVAL_RULES)
 
 
 class ResultError(UserError, ValueError):

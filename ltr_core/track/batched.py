@@ -27,9 +27,9 @@ import torch
 from ltr_core import contract
 from ltr_core.data.dataset import DataError
 from ltr_core.data.image import ImageReadError, read_image, video_frames
-from ltr_core.errors import UserError
+from ltr_core.errors import ComponentError, UserError
 from ltr_core.progress import Progress
-from ltr_core.registry import ComponentError
+from ltr_core.track.sequence import seed_sequence, tracker_label, write_result
 from ltr_core.track.tracker import stack_inputs, to_host
 
 #: frames decoded ahead per sequence while the network runs on a GPU
@@ -102,8 +102,6 @@ unbatched runner counts it) and ``fps_with_decoding`` (frames over the wall time
 
 A stochastic tracker draws from the global generators, seeded from (seed, sequence) when a sequence starts; the
 draws of the batch's sequences interleave, so its boxes depend on the batch (the in-repo trackers draw nothing)."""
-    from ltr_core.track.runner import seed_sequence, tracker_label, write_result
-
     label = tracker_label(trackers[0])
     device = getattr(trackers[0], "device", torch.device("cpu"))
     queue = collections.deque(seqs)
@@ -185,7 +183,8 @@ draws of the batch's sequences interleave, so its boxes depend on the batch (the
                         raise
                     except Exception as e:
                         raise _fail(label, "finish", slot, e) from e
-                    slot.boxes[slot.index] = contract.track_result(result, label, slot.index)[0]
+                    slot.boxes[slot.index] = contract.track_result(result, label, slot.index,
+                                                                           f"sequence {slot.seq.name}")[0]
                     slot.track_time[slot.index] += share + time.perf_counter() - t
                 network_s += t2 - t1
                 finish_s += time.perf_counter() - t2

@@ -11,34 +11,27 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ltr_core import contract
-from ltr_core.data.dataset import DataError, VideoDataset
+from ltr_core.data.dataset import DataError, VideoDataset, eval_rules_problem
 from ltr_core.data.image import ImageReadError, read_image, video_frames
 from ltr_core.errors import UserError
 from ltr_core.progress import Progress
-from ltr_core.registry import ComponentError
-
-
-@dataclass
-class EvalSequence:
-    name: str
-    frames: list[str]
-    gt: np.ndarray          # (N, 4)
-    visible: np.ndarray | None   # (N,) bool from the dataset's visibility flags; None where it has none
-    rules: str | None = None     # the dataset's scoring rules (metrics.RULES); None: lasot with flags, else default
-    video: str | None = None     # frames decoded from this video, front to back, instead of read from ``frames``
-
-    def __len__(self) -> int:
-        return len(self.frames)
+from ltr_core.errors import ComponentError
+from ltr_core.track.batched import run_batched
+from ltr_core.track.sequence import EvalSequence, seed_sequence, tracker_label, write_result  # noqa: F401
 
 
 def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None) -> list[EvalSequence]:
+    """The sequences to evaluate; the reader's ``eval_rules`` is checked first, before anything is tracked."""
+    rules = getattr(ds, "eval_rules", None)
+    problem = eval_rules_problem(rules, f"the reader {type(ds).__module__}.{type(ds).__qualname__} of {ds.root}")
+    if problem:
+        raise ComponentError(problem)
     names = ds.sequence_names()
     if only:
         unknown = sorted(set(only) - set(names))
@@ -50,9 +43,9 @@ def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None) -> l
             continue
         gt, visible = ds.eval_annotations(i)
         check_ground_truth(gt, ds.annotation_file(i) or f"the ground truth of {name} in {ds.root}",
-                           getattr(ds, "eval_rules", None))
+                           rules)
         out.append(EvalSequence(name.replace("/", "__"), [ds.frame_path(i, f) for f in range(len(gt))], gt, visible,
-                                getattr(ds, "eval_rules", None), ds.video_file(i)))
+                                rules, ds.video_file(i)))
     return out
 
 
@@ -77,11 +70,6 @@ def result_is_complete(out_dir: Path, seq: EvalSequence) -> bool:
         return sum(1 for line in f if line.strip()) == len(seq)
 
 
-def tracker_label(tracker) -> str:
-    """How errors name a tracker: its component and plugin when built by a TrackerFactory."""
-    return getattr(tracker, "ltr_label", None) or f"tracker {type(tracker).__name__}"
-
-
 def tracker_step(tracker, image, index: int, init_box=None, where: str = "", label: str | None = None) -> np.ndarray:
     """``initialize(image, init_box)`` on the first frame (which keeps the given box), ``track(image)`` on the
     others; what the tracker raises or returns wrongly becomes a :class:`ComponentError` naming it, the frame
@@ -91,7 +79,7 @@ def tracker_step(tracker, image, index: int, init_box=None, where: str = "", lab
         if index == 0:
             tracker.initialize(image, init_box)
             return np.asarray(init_box, dtype=np.float64)
-        return contract.track_result(tracker.track(image), label, index)[0]
+        return contract.track_result(tracker.track(image), label, index, where)[0]
     except UserError:
         raise
     except Exception as e:
@@ -128,23 +116,6 @@ def track_sequence(tracker, seq: EvalSequence) -> dict:
     return {"boxes": boxes, "track_time": track_t, "decode_time": decode_t}
 
 
-def write_result(out_dir: Path, name: str, result: dict) -> None:
-    from ltr_core.locking import tmp_name
-
-    for suffix, rows, fmt in ((".txt", result["boxes"], "%.2f"),
-                              ("_time.txt", result["track_time"][:, None], "%.6f")):
-        path = out_dir / f"{name}{suffix}"
-        tmp = tmp_name(path)
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            np.savetxt(tmp, rows, fmt=fmt, delimiter=",")
-            os.replace(tmp, path)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise UserError(f"cannot write {path}: {e.strerror or e}. Free space or make {out_dir} writable (or use "
-                            "another --workspace); the sequences written so far are kept") from None
-
-
 _TRACKER = None  # one tracker per worker process, built once by the pool initializer
 _PARENT = None   # the evaluating process; a worker whose parent has died writes nothing more
 
@@ -175,18 +146,6 @@ def _worker_init(make_tracker: Callable, threads: int | None, in_pool: bool = Tr
     if in_pool and identity and hasattr(make_tracker, "for_worker"):
         make_tracker = make_tracker.for_worker(identity[0] - 1)     # several GPUs: workers dealt over them
     _TRACKER = make_tracker()
-
-
-def seed_sequence(seed: int, name: str) -> None:
-    """Seed PyTorch's and NumPy's global generators from (seed, sequence name): a stochastic tracker gives the
-    same boxes for a sequence whichever worker runs it and in whatever order."""
-    import zlib
-
-    import torch
-
-    s = (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**32
-    torch.manual_seed(s)
-    np.random.seed(s)
 
 
 def _worker_run(args):
@@ -264,8 +223,6 @@ def _batch_init(make_tracker, batch: int, threads: int) -> None:
 
 
 def _batch_job(args):
-    from ltr_core.track.batched import run_batched
-
     shard, out_dir, seed, threads, events = args
 
     def done(name, n):
@@ -279,8 +236,6 @@ def _batch_job(args):
 def _run_batched(make_tracker, todo: list, out_dir: Path, workers: int, batch: int, progress: bool,
                  seed: int | None, say) -> dict | None:
     """Batched tracking of ``todo``; None when the tracker does not opt in (``say`` was told)."""
-    from ltr_core.track.batched import run_batched
-
     if not hasattr(make_tracker, "batch"):
         say(f"--batch {batch}: these trackers come without a recipe that can share a network; tracking one "
             "sequence at a time")

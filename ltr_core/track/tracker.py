@@ -9,7 +9,7 @@ import torch
 
 from ltr_core import device as device_rule
 from ltr_core.data.geometry import crop_square
-from ltr_core.data.processing import IMAGENET_MEAN, IMAGENET_STD
+from ltr_core.data.batch import IMAGENET_MEAN, IMAGENET_STD
 
 
 class Tracker(abc.ABC):

@@ -29,6 +29,19 @@ class Actor(abc.ABC):
     def __call__(self, batch: dict) -> tuple[torch.Tensor, dict[str, float | torch.Tensor]]:
         """Return ``(loss, stats)``: a scalar tensor to minimise and named scalars to log."""
 
+    @property
+    def bare_net(self) -> torch.nn.Module:
+        """The network inside the wrappers training may put around ``self.net`` (DistributedDataParallel's
+        ``module``, torch.compile's ``_orig_mod``): for reading its attributes; run the forward pass through
+        ``self.net``."""
+        net = self.net
+        while True:
+            inner = getattr(net, "module", None) if isinstance(net, torch.nn.parallel.DistributedDataParallel) \
+                else getattr(net, "_orig_mod", None)
+            if not isinstance(inner, torch.nn.Module):
+                return net
+            net = inner
+
     def train(self, mode: bool = True) -> None:
         self.net.train(mode)
         if self.objective is not None:

@@ -7,7 +7,7 @@ from typing import Literal
 
 import torch
 
-from ltr_core.config import NonNegativeFloat, PositiveFloat, PositiveInt, UnitInterval
+from ltr_core.valuetypes import NonNegativeFloat, PositiveFloat, PositiveInt, UnitInterval
 
 Impl = Literal["auto", "fused", "foreach", "loop"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ltr_core.train.actor import Actor
+from ltr_core.api import Actor
 
 
 def build_objective():

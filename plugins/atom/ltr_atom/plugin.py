@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ltr_core.hookspecs import hookimpl
+from ltr_core.api import hookimpl
 from ltr_atom.actor import ATOMActor, build_objective
 from ltr_atom.network import build_net
 from ltr_atom.processing import ATOMProcessing

@@ -8,7 +8,7 @@ from typing import Union
 import numpy as np
 import torch
 
-from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt, Probability
+from ltr_core.api import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt, Probability
 from ltr_core.data.processing import CropPairProcessing
 
 SIGMA_FACTORS = (0.01, 0.05, 0.1, 0.2, 0.3)
@@ -48,7 +48,7 @@ class ATOMProcessing(CropPairProcessing):
                  proposals_per_frame: PositiveInt = 16, min_iou: Probability = 0.1,
                  sigma_factors: list = list(SIGMA_FACTORS), transforms: Union[list, None] = None):
         super().__init__(area_factor, output_size, area_factor, output_size, test_center_jitter, test_scale_jitter,
-                         0.0, 0.0, transforms if transforms is not None else [{"name": "grayscale", "p": 0.05}],
+                         0.0, 0.0, transforms if transforms is not None else [{"name": "core/grayscale", "p": 0.05}],
                          center_jitter_base="sqrt_area")
         self.proposals_per_frame = proposals_per_frame
         self.min_iou = min_iou

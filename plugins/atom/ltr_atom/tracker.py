@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from ltr_core.data.geometry import crop_square
 from ltr_core.track.online import gaussian_label
-from ltr_core.track.tracker import Tracker
+from ltr_core.api import Tracker
 from ltr_atom.augment import DEFAULT_AUGMENTATION, augment_first_frame, check_augmentation
 from ltr_atom.classifier import OnlineClassifier
 from ltr_atom.refine import refine_boxes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ltr_core.train.actor import Actor
+from ltr_core.api import Actor
 
 
 class HCATActor(Actor):

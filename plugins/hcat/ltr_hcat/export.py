@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from ltr_core.deploy.onnx import ExportPart
+from ltr_core.api import ExportPart
 
 
 class _TemplateBranch(torch.nn.Module):

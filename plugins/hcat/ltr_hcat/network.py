@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ltr_core.config import PositiveFloat, PositiveInt, UnitInterval
+from ltr_core.api import PositiveFloat, PositiveInt, UnitInterval
 from ltr_hcat.backbone import Backbone
 from ltr_hcat.fusion import FeatureFusionNetwork
 from ltr_hcat.position_encoding import PositionEmbeddingSine

@@ -13,7 +13,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn import functional as F
 
-from ltr_core.config import NonNegativeFloat
+from ltr_core.api import NonNegativeFloat
 
 
 def box_cxcywh_to_xyxy(b: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ltr_core.hookspecs import hookimpl
+from ltr_core.api import hookimpl
 from ltr_hcat.actor import HCATActor
 from ltr_hcat.export import export_parts
 from ltr_hcat.network import build_net

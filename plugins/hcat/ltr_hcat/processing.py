@@ -7,10 +7,10 @@ from typing import Literal, Union
 import numpy as np
 import torch
 
-from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat
+from ltr_core.api import CropSize, NonNegativeFloat, PositiveFloat
 from ltr_core.data.processing import CropPairProcessing
 
-DEFAULT_TRANSFORMS = [{"name": "grayscale", "p": 0.05}, {"name": "brightness", "jitter": 0.2}]
+DEFAULT_TRANSFORMS = [{"name": "core/grayscale", "p": 0.05}, {"name": "core/brightness", "jitter": 0.2}]
 
 
 class HCATProcessing(CropPairProcessing):

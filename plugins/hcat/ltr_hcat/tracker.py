@@ -13,9 +13,8 @@ import math
 import numpy as np
 import torch
 
-from ltr_core.config import CropSize, NonNegativeFloat, Probability
+from ltr_core.api import CropSize, NonNegativeFloat, Probability, Tracker
 from ltr_core.data.geometry import context_side, subwindow_crop
-from ltr_core.track.tracker import Tracker
 
 
 class HCATTracker(Tracker):

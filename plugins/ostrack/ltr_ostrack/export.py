@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from ltr_core.deploy.onnx import ExportPart
+from ltr_core.api import ExportPart
 
 
 class _TrackForward(torch.nn.Module):

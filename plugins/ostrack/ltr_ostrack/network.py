@@ -14,7 +14,7 @@ from typing import Literal, Union
 import torch
 from torch import nn
 
-from ltr_core.config import CropSize, NonNegativeFloat, PositiveInt
+from ltr_core.api import CropSize, NonNegativeFloat, PositiveInt
 from ltr_ostrack.vit import OneStreamViT
 
 
@@ -74,9 +74,15 @@ def centre_token_mask(feat_z: int, batch: int = 1, device=None) -> torch.Tensor:
 
 
 class OSTrackNet(nn.Module):
+    """The one-stream ViT and the centre head. Extension points for a network built on this one (public, kept
+    within ltr-ostrack's major version): :meth:`forward_features` (the search tokens as a feature map) and
+    :meth:`forward_head` (the outputs computed from it); a subclass adds a head by overriding
+    :meth:`forward_head` and calling the parent's. ``head_channels`` is kept to rebuild the head."""
+
     def __init__(self, backbone: OneStreamViT, head_channels: int):
         super().__init__()
         self.backbone = backbone
+        self.head_channels = head_channels
         self.box_head = CenterHead(backbone.embed_dim, head_channels, backbone.feat_x)
         self.feat_sz_s = backbone.feat_x
 
@@ -86,13 +92,21 @@ class OSTrackNet(nn.Module):
 
     def forward(self, template: torch.Tensor, search: torch.Tensor, ce_template_mask: torch.Tensor | None = None,
                 ce_keep_rate: float | None = None) -> dict[str, torch.Tensor]:
+        feat, removed = self.forward_features(template, search, ce_template_mask, ce_keep_rate)
+        return {**self.forward_head(feat), "removed_indexes_s": removed}
+
+    def forward_features(self, template: torch.Tensor, search: torch.Tensor,
+                         ce_template_mask: torch.Tensor | None = None, ce_keep_rate: float | None = None):
+        """``(feature map (B, C, S/16, S/16) of the search tokens after the last block, CE's removed indexes)``."""
         tokens, removed = self.backbone(template, search, ce_template_mask, ce_keep_rate)
         feat = tokens[:, -self.feat_sz_s ** 2:].transpose(1, 2)
-        feat = feat.reshape(feat.shape[0], feat.shape[1], self.feat_sz_s, self.feat_sz_s)
+        return feat.reshape(feat.shape[0], feat.shape[1], self.feat_sz_s, self.feat_sz_s), removed
+
+    def forward_head(self, feat: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The centre head's outputs: ``pred_boxes`` (B, 1, 4) normalised cx, cy, w, h and the three maps."""
         score, size, offset = self.box_head(feat)
         boxes = self.box_head.boxes(score, size, offset)
-        return {"pred_boxes": boxes.view(-1, 1, 4), "score_map": score, "size_map": size, "offset_map": offset,
-                "removed_indexes_s": removed}
+        return {"pred_boxes": boxes.view(-1, 1, 4), "score_map": score, "size_map": size, "offset_map": offset}
 
     def track_forward(self, template: torch.Tensor, search: torch.Tensor):
         """What the tracker runs per frame (and what is exported to ONNX): score, size and offset maps with CE's

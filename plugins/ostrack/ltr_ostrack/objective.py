@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ltr_core.config import NonNegativeFloat
+from ltr_core.api import NonNegativeFloat
 
 
 def gaussian_radius(wh: torch.Tensor, min_overlap: float = 0.7) -> torch.Tensor:

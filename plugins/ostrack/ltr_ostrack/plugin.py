@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ltr_core.hookspecs import hookimpl
+from ltr_core.api import hookimpl
 from ltr_ostrack.actor import OSTrackActor
 from ltr_ostrack.export import export_parts
 from ltr_ostrack.network import build_net

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt
+from ltr_core.api import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt
 from ltr_core.data.processing import CropPairProcessing
 from ltr_ostrack.objective import centre_heatmaps
 

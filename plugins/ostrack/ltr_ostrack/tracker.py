@@ -9,8 +9,7 @@ import math
 import numpy as np
 import torch
 
-from ltr_core.config import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt
-from ltr_core.track.tracker import Tracker
+from ltr_core.api import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt, Tracker
 from ltr_ostrack.network import decode_boxes
 from ltr_ostrack.processing import sample_target
 
