@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import torch
-import torchvision
 from torch import nn
 
 from ltr_atom.iounet import AtomIoUNet
@@ -17,7 +16,9 @@ class ResNetFeatures(nn.Module):
 
     def __init__(self, pretrained: bool):
         super().__init__()
-        resnet = torchvision.models.resnet18(weights=None)
+        from torchvision import models      # ~1.3 s to import: only when a net is built, not on every `ltr`
+
+        resnet = models.resnet18(weights=None)
         if pretrained:
             from ltr_core.weights import torchvision_state_dict
 

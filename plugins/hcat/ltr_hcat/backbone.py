@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import torch
-import torchvision
 from torch import nn
-from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 from ltr_core.weights import torchvision_state_dict
 
@@ -25,14 +23,18 @@ class _MaxPool(nn.MaxPool2d):
         return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()
 
 
-LAYERS = {"resnet18": (BasicBlock, (2, 2, 2)), "resnet34": (BasicBlock, (3, 4, 6)),
-          "resnet50": (Bottleneck, (3, 4, 6))}
+LAYERS = {"resnet18": ("BasicBlock", (2, 2, 2)), "resnet34": ("BasicBlock", (3, 4, 6)),
+          "resnet50": ("Bottleneck", (3, 4, 6))}   # torchvision's block classes, by name
 
 
 def _scaled_trunk(name: str, width: float) -> dict[str, nn.Module]:
     """conv1..layer3 of ``name`` with every channel count scaled by ``width`` (torchvision's blocks and
     initialisation; no pretrained weights exist for ``width`` != 1)."""
-    block, counts = LAYERS[name]
+    from torchvision.models import resnet   # here, not at the top: importing torchvision takes ~1.3 s of every
+                                            # `ltr` command, which most never build a net
+
+    block_name, counts = LAYERS[name]
+    block, conv1x1 = getattr(resnet, block_name), resnet.conv1x1
     base = max(8, round(64 * width))
     parts = {"conv1": nn.Conv2d(3, base, 7, 2, 3, bias=False), "bn1": nn.BatchNorm2d(base),
              "relu": nn.ReLU(inplace=True), "maxpool": nn.MaxPool2d(3, 2, 1)}
@@ -69,7 +71,9 @@ class Backbone(nn.Module):
                                  "set net.pretrained_backbone=false or net.backbone_width=1.0")
             parts = _scaled_trunk(name, width)
         else:
-            resnet = getattr(torchvision.models, name)(weights=None)
+            from torchvision import models      # ~1.3 s to import: only when a net is built
+
+            resnet = getattr(models, name)(weights=None)
             if pretrained:
                 resnet.load_state_dict(torchvision_state_dict(name))
             parts = {k: getattr(resnet, k)
