@@ -18,7 +18,6 @@ from ltr_core.data.loader import StackCollate, build_loader, warm_allocator
 from ltr_core.progress import Progress
 from ltr_core.errors import UserError
 from ltr_core.registry import get_registry
-from ltr_core.track.factory import inference_net_config
 from ltr_core.train.optim import build_optimizer
 
 
@@ -118,7 +117,7 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
     device = torch.device(device)
     tcfg = cfg["trainer"]
     torch.manual_seed(cfg["seed"])
-    net = build_net(inference_net_config(cfg)).to(device)
+    net = build_net(cfg, pretrained=False).to(device)
     optimizer = build_optimizer(net, cfg["optimizer"])
     step = build_train_step(cfg, net, optimizer, device)
     data = step.to_device(synthetic_batch(cfg, batch))

@@ -10,11 +10,25 @@ def _kwargs(section: dict) -> tuple[str, dict]:
     return section.pop("name"), section
 
 
-def build_net(cfg: dict, registry: Registry | None = None):
+def build_net(cfg: dict, registry: Registry | None = None, pretrained: bool = True):
+    """The config's net. ``pretrained=False`` when its weights come from elsewhere (a checkpoint, a test of the
+    untrained net): the net section's ``pretrained*`` keys are then off (a flag false, a path to weights null),
+    so nothing is read or downloaded for weights that would be replaced."""
     if cfg.get("net") is None:
         raise ValueError(f"config {cfg.get('_name')} has no net section")
-    name, kw = _kwargs(cfg["net"])
+    name, kw = _kwargs(cfg["net"] if pretrained else without_pretrained(cfg["net"]))
     return (registry or get_registry()).build("net", name, **kw)
+
+
+def without_pretrained(net: dict) -> dict:
+    """A net section with its ``pretrained*`` keys off: flags false, paths null."""
+    net = dict(net)
+    for key in net:
+        if key.startswith("pretrained") and isinstance(net[key], bool):
+            net[key] = False
+        elif key.startswith("pretrained") and isinstance(net[key], str):
+            net[key] = None
+    return net
 
 
 def build_objective(cfg: dict, registry: Registry | None = None):

@@ -59,6 +59,10 @@ class EnvironmentError_(UserError, RuntimeError):
     """A dataset root or workspace that is not set or does not exist."""
 
 
+#: the generated demo data's root variable (its default is the workspace's ``data/demo``)
+DEMO_VARIABLE = "LTR_DEMO_DIR"
+
+
 def env_file() -> Path:
     return Path(os.environ.get("LTR_ENV_FILE", Path.home() / ".config" / "ltr" / "env.yaml"))
 
@@ -93,7 +97,7 @@ def lookup(variable: str, workspace: Path | None = None) -> tuple[str | None, st
     file_values = _user_file_values()
     if file_values.get(variable):
         return file_values[variable], str(env_file())
-    if variable == "LTR_DEMO_DIR":
+    if variable == DEMO_VARIABLE:
         return str((workspace or workspace_dir()) / "data" / "demo"), "default"
     return None, "unset"
 
@@ -108,7 +112,7 @@ def dataset_root(variable: str, workspace: Path | None = None, what: str = "") -
             f"Export {variable}=/path/to/it, or add it to {env_file()}.")
     root = expand(value)
     if not root.is_dir():
-        hint = " Generate it with `ltr data make-demo`." if variable == "LTR_DEMO_DIR" else ""
+        hint = " Generate it with `ltr data make-demo`." if variable == DEMO_VARIABLE else ""
         raise EnvironmentError_(f"{variable}={value} (from {source}) does not exist or is not a folder.{hint}")
     return root
 

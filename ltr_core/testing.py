@@ -354,12 +354,11 @@ class _Kit:
     def _step(self, cfg, device: torch.device):
         """The network and the training step as ``ltr train`` builds them, on ``device``."""
         from ltr_core.components import build_net
-        from ltr_core.track.factory import inference_net_config
         from ltr_core.train.optim import build_optimizer
         from ltr_core.train.step import build_train_step
 
         torch.manual_seed(cfg["seed"])
-        net = build_net(inference_net_config(cfg), self.reg).to(device)
+        net = build_net(cfg, self.reg, pretrained=False).to(device)
         optimizer = build_optimizer(net, cfg["optimizer"], self.reg)
         step_cfg = {**cfg, "trainer": {**cfg["trainer"], "compile": False, "amp": "off"}}
         step = build_train_step(step_cfg, net, optimizer, device, self.reg)

@@ -218,6 +218,7 @@ def test_a_second_writer_is_refused_naming_the_holder_and_a_dead_holders_lock_is
     first.send_signal(signal.SIGKILL)
     first.wait()
     run_dir = lock.parent / "tiny"
+    run_dir.mkdir(parents=True, exist_ok=True)      # the first run may be killed before it made its folder
     (run_dir / f"ep0003.pth.{first.pid}.tmp").write_bytes(b"half a checkpoint")    # as if killed mid-save
     other = run_dir / f"notes.{first.pid + 1}.tmp"                                   # not the dead holder's
     other.write_text("someone else's")

@@ -48,7 +48,7 @@ def make_demo_cmd(out, classes, per_class, frames, size, test_per_class, seed, p
     if not (32 <= w <= 16384 and 32 <= h <= 16384):
         raise click.BadParameter(f"{size!r}: frames from 32x32 to 16384x16384", param_hint="--size")
     if out is None:
-        out, _ = ltr_env.lookup("LTR_DEMO_DIR", ltr_env.workspace_dir(workspace))
+        out, _ = ltr_env.lookup(ltr_env.DEMO_VARIABLE, ltr_env.workspace_dir(workspace))
     spec = DemoSpec(classes=classes, per_class=per_class, frames=frames, width=w, height=h, seed=seed,
                     test_per_class=test_per_class, photos=photos)
     if skip_if_current and is_current(Path(out), spec):

@@ -18,15 +18,9 @@ from ltr_core.data.dataset import parse_number
 from ltr_core.device import resolve as resolve_device
 from ltr_core.config import load_config, validate_component
 from ltr_core.registry import get_registry
-from ltr_core.evaluation.datasets import benchmark, open_eval_dataset, server_scored
+from ltr_core.evaluation.datasets import eval_dataset
 from ltr_core.evaluation.metrics import PROTOCOLS
 
-
-
-def results_folder_name(dataset: str) -> str:
-    """Results of a benchmark go to ``<name>/`` under the run's results folder (the short name, also when the
-    root was given inline)."""
-    return benchmark(dataset)[1].split("/")[-1]
 
 
 def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
@@ -116,8 +110,9 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     name = tag or (f"baseline/{cfg['tracker']['name'].split('/')[-1]}" if baseline else
                    cfg["_name"] + ("-untrained" if untrained else "") + ("-onnx" if onnx else "")
                    + (f"-{ort_dtype}" if onnx and ort_dtype != "fp32" else "") + (f"-{amp}" if amp != "off" else ""))
-    ds = open_eval_dataset(dataset, split, ws)
-    source, dataset = dataset, results_folder_name(dataset)   # the short name labels folders and lines
+    data = eval_dataset(dataset, split)
+    ds = data.open(ws)
+    dataset = data.short          # the short name labels folders and lines
     only = [s.strip() for s in sequences.split(",")] if sequences else None
     try:
         seqs = sequences_from_dataset(ds, only)
@@ -138,7 +133,7 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
         click.echo(f"note: --batch {batch}: {factory.cfg['tracker']['name']} does not split its frames into "
                    "prepare/network/finish (Tracker.batchable); tracking one sequence at a time", err=True)
         batch = 1
-    record = results_record(factory, runtime if not baseline else "torch", ort_dtype, benchmark(source)[1], split,
+    record = results_record(factory, runtime if not baseline else "torch", ort_dtype, data.qualname, split,
                             ds.root, None, batch)
     with contextlib.ExitStack() as held:
         for out_dir in out_dirs:
@@ -147,7 +142,7 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
             seed = cfg["seed"] * 100 + run
             prepare_results_folder(out_dir, {**record, "run_seed": seed}, lambda m: click.echo(m, err=True))
             _track_run(factory, seqs, out_dir, workers, seed, f"run {run}: " if runs > 1 else "", as_json, batch)
-    if server_scored(source, split):
+    if data.server_scored:
         _server_results(dataset, out_dirs, seqs, ws / "results" / name)
         return
     scores = _score_and_report(out_dirs, seqs, dataset, protocol, out_dirs[0], as_json, per_sequence=False)
@@ -257,10 +252,11 @@ def score_cmd(results, more_results, dataset, split, protocol, plots, sequences,
     dirs = [Path(d) for d in list(results) + list(more_results)]
     only = [s.strip() for s in sequences.split(",") if s.strip()] if sequences else None
     try:
-        seqs = sequences_from_dataset(open_eval_dataset(dataset, split, ws), only)
+        data = eval_dataset(dataset, split)
+        seqs = sequences_from_dataset(data.open(ws), only)
     except KeyError as e:
         raise click.BadParameter(str(e.args[0]), param_hint="--sequences") from None
-    if server_scored(dataset, split):
+    if data.server_scored:
         raise click.UsageError(f"{dataset} {split} has no public ground truth: pack the results for its server "
                                f"with `ltr pack {dataset} RESULTS_DIR -o FILE.zip`")
     _score_and_report(dirs, seqs, dataset, protocol, Path(plots) if plots else dirs[0], as_json,
@@ -328,7 +324,7 @@ def pack_cmd(server, results_dirs, out, workspace):
     ws = ltr_env.workspace_dir(workspace)
     frames = None
     try:
-        frames = {s.name: len(s) for s in sequences_from_dataset(open_eval_dataset(server, "test", ws))}
+        frames = {s.name: len(s) for s in sequences_from_dataset(eval_dataset(server, "test").open(ws))}
     except (DataError, ltr_env.EnvironmentError_) as e:
         click.echo(f"note: the {server} test set is not at hand ({e}); checking the results against each "
                    "other only", err=True)

@@ -233,14 +233,13 @@ def import_cmd(plugin, source, output, config, overrides):
     import torch
 
     from ltr_core.components import build_net
-    from ltr_core.track.factory import inference_net_config
     from ltr_core.provenance import load_weights, versions_for
     from ltr_core.train.checkpoint import FORMAT
     from ltr_core.train.importing import extract_state_dict, read_foreign
 
     cfg = load_config(config or f"{plugin}/default", overrides)
     state = extract_state_dict(read_foreign(source), source)
-    net = build_net(inference_net_config(cfg))
+    net = build_net(cfg, pretrained=False)
     load_weights(net, state, source, what=f"network of {cfg['_name']}")
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ def build_datasets(section: dict, workspace: Path, registry: Registry | None = N
         else:
             variable = entry.get("root_env") or getattr(comp.factory, "root_env", "")
             root = env.dataset_root(variable, workspace)
-        out.append(comp.factory(root, **params))
+        out.append(registry.build("dataset", comp.qualname, root, **params))   # with the registry's checks
     return out
 
 

@@ -34,7 +34,7 @@ class Benchmark:
     def __call__(self, split: str, workspace: Path, root: str | Path | None = None) -> VideoDataset:
         if self.splits is not None and split not in self.splits:
             raise DataError(f"split {split!r} is not one of this benchmark's: {', '.join(self.splits)}")
-        folder = Path(root).expanduser() if root else env.dataset_root(self.root_env, workspace)
+        folder = env.expand(root) if root else env.dataset_root(self.root_env, workspace)
         if not folder.is_dir():
             raise DataError(f"{folder} does not exist or is not a folder")
         return self.open(folder, split)

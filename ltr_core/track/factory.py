@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from ltr_core import device as device_rule
-from ltr_core.components import build_net, build_tracker, tracker_needs_net
+from ltr_core.components import build_net, build_tracker, tracker_needs_net, without_pretrained
 from ltr_core.config import config_from_dict, factory_params
 from ltr_core.errors import UserError
 from ltr_core.registry import get_registry
@@ -16,15 +16,9 @@ from ltr_core.track.precision import AutocastNet
 
 
 def inference_net_config(cfg: dict) -> dict:
-    """Weights come from the checkpoint: turn off the net section's ``pretrained*`` keys (a flag becomes false,
-    a path to pretrained weights null)."""
-    net = dict(cfg["net"])
-    for key in net:
-        if key.startswith("pretrained") and isinstance(net[key], bool):
-            net[key] = False
-        elif key.startswith("pretrained") and isinstance(net[key], str):
-            net[key] = None
-    return {**cfg, "net": net}
+    """``cfg`` with the net's ``pretrained*`` keys off (0.2's way; 0.3 builds with ``build_net(cfg,
+    pretrained=False)``, kept for scripts written against 0.2)."""
+    return {**cfg, "net": without_pretrained(cfg["net"])}
 
 
 def refuse_non_finite(weights: dict, source: str) -> None:
@@ -84,7 +78,7 @@ class TrackerFactory:
         """The PyTorch network with the checkpoint's weights (or the seeded initialisation)."""
         cfg, state = self.resolved()
         torch.manual_seed(cfg["seed"])
-        net = build_net(inference_net_config(cfg))
+        net = build_net(cfg, pretrained=False)
         if state is not None:
             from ltr_core.provenance import load_weights
             from ltr_core.train.checkpoint import inference_weights

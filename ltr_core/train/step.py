@@ -20,6 +20,12 @@ from ltr_core.registry import ComponentError
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+def grad_scaler(amp: str, device: torch.device) -> torch.amp.GradScaler:
+    """The loss scaler training uses: on for fp16 (whose small gradients underflow without it), a pass-through
+    for float32 and bf16 (bf16 has float32's range)."""
+    return torch.amp.GradScaler(device.type, enabled=(amp == "fp16"))
+
+
 class StepError(UserError, RuntimeError):
     """A trainer option this platform cannot honour; the message names the option and what to do."""
 
@@ -54,7 +60,7 @@ class TrainStep:
         self.optimizer = optimizer
         self.device = device
         self.amp_dtype = AMP_DTYPES.get(amp)
-        self.scaler = scaler or torch.amp.GradScaler(device.type, enabled=(amp == "fp16"))
+        self.scaler = scaler or grad_scaler(amp, device)
         self.channels_last = channels_last
         self.clip_grad_norm = clip_grad_norm
 

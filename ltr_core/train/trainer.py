@@ -28,7 +28,7 @@ from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, list_che
                                        load_latest, save_checkpoint)
 from ltr_core.train.ema import WeightAverage
 from ltr_core.train.optim import build_optimizer, build_scheduler
-from ltr_core.train.step import StatAccumulator, StepError, build_train_step
+from ltr_core.train.step import StatAccumulator, StepError, build_train_step, grad_scaler
 from ltr_core.errors import UserError
 
 log = logging.getLogger("ltr.train")
@@ -104,7 +104,7 @@ class Trainer:
         self.net = build_net(cfg, registry).to(self.device)
         self.optimizer = build_optimizer(self.net, cfg["optimizer"], registry)
         self.scheduler = build_scheduler(self.optimizer, cfg["scheduler"], self.tcfg["epochs"], registry)
-        self._scaler = torch.amp.GradScaler(self.device.type, enabled=(self.tcfg["amp"] == "fp16"))
+        self._scaler = grad_scaler(self.tcfg["amp"], self.device)
         self.epoch = 0
         self.history: list[dict] = []
         if init_from:

@@ -1,0 +1,96 @@
+"""One path for each value (issue 36, point 2): the ``--dataset`` option parsed once into a record, one rule for
+expanding roots (``~`` and ``$VARS``) in training and evaluation, root variables spelled on their reader classes,
+datasets built through the registry's checks, the fp16 loss-scaler rule in one place, and ``pretrained`` an
+explicit argument of building a net."""
+
+import torch
+import pytest
+from click.testing import CliRunner
+
+from ltr_core import env
+from ltr_core.cli import main
+from ltr_core.components import build_net
+from ltr_core.data.build import build_datasets
+from ltr_core.errors import ComponentError
+from ltr_core.evaluation.datasets import BENCHMARKS, eval_dataset
+from ltr_core.registry import Registry, discover
+from ltr_core.train.step import grad_scaler
+
+
+def test_the_dataset_option_is_one_record_with_name_root_and_split(monkeypatch, tmp_path):
+    monkeypatch.setenv("SOMEWHERE", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    data = eval_dataset("demo:$SOMEWHERE/demo", "test")
+    assert (data.qualname, data.short, data.root, data.split) == ("core/demo", "demo", tmp_path / "demo", "test")
+    assert not data.server_scored and eval_dataset("got10k", "test").server_scored
+    assert eval_dataset("core/lasot:~/lasot", "train").root == tmp_path / "home" / "lasot"
+    assert eval_dataset("lasot", "test").root is None
+
+
+def test_training_and_evaluation_expand_a_root_by_the_same_rule(monkeypatch, tmp_path, demo_tree):
+    monkeypatch.setenv("DEMO_PARENT", str(demo_tree.parent))
+    written = f"$DEMO_PARENT/{demo_tree.name}"
+    assert env.expand(written) == demo_tree
+    section = {"datasets": [{"name": "core/lasot", "root": written, "split_file": "train_split.txt",
+                             "weight": 1.0}]}
+    trained_on, = build_datasets(section, tmp_path)
+    evaluated_on = eval_dataset(f"demo:{written}", "test").open(tmp_path)
+    assert trained_on.root == evaluated_on.root == demo_tree
+
+
+def test_eval_takes_an_inline_root_with_a_variable_and_names_the_results_folder_by_the_short_name(
+        tiny_env, monkeypatch, demo_tree):
+    monkeypatch.setenv("DEMO_PARENT", str(demo_tree.parent))
+    out = CliRunner().invoke(main, ["eval", "tiny/tiny", "--untrained", "--dataset",
+                                    f"core/demo:$DEMO_PARENT/{demo_tree.name}"])
+    assert out.exit_code == 0, out.output
+    assert (tiny_env / "results" / "tiny" / "tiny-untrained" / "demo").is_dir()
+
+
+def test_benchmarks_take_their_root_variables_from_their_reader_classes():
+    from ltr_core.data.datasets import benchmarks
+    from ltr_core.data.datasets.got10k import GOT10k
+    from ltr_core.data.datasets.lasot import LaSOT
+
+    assert BENCHMARKS["lasot"].root_env == LaSOT.root_env == "LTR_LASOT_DIR"
+    assert BENCHMARKS["got10k"].root_env == GOT10k.root_env
+    assert BENCHMARKS["otb"].root_env == benchmarks.OTB100.root_env
+    assert BENCHMARKS["demo"].root_env == env.DEMO_VARIABLE
+
+
+def test_datasets_are_built_through_the_registry_and_its_checks(tmp_path):
+    from ltr_core import builtins
+
+    reg = Registry()
+    reg.add_plugin(builtins, "core", "ltr-core", "0.3.0")
+    plugin = type("P", (), {"ltr_plugin_api": staticmethod(lambda: ">=1.1,<2"),
+                            "ltr_datasets": staticmethod(lambda: {"odd": lambda root: ["not", "a", "reader"]})})
+    reg.add_plugin(plugin, "odd", "ltr-odd", "1.0")
+    section = {"datasets": [{"name": "odd/odd", "root": str(tmp_path), "weight": 1.0}]}
+    with pytest.raises(ComponentError, match=r"dataset 'odd/odd' \(plugin 'odd', ltr-odd 1.0\) built a list .*"
+                                             r"expected an ltr_core.api.VideoDataset"):
+        build_datasets(section, tmp_path, reg)
+
+
+@pytest.mark.parametrize("amp, on", [("off", False), ("bf16", False), ("fp16", True)])
+def test_the_loss_scaler_is_on_for_fp16_only(amp, on):
+    assert grad_scaler(amp, torch.device("cpu")).is_enabled() is on
+
+
+def test_pretrained_is_an_argument_of_building_a_net():
+    seen = {}
+
+    def net(pretrained_backbone: bool = True, pretrained: str = "weights.pth", width: int = 4):
+        seen.update(pretrained_backbone=pretrained_backbone, pretrained=pretrained, width=width)
+        return torch.nn.Linear(width, 1)
+
+    reg = discover()
+    plugin = type("P", (), {"ltr_plugin_api": staticmethod(lambda: ">=1.1,<2"),
+                            "ltr_nets": staticmethod(lambda: {"n": net})})
+    reg.add_plugin(plugin, "pre", "ltr-pre", "1.0")
+    cfg = {"net": {"name": "pre/n", "pretrained_backbone": True, "pretrained": "weights.pth", "width": 3}}
+    build_net(cfg, reg)
+    assert seen == {"pretrained_backbone": True, "pretrained": "weights.pth", "width": 3}
+    build_net(cfg, reg, pretrained=False)
+    assert seen == {"pretrained_backbone": False, "pretrained": None, "width": 3}
+    assert cfg["net"]["pretrained_backbone"] is True          # the config itself is left as it was
