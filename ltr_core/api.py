@@ -12,7 +12,8 @@ registry, the config loader or a command, so importing it is cheap and cannot fo
   :data:`PositiveFloat`, :data:`NonNegativeFloat`, :data:`Probability`, :data:`UnitInterval`, :data:`CropSize`.
 * Errors a plugin raises for its user: :class:`UserError` (one line, exit 2), :class:`DataError`.
 * The hook marker :data:`hookimpl` and the plugin API version :data:`PLUGIN_API`; :func:`follows`, which tells
-  the config checker that a function factory forwards its ``**kwargs`` to another factory.
+  the config checker that a function factory forwards its ``**kwargs`` to another factory; :func:`renamed_keys`,
+  which keeps a renamed config key's old name working for a release.
 """
 
 from ltr_core.data.batch import BATCH_CONTRACT, IMAGENET_MEAN, IMAGENET_STD, Processing
@@ -21,7 +22,7 @@ from ltr_core.data.transforms import Transform
 from ltr_core.deploy.part import ExportPart
 from ltr_core.errors import ComponentError, UserError
 from ltr_core.evaluation.benchmark import Benchmark
-from ltr_core.hookspecs import PLUGIN_API, follows, hookimpl
+from ltr_core.hookspecs import PLUGIN_API, follows, hookimpl, renamed_keys
 from ltr_core.track.tracker import Tracker
 from ltr_core.train.actor import Actor
 from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
@@ -30,4 +31,4 @@ from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeI
 __all__ = ["Actor", "BATCH_CONTRACT", "Benchmark", "Bound", "ComponentError", "CropSize", "DataError",
            "ExportPart", "FrameRef", "IMAGENET_MEAN", "IMAGENET_STD", "NonNegativeFloat", "NonNegativeInt",
            "PLUGIN_API", "PositiveFloat", "PositiveInt", "Probability", "Processing", "SequenceInfo", "Tracker",
-           "Transform", "UnitInterval", "UserError", "VideoDataset", "follows", "hookimpl"]
+           "Transform", "UnitInterval", "UserError", "VideoDataset", "follows", "hookimpl", "renamed_keys"]

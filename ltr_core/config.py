@@ -38,7 +38,7 @@ import yaml
 from ltr_core.device import DeviceError, check_setting
 from ltr_core.registry import Registry, RegistryError, get_registry
 from ltr_core.errors import UserError
-from ltr_core.hookspecs import FOLLOWS_ATTR
+from ltr_core.hookspecs import FOLLOWS_ATTR, RENAMED_ATTR
 from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeInt, PositiveFloat,  # noqa: F401
                                  PositiveInt, Probability, UnitInterval)  # re-exported: the 0.2 import path
 
@@ -484,6 +484,7 @@ def validate_component(section: Any, kind: str, path: str, registry: Registry, s
         raise ConfigError(f"{path}.name: {e}") from None
     params = factory_params(comp.factory, skip)
     out = {"name": comp.qualname}
+    section = _renamed(section, comp, path)
     for key, value in section.items():
         if key == "name":
             continue
@@ -505,6 +506,31 @@ def validate_component(section: Any, kind: str, path: str, registry: Registry, s
             raise ConfigError(f"{path}.{key} is required by {kind} {comp.qualname!r}")
         if _is_plain(default):
             out[key] = _plain_copy(default)
+    return out
+
+
+def _renamed(section: dict, comp, path: str) -> dict:
+    """The section with the keys its factory renamed (:func:`ltr_core.api.renamed_keys`) under their new names,
+    each old name said once in a warning; both names at once is an error."""
+    import warnings
+
+    renamed = {}
+    for target in (comp.factory, *getattr(comp.factory, "__mro__", ())[1:]):
+        renamed = {**getattr(target, RENAMED_ATTR, {}), **renamed}
+    if not any(old in section for old in renamed):
+        return section
+    out = {}
+    for key, value in section.items():
+        new = renamed.get(key)
+        if new is None:
+            out.setdefault(key, value)
+            continue
+        if new in section:
+            raise ConfigError(f"{path}.{key} and {path}.{new} are both set: {key} is the old name of {new} "
+                              f"({comp.kind} {comp.qualname!r}); keep {new}")
+        warnings.warn(f"{path}.{key} is the old name of {path}.{new} ({comp.kind} {comp.qualname!r}): write {new} "
+                      "(the old name is accepted until ltr-core 0.4)", FutureWarning, stacklevel=2)
+        out[new] = value
     return out
 
 

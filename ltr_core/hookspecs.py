@@ -155,3 +155,21 @@ def follows(base):
         return factory
 
     return mark
+
+
+#: the attribute :func:`renamed_keys` sets on a factory
+RENAMED_ATTR = "__ltr_renamed__"
+
+
+def renamed_keys(**old_to_new: str):
+    """Declare config keys a factory has renamed: ``@renamed_keys(test_center_jitter="search_center_jitter")``.
+    A config (or a checkpoint's) that still writes the old key loads, with a warning naming the new one, for one
+    minor release of ltr-core (the deprecation policy in docs/plugins.md)."""
+    if not all(isinstance(v, str) for v in old_to_new.values()):
+        raise TypeError("renamed_keys(old='new', ...): give each new name as a string")
+
+    def mark(factory):
+        setattr(factory, RENAMED_ATTR, {**getattr(factory, RENAMED_ATTR, {}), **old_to_new})
+        return factory
+
+    return mark

@@ -94,3 +94,38 @@ def test_pretrained_is_an_argument_of_building_a_net():
     build_net(cfg, reg, pretrained=False)
     assert seen == {"pretrained_backbone": False, "pretrained": None, "width": 3}
     assert cfg["net"]["pretrained_backbone"] is True          # the config itself is left as it was
+
+
+# -- one vocabulary (issue 36, point 3) ---------------------------------------------------------------------
+def test_atom_speaks_template_and_search_and_reads_its_old_keys_with_a_warning():
+    import inspect
+
+    from ltr_core.config import ConfigError, load_config
+    from ltr_atom.network import ATOMBoxNet
+    from ltr_atom.refine import refine_on_pair
+
+    assert list(inspect.signature(ATOMBoxNet.forward).parameters)[1:4] == ["template_imgs", "search_imgs",
+                                                                         "template_box"]
+    assert list(inspect.signature(refine_on_pair).parameters)[1:4] == ["template_img", "template_box", "search_img"]
+    with pytest.warns(FutureWarning, match=r"data.train.processing.test_center_jitter is the old name of "
+                                           r"data.train.processing.search_center_jitter"):
+        cfg = load_config("atom/demo", ["data.train.processing.test_center_jitter=3.0"])
+    processing = cfg["data"]["train"]["processing"]
+    assert processing["search_center_jitter"] == 3.0 and "test_center_jitter" not in processing
+    with pytest.raises(ConfigError, match="are both set: test_scale_jitter is the old name of search_scale_jitter"):
+        load_config("atom/demo", ["data.train.processing.test_scale_jitter=0.3",
+                                  "data.train.processing.search_scale_jitter=0.3"])
+
+
+def test_no_train_or_test_frame_names_are_left_in_the_core_and_the_plugins():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    words = re.compile(r"\b(train|test)_(imgs?|images|anno|box|bb|frames?)\b")
+    found = []
+    for path in list((root / "ltr_core").rglob("*.py")) + list((root / "plugins").glob("*/ltr_*/*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if words.search(line) and "pytracking" not in line:
+                found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)

@@ -13,7 +13,7 @@ def build_objective():
 
 
 class ATOMActor(Actor):
-    """Runs the IoU-Net on (train frame, test frame, proposals); logs the IoU-prediction error in IoU units."""
+    """Runs the IoU-Net on (template frame, search frame, proposals); logs the IoU-prediction error in IoU units."""
 
     def __init__(self, net, objective):
         super().__init__(net, objective)

@@ -1,5 +1,6 @@
-"""ATOM's IoU-Net: a reference branch turns the train frame's target into modulation vectors, a test branch
-pools modulated features inside each proposal box and predicts its IoU with the target."""
+"""ATOM's IoU-Net: a reference branch turns the template frame's target into modulation vectors, a search branch
+pools modulated features inside each proposal box and predicts its IoU with the target (pytracking's names for
+the two frames are train and test; the parameter names stay pytracking's, so its weights load)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ class AtomIoUNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def get_modulation(self, feat2: torch.Tensor, feat3: torch.Tensor, box: torch.Tensor):
-        """Reference branch: (B, 4) target box on the train frame -> two (B, C, 1, 1) modulation vectors."""
+        """Reference branch: (B, 4) target box on the template frame -> two (B, C, 1, 1) modulation vectors."""
         pooled3 = self.prroi_pool3r(self.conv3_1r(feat2), box[:, None, :])
         pooled4 = self.prroi_pool4r(self.conv4_1r(feat3), box[:, None, :])
         fc34 = torch.cat([self.fc3_1r(pooled3), pooled4], dim=1)

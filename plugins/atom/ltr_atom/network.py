@@ -32,7 +32,8 @@ class ResNetFeatures(nn.Module):
 
 
 class ATOMBoxNet(nn.Module):
-    """``net(train_imgs, test_imgs, train_box, proposals)`` -> (B, P) predicted IoUs of the proposals."""
+    """``net(template_imgs, search_imgs, template_box, proposals)`` -> (B, P) predicted IoUs of the proposals
+    (pytracking's ``train_imgs, test_imgs, train_bb``: the glossary is in ltr's docs/plugins.md)."""
 
     def __init__(self, feature_extractor: ResNetFeatures, bb_regressor: AtomIoUNet, freeze_backbone: bool):
         super().__init__()
@@ -55,11 +56,11 @@ class ATOMBoxNet(nn.Module):
                 return self.feature_extractor(images)
         return self.feature_extractor(images)
 
-    def forward(self, train_imgs, test_imgs, train_box, proposals):
-        ref2, ref3 = self.features(train_imgs)
-        test2, test3 = self.features(test_imgs)
-        modulation = self.bb_regressor.get_modulation(ref2, ref3, train_box)
-        iou_feat = self.bb_regressor.get_iou_feat(test2, test3)
+    def forward(self, template_imgs, search_imgs, template_box, proposals):
+        ref2, ref3 = self.features(template_imgs)
+        search2, search3 = self.features(search_imgs)
+        modulation = self.bb_regressor.get_modulation(ref2, ref3, template_box)
+        iou_feat = self.bb_regressor.get_iou_feat(search2, search3)
         return self.bb_regressor.predict_iou(modulation, iou_feat, proposals)
 
 

@@ -1,5 +1,6 @@
-"""ATOM's processing: jittered crops of the train (reference) and test frames, plus Gaussian proposals around
-the test box with their IoU mapped to [-1, 1]."""
+"""ATOM's processing: jittered crops of the template (reference) and search frames (pytracking's train and test
+frames), plus Gaussian proposals around the search box with their IoU mapped to [-1, 1]. The 0.2 keys
+``test_center_jitter``/``test_scale_jitter`` are read as ``search_*`` until ltr-core 0.4."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Union
 import numpy as np
 import torch
 
-from ltr_core.api import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt, Probability
+from ltr_core.api import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt, Probability, renamed_keys
 from ltr_core.data.processing import CropPairProcessing
 
 SIGMA_FACTORS = (0.01, 0.05, 0.1, 0.2, 0.3)
@@ -40,14 +41,15 @@ def perturb_box(box: np.ndarray, rng: np.random.Generator, min_iou: float, sigma
     return np.array(box, dtype=np.float64)
 
 
+@renamed_keys(test_center_jitter="search_center_jitter", test_scale_jitter="search_scale_jitter")
 class ATOMProcessing(CropPairProcessing):
-    """Crops at 5x the target's size (288 px); 16 proposals per test frame with IoU targets 2*IoU - 1."""
+    """Crops at 5x the target's size (288 px); 16 proposals per search frame with IoU targets 2*IoU - 1."""
 
     def __init__(self, area_factor: PositiveFloat = 5.0, output_size: CropSize = 288,
-                 test_center_jitter: NonNegativeFloat = 4.5, test_scale_jitter: NonNegativeFloat = 0.5,
+                 search_center_jitter: NonNegativeFloat = 4.5, search_scale_jitter: NonNegativeFloat = 0.5,
                  proposals_per_frame: PositiveInt = 16, min_iou: Probability = 0.1,
                  sigma_factors: list = list(SIGMA_FACTORS), transforms: Union[list, None] = None):
-        super().__init__(area_factor, output_size, area_factor, output_size, test_center_jitter, test_scale_jitter,
+        super().__init__(area_factor, output_size, area_factor, output_size, search_center_jitter, search_scale_jitter,
                          0.0, 0.0, transforms if transforms is not None else [{"name": "core/grayscale", "p": 0.05}],
                          center_jitter_base="sqrt_area")
         self.proposals_per_frame = proposals_per_frame

@@ -39,12 +39,12 @@ def _features(net, images):
     return net.feature_extractor(images)
 
 
-def refine_on_pair(net, train_img, train_box, test_img, boxes, **kw):
-    """Refine ``boxes`` (B, P, 4) on ``test_img`` given the reference ``train_img`` / ``train_box``."""
+def refine_on_pair(net, template_img, template_box, search_img, boxes, **kw):
+    """Refine ``boxes`` (B, P, 4) on ``search_img`` given the reference ``template_img`` / ``template_box``."""
     net.eval()
-    ref2, ref3 = _features(net, train_img)
-    test2, test3 = _features(net, test_img)
+    ref2, ref3 = _features(net, template_img)
+    search2, search3 = _features(net, search_img)
     with torch.no_grad():
-        modulation = net.bb_regressor.get_modulation(ref2, ref3, train_box)
-        iou_feat = net.bb_regressor.get_iou_feat(test2, test3)
+        modulation = net.bb_regressor.get_modulation(ref2, ref3, template_box)
+        iou_feat = net.bb_regressor.get_iou_feat(search2, search3)
     return refine_boxes(net.bb_regressor, modulation, iou_feat, boxes, **kw)
