@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,11 +17,17 @@ import torch
 from ltr_core.components import build_net
 from ltr_core.config import factory_params
 from ltr_core.data.build import build_datasets, build_processing, build_sampler
+from ltr_core.data.datasets.lasot import LaSOT
+from ltr_core.data.demo import DemoSpec, demo_frames, make_demo
+from ltr_core.data.image import read_bytes
 from ltr_core.data.loader import StackCollate, build_loader, warm_allocator
-from ltr_core.progress import Progress
 from ltr_core.errors import UserError
+from ltr_core.progress import Progress
 from ltr_core.registry import get_registry
+from ltr_core.track.batched import run_batched
+from ltr_core.track.runner import EvalSequence, sequences_from_dataset
 from ltr_core.train.optim import build_optimizer
+from ltr_core.train.step import AMP_DTYPES, build_train_step
 
 
 class _SyntheticFrame:
@@ -112,7 +121,6 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
     ``epoch`` (default: the config's last), for actors whose work follows the epoch."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from ltr_core.train.step import AMP_DTYPES, build_train_step
 
     device = torch.device(device)
     tcfg = cfg["trainer"]
@@ -224,8 +232,6 @@ def _time_loader(section: dict, loader_cfg: dict, seed: int, workspace: Path, da
 
 def _compare_packed(section, loader_cfg, seed, workspace, data: str, packed: str, batches: int, rounds: int,
                     paths: list[str]) -> dict:
-    from ltr_core.data.image import read_bytes
-
     if not data:
         raise UserError("ltr bench data --packed needs --data READER=ROOT: the folder tree PACKED was made from")
     reader, root = data.split("=", 1)
@@ -286,8 +292,6 @@ class _TimedNet:
 
 def bench_sequence(size: tuple[int, int], frames: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
     """Decoded RGB frames of one generated demo sequence (procedural textures) and its first box."""
-    from ltr_core.data.demo import demo_frames
-
     return demo_frames(size, frames, seed)[0]
 
 
@@ -307,8 +311,6 @@ def bench_track(factory, images: list[np.ndarray], first_box, warmup: int = 5, p
     init_net = tracker.net.seconds
     profiler = None
     if profile_top:
-        import cProfile
-
         profiler = cProfile.Profile()
         profiler.enable()
     t = time.perf_counter()
@@ -334,8 +336,6 @@ def median_round(rounds: list[dict]) -> dict:
 
 def _profile_rows(profiler, top: int, total: float, frames: int) -> list[tuple[str, float, float]]:
     """The ``top`` functions by cumulative time, leaving out the wrappers every call goes through."""
-    import pstats
-
     stats = pstats.Stats(profiler).stats
     wrappers = ("_contextlib.py", "module.py", "bench.py")
     rows = []
@@ -367,13 +367,6 @@ def bench_track_batched(factory, size: tuple[int, int], frames: int, batches: li
     N sequences of ``frames`` frames (``distinct`` generated sequences, repeated) tracked in lockstep, the sizes
     alternated over ``rounds``. Returns per N the median round's frames/s, ms per step, the data / network /
     finish split and the peak memory."""
-    import tempfile
-
-    from ltr_core.data.datasets.lasot import LaSOT
-    from ltr_core.data.demo import DemoSpec, make_demo
-    from ltr_core.track.batched import run_batched
-    from ltr_core.track.runner import EvalSequence, sequences_from_dataset
-
     trackers = factory.batch(max(batches))
     if len(trackers) < max(batches):
         raise UserError(f"--batch: {trackers[0].ltr_label if hasattr(trackers[0], 'ltr_label') else 'the tracker'} "

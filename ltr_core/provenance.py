@@ -13,11 +13,19 @@ modules its factory's classes come from and what those plugins declare they buil
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from ltr_core.components import tracker_needs_net
 from ltr_core.hookspecs import PLUGIN_API
+from ltr_core.locking import tmp_name
+from ltr_core.paths import set_aside
+from ltr_core.registry import RegistryError, get_registry
+from ltr_core.train.checkpoint import CheckpointError
 from ltr_core.versions import distribution_version
 
 SECTIONS = ("net", "objective", "actor", "tracker", "optimizer", "scheduler")
@@ -38,8 +46,6 @@ def _component_names(cfg: dict) -> dict[str, str]:
 
 def versions_for(cfg: dict, registry=None) -> dict[str, Any]:
     """The versions of the core and of every plugin that provides one of ``cfg``'s components."""
-    from ltr_core.registry import RegistryError, get_registry
-
     reg = registry or get_registry()
     components = _component_names(cfg)
     plugins = {}
@@ -60,8 +66,6 @@ def versions_for(cfg: dict, registry=None) -> dict[str, Any]:
 def version_differences(recorded: dict | None, registry=None) -> list[str]:
     """How the versions that made a file differ from the ones installed, one phrase each ("ltr-mytracker 0.1.0 made
     it, 0.2.0 is installed"); empty when they agree or the file records none."""
-    from ltr_core.registry import get_registry
-
     if not isinstance(recorded, dict):
         return []
     reg = registry or get_registry()
@@ -88,8 +92,6 @@ def load_weights(net: torch.nn.Module, state: dict, source: str, recorded: dict 
     """``net.load_state_dict(state, strict=True)``, checked first: a missing, unexpected or differently shaped
     entry raises one :class:`CheckpointError` naming ``source``, the first such parameter, and the versions that
     differ between what made the file and what is installed."""
-    from ltr_core.train.checkpoint import CheckpointError
-
     problem = state_mismatch(net.state_dict(), state)
     if problem:
         diffs = version_differences(recorded)
@@ -125,8 +127,6 @@ RESULTS_RECORD = "provenance.json"
 
 
 def _sha256(path) -> str:
-    import hashlib
-
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -135,8 +135,6 @@ def _sha256(path) -> str:
 
 
 def _plain(value):
-    import json
-
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
@@ -147,12 +145,6 @@ def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str
     (``cpu`` or ``cuda``: floating point differs between them), the batch (``--batch``: sequences stepped
     together; batched matrix products round differently), the dataset, the run's seed and the versions of the core
     and plugins."""
-    import hashlib
-    import json
-    from pathlib import Path
-
-    from ltr_core.components import tracker_needs_net
-
     cfg, _ = factory.resolved()
     tracking = _plain({"net": cfg.get("net"), "tracker": cfg.get("tracker"), "seed": cfg.get("seed")})
     ckpt = factory.checkpoint
@@ -175,9 +167,6 @@ def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str
 
 
 def read_record(folder) -> dict | None:
-    import json
-    from pathlib import Path
-
     path = Path(folder) / RESULTS_RECORD
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -211,12 +200,6 @@ def _short(value) -> str:
 def prepare_results_folder(folder, record: dict, say=print) -> None:
     """Make ``folder`` hold results of ``record`` only: results made otherwise are moved aside to
     ``<folder>.replaced-<time>`` (said, with the reason) and the record is written before any tracking."""
-    import json
-    from pathlib import Path
-
-    from ltr_core.locking import tmp_name
-    from ltr_core.paths import set_aside
-
     folder = Path(folder)
     has_results = folder.is_dir() and any(p.suffix == ".txt" for p in folder.iterdir())
     old = read_record(folder)

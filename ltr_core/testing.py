@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import shutil
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ltr_core.components import build_net
+from ltr_core.config import load_config
+from ltr_core.data.build import build_sampler
+from ltr_core.data.datasets.lasot import LaSOT
+from ltr_core.data.demo import DemoSpec, is_current, make_demo
+from ltr_core.data.image import read_image
+from ltr_core.data.loader import build_loader
+from ltr_core.data.sampler import TrackingSampler
+from ltr_core.deploy.onnx import export_parts, part_errors, parts_for
+from ltr_core.device import resolve
+from ltr_core.devicecheck import DeviceMixError, RecordNondeterministic, SimulatedDevice
 from ltr_core.errors import UserError, debug_enabled
+from ltr_core.evaluation.metrics import read_result_file
+from ltr_core.registry import environment, get_registry
+from ltr_core.track.batched import run_batched
+from ltr_core.track.factory import TrackerFactory
+from ltr_core.track.runner import EvalSequence, run_sequences, sequences_from_dataset, track_sequence
+from ltr_core.train.optim import build_optimizer
+from ltr_core.train.step import build_train_step
 
 TOLERANCE = 1e-3
 #: a component that takes longer than this to build gets a WARN line (the kit builds a config's net per check)
@@ -126,8 +145,6 @@ class _Skip(Exception):
 
 def generated_tree(workdir: Path) -> Path:
     """A small demo tree in LaSOT's layout (4 sequences of 30 frames; 1 in the test split), made once."""
-    from ltr_core.data.demo import DemoSpec, is_current, make_demo
-
     root = Path(workdir) / "data"
     spec = DemoSpec(classes=2, per_class=2, frames=30, width=192, height=144, seed=11, test_per_class=1,
                     photos="off")
@@ -141,9 +158,6 @@ def check_plugin(name: str, workdir: Path, configs: list[str] | None = None, exp
     """Run the conformance checks on the installed plugin ``name``; ``configs`` limits them to those configs.
     ``progress(line)`` receives each check's line as it completes. ``device``: where the train and track checks
     run (:mod:`ltr_core.device`); on a CPU the gpu-ready check also runs them on a simulated GPU."""
-    from ltr_core.device import resolve
-    from ltr_core.registry import get_registry
-
     reg = registry or get_registry()
     report = Report(name, progress=progress)
     failure = next((f for f in reg.failures if f.plugin == name), None)
@@ -152,8 +166,6 @@ def check_plugin(name: str, workdir: Path, configs: list[str] | None = None, exp
         report.add(Check("FAIL", f"plugin {name!r}", f"did not load: {failure.error}"))
         return report
     if name not in reg.plugins:
-        from ltr_core.registry import environment
-
         known = ", ".join(p for p in reg.plugins if p != "core") or "none"
         raise UserError(f"no plugin named {name!r} is installed in {environment()} (installed plugins: {known}; "
                         "see `ltr list`; a plugin installed into another environment is not seen from this one)")
@@ -202,12 +214,6 @@ def simulated_gpu_syncs(cfg: dict, workdir: Path, registry=None, frames: int = 6
     CUDA refuses under ``trainer.deterministic`` (:data:`~ltr_core.devicecheck.NONDETERMINISTIC_ON_CUDA`), or "".
     Raises :class:`~ltr_core.devicecheck.DeviceMixError` (or the runner's error naming the tracker, caused by one)
     where CUDA would fail."""
-    from ltr_core.data.datasets.lasot import LaSOT
-    from ltr_core.devicecheck import RecordNondeterministic, SimulatedDevice
-    from ltr_core.registry import get_registry
-    from ltr_core.track.factory import TrackerFactory
-    from ltr_core.track.runner import sequences_from_dataset, track_sequence
-
     kit = _Kit(registry or get_registry(), Path(workdir), Report("-"), False, torch.device("cpu"))
     counts = {"step": None, "frame": None, "nondeterministic": ""}
     if cfg.get("actor") is not None and (cfg.get("data") or {}).get("train") is not None:
@@ -286,8 +292,6 @@ class _Kit:
 
     # -- per config -----------------------------------------------------------------------------------
     def config(self, qualname: str) -> None:
-        from ltr_core.config import load_config
-
         subject = f"config {qualname}"
         holder = {}
 
@@ -330,10 +334,6 @@ class _Kit:
 
     def _batches(self, cfg, count: int) -> list[dict]:
         """``count`` training batches of 2 drawn by the config's sampler and processing from the generated tree."""
-        from ltr_core.data.build import build_sampler
-        from ltr_core.data.datasets.lasot import LaSOT
-        from ltr_core.data.loader import build_loader
-
         root = generated_tree(self.workdir)
         section = copy.deepcopy(cfg["data"]["train"])
         section["loader"].update(batch_size=2, workers=0, pin_memory=False)
@@ -353,10 +353,6 @@ class _Kit:
 
     def _step(self, cfg, device: torch.device):
         """The network and the training step as ``ltr train`` builds them, on ``device``."""
-        from ltr_core.components import build_net
-        from ltr_core.train.optim import build_optimizer
-        from ltr_core.train.step import build_train_step
-
         torch.manual_seed(cfg["seed"])
         net = build_net(cfg, self.reg, pretrained=False).to(device)
         optimizer = build_optimizer(net, cfg["optimizer"], self.reg)
@@ -392,11 +388,6 @@ class _Kit:
                 f"{len(trainable)} trainable parameters; on {self.device}")
 
     def _track(self, _key, cfg) -> str:
-        from ltr_core.data.datasets.lasot import LaSOT
-        from ltr_core.evaluation.metrics import read_result_file
-        from ltr_core.track.factory import TrackerFactory
-        from ltr_core.track.runner import run_sequences, sequences_from_dataset
-
         root = generated_tree(self.workdir)
         seq = sequences_from_dataset(LaSOT(root, split_file="test_split.txt"))[:1]
         out = self.workdir / "results" / cfg["_name"].replace("/", "__")
@@ -413,8 +404,6 @@ class _Kit:
                 f"{summary['fps']:.1f} fps; every box finite; on {self.device}")
 
     def _batchable(self, cfg) -> bool:
-        from ltr_core.track.factory import TrackerFactory
-
         try:
             return TrackerFactory(cfg, None, device=str(self.device)).batchable()
         except Exception:             # the track check has said what is wrong with building it
@@ -426,12 +415,6 @@ class _Kit:
         every box within 0.01 px on a CPU, 0.25 px on a GPU (plus 1e-4 of its size, for untrained trackers whose
         boxes run away) of the tracker's own on the same frames. Few frames: over many, an untrained tracker
         amplifies the rounding of batched matrix products without limit."""
-        from ltr_core.data.datasets.lasot import LaSOT
-        from ltr_core.evaluation.metrics import read_result_file
-        from ltr_core.track.batched import run_batched
-        from ltr_core.track.factory import TrackerFactory
-        from ltr_core.track.runner import EvalSequence, sequences_from_dataset, track_sequence
-
         factory = TrackerFactory(cfg, None, device=str(self.device))
         seqs = [EvalSequence(f"batch-{s.name}", s.frames[:n], s.gt[:n], None) for s, n in
                 zip(sequences_from_dataset(LaSOT(generated_tree(self.workdir), split="all")), (8, 6, 7, 5))]
@@ -462,8 +445,6 @@ class _Kit:
     def _gpu_ready(self, _key, cfg) -> str:
         """One training step and a few tracked frames on a simulated GPU: nothing CUDA would refuse, and the host
         synchronisations counted (:func:`simulated_gpu_syncs`)."""
-        from ltr_core.devicecheck import DeviceMixError
-
         try:
             counts = simulated_gpu_syncs(cfg, self.workdir, self.reg)
         except UserError as e:                # the runner names the tracker and frame of what it raised
@@ -483,9 +464,6 @@ class _Kit:
         return "on a simulated GPU, no CPU tensor mixed into GPU work; " + ", ".join(said) + note
 
     def _export(self, _key, cfg) -> str:
-        from ltr_core.deploy.onnx import export_parts, part_errors, parts_for
-        from ltr_core.track.factory import TrackerFactory
-
         try:
             import onnx  # noqa: F401
             import onnxruntime  # noqa: F401
@@ -535,9 +513,6 @@ class _Kit:
         return "built with its defaults; keeps the crops' shape and dtype"
 
     def _processing(self, comp) -> str:
-        from ltr_core.data.datasets.lasot import LaSOT
-        from ltr_core.data.sampler import TrackingSampler
-
         processing = self.reg.build("processing", comp.qualname)
         sampler = TrackingSampler([LaSOT(generated_tree(self.workdir), split="all")], processing,
                                   samples_per_epoch=1, min_length=10)
@@ -550,11 +525,6 @@ class _Kit:
         """A dataset or benchmark reads a small tree in its layout: the one its ``example_tree(root, source)``
         writes from the generated tree in LaSOT's layout (``source``), or that tree itself; the evaluation runner
         then takes its sequences (first boxes, ``eval_rules``), and their first and last frames are decoded."""
-        import shutil
-
-        from ltr_core.data.image import read_image
-        from ltr_core.track.runner import sequences_from_dataset
-
         source = generated_tree(self.workdir)
         writer = getattr(comp.factory, "example_tree", None)
         root, kwargs, made = source, {}, "the generated tree in LaSOT's layout"

@@ -10,8 +10,10 @@ folder and answers the same method calls with ONNX Runtime sessions, so the plug
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
+import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -20,8 +22,12 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ltr_core.data.demo import demo_frames
 from ltr_core.deploy.part import ExportPart  # noqa: F401  (re-exported: the 0.2 import path)
 from ltr_core.errors import UserError
+from ltr_core.locking import remove_dead_leftovers, tmp_name
+from ltr_core.provenance import versions_for
+from ltr_core.registry import RegistryError, get_registry
 
 MANIFEST = "manifest.json"
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "int8": torch.float32}   # int8: quantised after export
@@ -34,8 +40,6 @@ class ExportError(UserError, RuntimeError):
 
 def parts_for(cfg: dict, net: torch.nn.Module, registry=None) -> list[ExportPart]:
     """The parts the plugin that provides ``cfg``'s network declares for export."""
-    from ltr_core.registry import RegistryError, get_registry
-
     reg = registry or get_registry()
     name = cfg["net"]["name"]
     try:
@@ -43,7 +47,6 @@ def parts_for(cfg: dict, net: torch.nn.Module, registry=None) -> list[ExportPart
     except RegistryError:
         raise ExportError(f"net {name!r} declares no ONNX export (no `ltr_exports` entry {name!r} in its plugin); "
                           f"exportable nets: {', '.join(reg.names('export')) or 'none'}") from None
-    import inspect
 
     accepted = inspect.signature(comp.factory).parameters
     tracker = {k: v for k, v in (cfg.get("tracker") or {}).items() if k != "name" and k in accepted}
@@ -55,8 +58,6 @@ def parts_for(cfg: dict, net: torch.nn.Module, registry=None) -> list[ExportPart
 def calibration_for(factory, parts: list[ExportPart], frames: int = 40, sequences: int = 2) -> dict:
     """Calibration inputs for an int8 export: the PyTorch tracker run over generated demo sequences (with
     scikit-image's photographs where installed) at 640x480."""
-    from ltr_core.data.demo import demo_frames
-
     tracker = replace(factory, onnx_dir=None, amp="off")()      # PyTorch on the factory's device
     return record_inputs(tracker, parts, demo_frames((640, 480), frames, seed=7, photos="auto",
                                                      sequences=sequences))
@@ -68,7 +69,6 @@ def export_config(factory, folder: Path, *, opset: int = 17, dtype: str = "fp32"
     cfg, _ = factory.resolved()
     parts = parts_for(cfg, factory.network())
     calibration = calibration_for(factory, parts) if dtype == "int8" else None
-    from ltr_core.provenance import versions_for
 
     manifest = export_parts(parts, folder, config=cfg["_name"], checkpoint=factory.checkpoint, opset=opset,
                             dtype=dtype, calibration=calibration, report=report, versions=versions_for(cfg))
@@ -79,8 +79,6 @@ def ensure_export(factory, folder: Path, dtype: str = "fp32", report: Callable[[
     """``folder`` holding the ONNX parts of ``factory``'s network (a TrackerFactory): reused when its manifest
     names the same checkpoint with the same SHA-256, the same dtype and the same core and plugin versions and
     records each part's dynamic axes (exports made before batched tracking do not), exported again otherwise."""
-    from ltr_core.provenance import versions_for
-
     folder = Path(folder)
     ckpt = factory.checkpoint
     if ckpt is not None and (folder / MANIFEST).is_file():
@@ -117,7 +115,6 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
     int8 weights per channel, uint8 activations with ranges calibrated on ``calibration[part]``: the inputs
     the tracker really feeds that part, see :func:`record_inputs`)."""
     from ltr_core import __version__
-    from ltr_core.locking import remove_dead_leftovers, tmp_name
 
     if dtype not in DTYPES:
         raise ExportError(f"dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
@@ -314,8 +311,6 @@ class _Part:
         self.calls = 0
 
     def __call__(self, *args):
-        import time
-
         feeds = {n: a.detach().cpu().numpy().astype(self.dtype, copy=False) for n, a in zip(self.input_names, args)}
         t = time.perf_counter()
         try:

@@ -10,9 +10,12 @@ import torch
 from ltr_core import device as device_rule
 from ltr_core.components import build_net, build_tracker, tracker_needs_net, without_pretrained
 from ltr_core.config import config_from_dict, factory_params
+from ltr_core.deploy.onnx import OnnxNet
 from ltr_core.errors import UserError
+from ltr_core.provenance import load_weights, version_differences
 from ltr_core.registry import get_registry
 from ltr_core.track.precision import AutocastNet
+from ltr_core.train.checkpoint import CheckpointError, inference_weights, load_checkpoint
 
 
 def inference_net_config(cfg: dict) -> dict:
@@ -24,8 +27,6 @@ def inference_net_config(cfg: dict) -> dict:
 def refuse_non_finite(weights: dict, source: str) -> None:
     """A checkpoint whose weights hold NaN or inf (a run that diverged) tracks nothing: stop naming the file and
     the first such parameter."""
-    from ltr_core.train.checkpoint import CheckpointError
-
     for key, value in weights.items():
         if torch.is_tensor(value) and value.is_floating_point() and not torch.isfinite(value).all():
             raise CheckpointError(f"{source}: parameter {key!r} holds NaN or infinite values (the run diverged?); "
@@ -58,8 +59,6 @@ class TrackerFactory:
     def resolved(self) -> tuple[dict, dict | None]:
         """The config the tracker runs with (the checkpoint's, with this config's tracker section) and the
         checkpoint's state. A checkpoint of another network than the config's is refused naming both."""
-        from ltr_core.train.checkpoint import CheckpointError, load_checkpoint
-
         if self.checkpoint is None:
             return self.cfg, None
         if "resolved" not in self._cache:
@@ -80,9 +79,6 @@ class TrackerFactory:
         torch.manual_seed(cfg["seed"])
         net = build_net(cfg, pretrained=False)
         if state is not None:
-            from ltr_core.provenance import load_weights
-            from ltr_core.train.checkpoint import inference_weights
-
             weights = inference_weights(state)
             refuse_non_finite(weights, self.checkpoint)
             load_weights(net, weights, self.checkpoint, state.get("versions"), f"network of {cfg['_name']}")
@@ -90,8 +86,6 @@ class TrackerFactory:
 
     def version_note(self) -> str:
         """A line saying how the versions that made the checkpoint differ from the installed ones, or ''."""
-        from ltr_core.provenance import version_differences
-
         if self.checkpoint is None:
             return ""
         _, state = self.resolved()
@@ -119,8 +113,6 @@ class TrackerFactory:
         if not tracker_needs_net(cfg):
             return self._tracker(None)
         if self.onnx_dir is not None:
-            from ltr_core.deploy.onnx import OnnxNet
-
             return self._tracker(OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
         net = self.network()
         return self._tracker(AutocastNet(net, self.amp) if self.amp != "off" else net)

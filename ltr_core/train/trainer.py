@@ -14,22 +14,26 @@ import copy
 import logging
 import os
 import time
+from fnmatch import fnmatch
 from pathlib import Path
 
 import torch
 
 from ltr_core import device as device_rule
 from ltr_core.components import build_net
+from ltr_core.config import ConfigError, config_from_dict
 from ltr_core.data.build import build_processing, build_train_loader, processing_stage
+from ltr_core.errors import UserError
+from ltr_core.paths import set_aside
 from ltr_core.progress import Progress
 from ltr_core.provenance import load_weights, versions_for
 from ltr_core.train import distributed as D
-from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, list_checkpoints, load_checkpoint,
-                                       load_latest, save_checkpoint)
+from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, list_checkpoints, load_checkpoint, load_latest,
+                                       save_checkpoint)
 from ltr_core.train.ema import WeightAverage
+from ltr_core.train.importing import load_net_weights
 from ltr_core.train.optim import build_optimizer, build_scheduler
 from ltr_core.train.step import StatAccumulator, StepError, build_train_step, grad_scaler
-from ltr_core.errors import UserError
 
 log = logging.getLogger("ltr.train")
 
@@ -65,8 +69,6 @@ def _flatten(cfg, prefix: str = "") -> dict:
 
 def config_changes(old: dict, new: dict) -> tuple[list[str], list[str]]:
     """``(changes that extend the run, changes that would change it)``, each as ``key: old -> new``."""
-    from fnmatch import fnmatch
-
     a, b = _flatten(old), _flatten(new)
     extend, change = [], []
     for key in sorted(set(a) | set(b)):
@@ -156,8 +158,6 @@ class Trainer:
     def _init_weights(self, path: str, partial: bool) -> None:
         """Weights from ``path`` for every parameter with the same name and shape; refused when that is under
         half of the network's, unless ``partial`` (``--init-partial``)."""
-        from ltr_core.train.importing import load_net_weights
-
         state = load_net_weights(path)
         own = self.net.state_dict()
         fits = {k: v for k, v in state.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
@@ -177,7 +177,6 @@ class Trainer:
         aside (``<folder>.replaced-<time>``) instead of mixing them with the new run's."""
         if not list_checkpoints(self.ckpt_dir):
             return
-        from ltr_core.paths import set_aside
 
         for what, folder in (("checkpoints", self.ckpt_dir), ("logs", self.log_dir), ("tensorboard", self.tb_dir)):
             if folder.is_dir():
@@ -186,8 +185,6 @@ class Trainer:
     def _check_resumable(self, state: dict, path) -> None:
         """Refuse to resume a run whose checkpoint was trained with settings that would change it; say which
         settings only extend it."""
-        from ltr_core.config import ConfigError, config_from_dict
-
         try:
             old = config_from_dict(state["config"], self.registry)
         except ConfigError as e:
