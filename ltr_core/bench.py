@@ -108,7 +108,7 @@ def peak_memory_mib(device: torch.device) -> float:
                     return int(line.split()[1]) / 1024                     # kB
     except OSError:
         pass
-    import resource
+    import resource     # here: POSIX only
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024          # KiB on Linux
 
@@ -119,7 +119,7 @@ def bench_train(cfg: dict, batch: int, steps: int, warmup: int = 2, device: str 
     ``compile``, ``clip_grad_norm``, ``optimizer.impl``) on a synthetic batch; count its FLOPs and compare the
     achieved rate with a matmul in the step's compute dtype timed in the same process. The actor is told
     ``epoch`` (default: the config's last), for actors whose work follows the epoch."""
-    from torch.utils.flop_counter import FlopCounterMode
+    from torch.utils.flop_counter import FlopCounterMode   # here: only the FLOP count needs it (slow import)
 
 
     device = torch.device(device)

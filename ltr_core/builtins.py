@@ -10,7 +10,9 @@ from ltr_core.data.datasets.sequences import Sequences
 from ltr_core.data.datasets.trackingnet import TrackingNet
 from ltr_core.data.processing import CropPairProcessing
 from ltr_core.data.sampler import TrackingSampler
+from ltr_core.evaluation.datasets import BENCHMARKS
 from ltr_core.hookspecs import PLUGIN_API, hookimpl
+from ltr_core.track.baselines import StaticTracker
 from ltr_core.train import optim
 
 
@@ -43,8 +45,6 @@ def ltr_transforms():
 
 @hookimpl
 def ltr_trackers():
-    from ltr_core.track.baselines import StaticTracker
-
     return {"static": StaticTracker}
 
 
@@ -60,6 +60,4 @@ def ltr_schedulers():
 
 @hookimpl
 def ltr_benchmarks():
-    from ltr_core.evaluation.datasets import BENCHMARKS
-
     return dict(BENCHMARKS)

@@ -23,12 +23,15 @@ Top-level keys (core sections are documented on their dataclasses below):
 from __future__ import annotations
 
 import copy
+import dataclasses
+import difflib
+import hashlib
+import inspect
 import math
 import re
-import dataclasses
-import inspect
 import types
 import typing
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -36,11 +39,12 @@ from typing import Any, Literal, Union
 import yaml
 
 from ltr_core.device import DeviceError, check_setting
-from ltr_core.registry import Registry, RegistryError, get_registry
 from ltr_core.errors import UserError
+from ltr_core.evaluation.benchmark import parse_dataset_option
 from ltr_core.hookspecs import FOLLOWS_ATTR, RENAMED_ATTR
-from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeInt, PositiveFloat,  # noqa: F401
-                                 PositiveInt, Probability, UnitInterval)  # re-exported: the 0.2 import path
+from ltr_core.registry import Registry, RegistryError, get_registry
+from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat,  # noqa: F401; re-exported: the 0.2 import path
+                                 NonNegativeInt, PositiveFloat, PositiveInt, Probability, UnitInterval)
 
 
 class _Loader(yaml.SafeLoader):
@@ -177,8 +181,6 @@ def file_config_name(path: Path) -> str:
     """The run name of a config given as a file: ``file/<stem>-<8 hex digits of the SHA-256 of its absolute
     path>``, so runs of different files never share a folder, never take a registered config's, and stay inside
     the workspace whatever the path."""
-    import hashlib
-
     resolved = str(Path(path).expanduser().resolve())
     stem = re.sub(r"[^A-Za-z0-9_+-]", "_", Path(path).stem).lstrip("_") or "config"
     return f"file/{stem}-{hashlib.sha256(resolved.encode()).hexdigest()[:8]}"
@@ -390,8 +392,6 @@ def validate_optimizer(section: Any, registry: Registry) -> dict:
 
 def validate_benchmark(value: Any, path: str, registry: Registry) -> str:
     """A benchmark name (``NAME`` or ``NAME:PATH``) as registered; the qualified name is kept."""
-    from ltr_core.evaluation.benchmark import parse_dataset_option
-
     check_type(value, str, path)
     name, root = parse_dataset_option(value)
     try:
@@ -512,8 +512,6 @@ def validate_component(section: Any, kind: str, path: str, registry: Registry, s
 def _renamed(section: dict, comp, path: str) -> dict:
     """The section with the keys its factory renamed (:func:`ltr_core.api.renamed_keys`) under their new names,
     each old name said once in a warning; both names at once is an error."""
-    import warnings
-
     renamed = {}
     for target in (comp.factory, *getattr(comp.factory, "__mro__", ())[1:]):
         renamed = {**getattr(target, RENAMED_ATTR, {}), **renamed}
@@ -697,7 +695,6 @@ def _expect_list(value: Any, path: str) -> list:
 
 
 def _unknown_key_message(path: str, key: str, known: set, owner: str = "") -> str:
-    import difflib
     where = f"{path}.{key}" if path else key
     msg = f"{where}: unknown key"
     if owner:

@@ -7,6 +7,7 @@ A name is one or more components of letters, digits and ``_ . + -`` joined by ``
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from ltr_core.errors import UserError
@@ -36,8 +37,6 @@ def inside(base: Path, *names: str) -> Path:
 
 def set_aside(folder: Path) -> Path:
     """Move ``folder`` to ``<folder>.replaced-<time>`` (``-2``, ``-3``, ... when that exists) and return where."""
-    import time
-
     folder = Path(folder)
     stem = f"{folder.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}"
     aside, n = folder.with_name(stem), 1

@@ -12,7 +12,8 @@ import pytest
 
 @pytest.fixture
 def ltr_plugin_check(tmp_path):
-    from ltr_core.testing import assert_plugin_conforms
+    from ltr_core.testing import assert_plugin_conforms     # here: every pytest run in the environment loads
+                                                            # this module; the kit only when the fixture is used
 
     def check(name: str, **options):
         return assert_plugin_conforms(name, tmp_path / "ltr-check", **options)

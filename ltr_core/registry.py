@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import pluggy
 import torch
+import yaml
 
 from ltr_core import api, hookspecs
 from ltr_core.data.dataset import eval_rules_problem
@@ -507,8 +508,6 @@ def _missing_module_message(module: str, plugin: str, distribution: str, version
 
 def config_base(path: Path) -> str | None:
     """The ``<plugin>/<config>`` a config file's ``base:`` names, or None (no base, a file path, unreadable)."""
-    import yaml
-
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except Exception:       # a broken file is reported, naming its line, when the config is used

@@ -465,7 +465,7 @@ class _Kit:
 
     def _export(self, _key, cfg) -> str:
         try:
-            import onnx  # noqa: F401
+            import onnx  # noqa: F401   here: an optional extra (ltr-core[onnx])
             import onnxruntime  # noqa: F401
         except ImportError:
             raise _Skip("onnx and onnxruntime are not installed (pip install 'ltr-core[onnx]')") from None

@@ -6,6 +6,7 @@ dot-separated integers, compared with missing parts as zeros (``1`` equals ``1.0
 
 from __future__ import annotations
 
+import importlib.metadata as md
 import re
 
 _CLAUSE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)\s*$")
@@ -47,8 +48,6 @@ def in_range(version: str, spec: str) -> bool:
 
 
 def distribution_version(dist: str) -> str:
-    import importlib.metadata as md
-
     try:
         return md.version(dist)
     except md.PackageNotFoundError:

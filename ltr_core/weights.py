@@ -12,7 +12,7 @@ WEIGHT_ENUMS = {"resnet18": "ResNet18_Weights", "resnet34": "ResNet34_Weights", 
 
 def torchvision_state_dict(arch: str, flag: str = "net.pretrained_backbone") -> dict:
     """ImageNet weights of a torchvision ``arch``; ``flag`` is the config key that turns them off."""
-    from torchvision import models      # ~1.3 s to import: only where weights are loaded
+    from torchvision import models  # ~1.3 s to import: only where weights are loaded
 
     weights = getattr(models, WEIGHT_ENUMS[arch]).IMAGENET1K_V1
     cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name

@@ -129,3 +129,28 @@ def test_no_train_or_test_frame_names_are_left_in_the_core_and_the_plugins():
             if words.search(line) and "pytracking" not in line:
                 found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+# -- imports inside functions (issue 36, point 4) -----------------------------------------------------------
+def test_library_modules_import_inside_functions_only_with_a_reason():
+    """In library modules (the CLI's commands may defer imports for start-up time), an import inside a function
+    is an optional extra, a platform-only module or a slow import, and says so on its line or the line above."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "ltr_core"
+    unexplained = []
+    for path in root.rglob("*.py"):
+        if "commands" in path.parts or path.name in ("cli.py", "__main__.py"):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                    said = lines[sub.lineno - 1] + lines[sub.lineno - 2]
+                    if "#" not in said and "here" not in said:
+                        unexplained.append(f"{path.relative_to(root.parent)}:{sub.lineno}: "
+                                           f"{lines[sub.lineno - 1].strip()}")
+    assert not unexplained, "\n".join(unexplained)

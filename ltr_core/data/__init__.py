@@ -14,7 +14,7 @@ def __getattr__(name: str):
     deprecated aliases for 0.3 (see CHANGELOG.md), looked up by name so that importing a leaf of this package
     never imports the registry."""
     if name in _MOVED:
-        import importlib
+        import importlib        # here: a deprecated alias, looked up only when used
         import warnings
 
         warnings.warn(f"ltr_core.data.{name} is deprecated; import it from {_MOVED[name]} (removed in 0.4)",

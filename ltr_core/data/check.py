@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ltr_core.config import factory_params
 from ltr_core.data.dataset import DataError
-from ltr_core.data.image import ImageReadError, read_bytes, read_image
+from ltr_core.data.image import ImageReadError, read_bytes, read_image, video_frames
 from ltr_core.errors import UserError
+from ltr_core.registry import RegistryError, get_registry
 
 
 @dataclass
@@ -36,9 +38,6 @@ class CheckReport:
 
 def open_layout(root: str, layout: str):
     """The reader of ``layout`` (a registered dataset, else a benchmark) on ``root``, taking every sequence."""
-    from ltr_core.config import factory_params
-    from ltr_core.registry import RegistryError, get_registry
-
     reg = get_registry()
     try:
         comp = reg.get("dataset", layout)
@@ -63,8 +62,6 @@ def check_sequence(ds, seq_id: int, decode: bool) -> tuple[str, int]:
     n = len(info)
     video = ds.video_file(seq_id)
     if video:
-        from ltr_core.data.image import video_frames
-
         count, shape = 0, None
         for image in video_frames(video):
             shape = image.shape if shape is None else shape

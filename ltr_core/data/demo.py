@@ -22,6 +22,7 @@ import importlib.util
 import json
 import math
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,8 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ltr_core.progress import Progress
 from ltr_core.errors import UserError
+from ltr_core.progress import Progress
 
 CLASS_STYLES = ["stripes", "checker", "dots", "rings", "blobs", "waves", "grid", "noise"]
 CLASS_NAMES = {"stripes": "zebra", "checker": "board", "dots": "ladybug", "rings": "target",
@@ -218,8 +219,6 @@ def demo_frames(size: tuple[int, int], frames: int, seed: int = 0, photos: str =
                 sequences: int = 1) -> list[tuple[list[np.ndarray], np.ndarray]]:
     """Decoded RGB frames and the first box of ``sequences`` generated sequences, written to a temporary
     folder and read back (the JPEG round trip included), for benchmarks and calibration."""
-    import tempfile
-
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         make_demo(Path(tmp), DemoSpec(classes=1, per_class=sequences + 1, frames=frames, width=size[0],

@@ -28,7 +28,7 @@ class FetchError(UserError, RuntimeError):
 
 def _hub():
     try:
-        import huggingface_hub
+        import huggingface_hub      # here: an optional extra (ltr-core[fetch])
     except ImportError:
         raise FetchError("downloading LaSOT needs huggingface_hub: pip install 'ltr-core[fetch]' "
                          "(or pip install huggingface_hub)") from None

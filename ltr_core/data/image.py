@@ -16,11 +16,15 @@ from __future__ import annotations
 import functools
 import math
 import os
+import struct
 import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from ltr_core.data.packed import IMAGE_SUFFIXES, PACK_NAME, pack_of, read_packed
+from ltr_core.env import limit
 
 try:
     import simplejpeg
@@ -33,8 +37,6 @@ _CV2_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREA
                 8: cv2.IMREAD_REDUCED_COLOR_8}
 _scratch = threading.local()
 
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 class ImageReadError(OSError):
@@ -58,8 +60,6 @@ class FrameTooLarge(ImageReadError):
 def _pixel_cap(_environment_value, _env_file) -> int:
     """``LTR_MAX_FRAME_PIXELS``, read once per value of the variable and of ``LTR_ENV_FILE`` (the arguments, which
     are the cache's key): the env file is not parsed again for every frame."""
-    from ltr_core.env import limit
-
     return limit("LTR_MAX_FRAME_PIXELS")
 
 
@@ -76,8 +76,6 @@ def check_frame_size(shape, where) -> None:
 
 def _header_size(data: bytes) -> tuple[int, int] | None:
     """(height, width) from a PNG's or BMP's header, read without decoding (JPEG: simplejpeg's header)."""
-    import struct
-
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         w, h = struct.unpack(">II", data[16:24])
         return h, w
@@ -119,8 +117,6 @@ def read_bytes(path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except FileNotFoundError:
-        from ltr_core.data.packed import read_packed
-
         data = read_packed(path)
         if data is None:
             raise ImageReadError(f"cannot read frame {path}: No such file or directory") from None
@@ -131,10 +127,8 @@ def read_bytes(path: str) -> bytes:
 
 def list_images(folder: Path) -> list[str]:
     """The image files of ``folder`` (names), packed ones included."""
-    from ltr_core.data.packed import IMAGE_SUFFIXES as suffixes, PACK_NAME, pack_of
-
     folder = Path(folder)
-    names = [p.name for p in folder.iterdir() if p.suffix.lower() in suffixes and p.is_file()]
+    names = [p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
     if (folder / PACK_NAME).is_file():
         names = sorted(set(names) | set(pack_of(folder).names()))
     return names

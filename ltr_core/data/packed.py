@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from ltr_core.errors import UserError
+from ltr_core.locking import tmp_name
 
 PACK_NAME = "frames.ltrpack"
 MAGIC = b"LTRPACK1"
@@ -94,8 +95,6 @@ def read_packed(path: str) -> bytes | None:
 
 def write_pack(images: list[Path], out: Path) -> int:
     """Pack ``images`` (files of one folder) into ``out`` through a temporary file; returns the bytes written."""
-    from ltr_core.locking import tmp_name
-
     tmp = tmp_name(out)
     names, offsets, sizes = [], [], []
     try:
@@ -130,8 +129,6 @@ def pack_tree(root: Path, out: Path, report=print) -> dict:
     and the totals are checked at the end. The output folder holds :data:`IN_PROGRESS` until the pack is done: a
     stopped pack leaves it, and running the same command again removes the stopped run's temporary files, keeps
     the packs that check out and writes the rest."""
-    from ltr_core.locking import tmp_name
-
     root, out = Path(root).resolve(), Path(out).resolve()
     if not root.is_dir():
         raise PackError(f"{root} is not a folder")
@@ -235,8 +232,6 @@ def _pack_matches(path: Path, expected: dict) -> bool:
 
 
 def _copy_file(src: Path, dest: Path) -> None:
-    from ltr_core.locking import tmp_name
-
     tmp = tmp_name(dest)
     try:
         shutil.copyfile(src, tmp)

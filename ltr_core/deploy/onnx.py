@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ltr_core import __version__
 from ltr_core.data.demo import demo_frames
 from ltr_core.deploy.part import ExportPart  # noqa: F401  (re-exported: the 0.2 import path)
 from ltr_core.errors import UserError
@@ -114,8 +115,6 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
     ``dtype="int8"``: each part is exported in fp32, then statically quantised by ONNX Runtime (QDQ format,
     int8 weights per channel, uint8 activations with ranges calibrated on ``calibration[part]``: the inputs
     the tracker really feeds that part, see :func:`record_inputs`)."""
-    from ltr_core import __version__
-
     if dtype not in DTYPES:
         raise ExportError(f"dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
 
@@ -142,7 +141,7 @@ def export_parts(parts: list[ExportPart], out: Path, *, config: str, checkpoint:
 
 def _export_part(part: ExportPart, out: Path, opset: int, dtype: str, calibration, report, tmp_name) -> dict:
     """Write one part as ``<out>/<part>.onnx`` (through a temporary file) and return its manifest entry."""
-    import onnx
+    import onnx     # here: an optional extra (ltr-core[onnx])
 
     # traced on the CPU whatever device the network was on: the example inputs are CPU tensors, and the file must
     # not depend on where it was exported
@@ -191,8 +190,9 @@ def _export_part(part: ExportPart, out: Path, opset: int, dtype: str, calibratio
 def _quantise(path: Path, feeds: list[dict]) -> None:
     """Static int8 quantisation of the ONNX file at ``path``, in place."""
     require_onnxruntime()
+    # here: an optional extra (ltr-core[onnx])
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
+    from onnxruntime.quantization.shape_inference import quant_pre_process     # (the same extra)
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -218,7 +218,7 @@ def activation_products(path: Path) -> list[str]:
     """Names of the MatMul nodes of an ONNX file that multiply two activations (no weight), such as attention's
     query-key scores and its weighted sum of values: left in float, since rounding both factors to 8 bits
     (softmax weights among them) costs accuracy where the cost in time is small."""
-    import onnx
+    import onnx     # here: an optional extra (ltr-core[onnx])
 
     graph = onnx.load(str(path)).graph
     constant = {t.name for t in graph.initializer}
@@ -274,7 +274,7 @@ def read_manifest(folder: Path) -> dict:
 
 
 def ort_session_options(threads: int | None = None, opt_level: str = "all"):
-    import onnxruntime as ort
+    import onnxruntime as ort       # here: an optional extra (ltr-core[onnx])
 
     if opt_level not in OPT_LEVELS:
         raise ExportError(f"graph optimisation level {opt_level!r}: expected one of {', '.join(OPT_LEVELS)}")
@@ -294,7 +294,7 @@ def ort_session_options(threads: int | None = None, opt_level: str = "all"):
 
 def require_onnxruntime():
     try:
-        import onnxruntime
+        import onnxruntime      # here: an optional extra (ltr-core[onnx])
     except ImportError:
         raise ExportError("the ONNX runtime needs onnxruntime: pip install 'ltr-core[onnx]'") from None
     return onnxruntime

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ltr_core.data.dataset import EVAL_RULES, split_numbers
 from ltr_core.errors import UserError
@@ -55,8 +56,6 @@ def pytracking_success_thresholds() -> np.ndarray:
     (an overlap computed as 0.6500000000000001 succeeds at 0.65 in one and not in the other)."""
     global _PYTRACKING_T
     if _PYTRACKING_T is None:
-        import torch
-
         _PYTRACKING_T = torch.arange(0.0, 1.0 + 0.05, 0.05, dtype=torch.float64).numpy()
     return _PYTRACKING_T
 

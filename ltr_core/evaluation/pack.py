@@ -22,6 +22,8 @@ import numpy as np
 
 from ltr_core.errors import UserError
 from ltr_core.evaluation.metrics import ResultError, read_result_file
+from ltr_core.locking import tmp_name
+from ltr_core.paths import check_name
 
 SERVERS = ("got10k", "trackingnet")
 MAX_RUNS = {"got10k": 3, "trackingnet": 1}
@@ -29,8 +31,6 @@ MAX_RUNS = {"got10k": 3, "trackingnet": 1}
 
 def _result_names(folder: Path) -> list[str]:
     """Sequence names of the result files; each becomes a path inside the zip, so each is checked."""
-    from ltr_core.paths import check_name
-
     names = sorted(p.name[:-len(".txt")] for p in folder.glob("*.txt") if not p.name.endswith("_time.txt"))
     for name in names:
         try:
@@ -127,9 +127,6 @@ def write_layout(server: str, results: dict, folder: Path) -> None:
 
 def write_zip(server: str, results: dict, out: Path) -> Path:
     """Write the zip atomically (a temporary file renamed into place); returns its path."""
-    from ltr_core.locking import tmp_name
-    from ltr_core.paths import check_name
-
     out = Path(out)
     tmp = tmp_name(out)
     members = sorted(member_files(server, results).items())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -124,9 +126,6 @@ def summary_rows(scores: dict[str, dict]) -> list[dict]:
 
 
 def format_csv(scores: dict[str, dict]) -> str:
-    import csv
-    import io
-
     cols = ["results", "runs", "sequences", "auc", "auc_std", "precision", "precision_std", "norm_precision",
             "norm_precision_std"]
     buf = io.StringIO()

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import torch
 
 from ltr_core import contract
 from ltr_core.data.dataset import DataError, VideoDataset, eval_rules_problem
 from ltr_core.data.image import ImageReadError, read_image, video_frames
-from ltr_core.errors import UserError
+from ltr_core.errors import ComponentError, UserError
 from ltr_core.progress import Progress
-from ltr_core.errors import ComponentError
 from ltr_core.track.batched import run_batched
 from ltr_core.track.sequence import EvalSequence, seed_sequence, tracker_label, write_result  # noqa: F401
 
@@ -123,8 +124,6 @@ _PARENT = None   # the evaluating process; a worker whose parent has died writes
 def _leave_with_parent(parent: int) -> None:
     """A daemon thread of a worker process: leave as soon as the evaluating process is gone (killed, say), even
     while this worker is still starting or waits for work; its pool cannot tell it any more."""
-    import threading
-
     def watch():
         while os.getppid() == parent:
             time.sleep(1.0)
@@ -139,8 +138,6 @@ def _worker_init(make_tracker: Callable, threads: int | None, in_pool: bool = Tr
     if in_pool:
         _leave_with_parent(_PARENT)
     if threads is not None:
-        import torch
-
         torch.set_num_threads(threads)
     identity = mp.current_process()._identity        # (k,) for the k-th worker of a pool, () in the main process
     if in_pool and identity and hasattr(make_tracker, "for_worker"):
@@ -211,7 +208,6 @@ _TRACKERS = None   # a worker process's batch of trackers, built once by the poo
 
 def _batch_init(make_tracker, batch: int, threads: int) -> None:
     global _TRACKERS, _PARENT
-    import torch
 
     torch.set_num_threads(threads)
     _PARENT = os.getppid()

@@ -18,6 +18,8 @@ from pathlib import Path
 import torch
 
 from ltr_core.errors import UserError
+from ltr_core.locking import tmp_name
+from ltr_core.train.safe_pickle import CODE_ARCHIVE, is_torchscript_refusal, torchscript_archive
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,6 @@ def list_checkpoints(directory: Path) -> list[tuple[int, Path]]:
 
 def save_checkpoint(state: dict, directory: Path, epoch: int, keep_last: int = 3) -> Path:
     """Write atomically (temp file, fsync, rename), then remove all but the ``keep_last`` newest."""
-    from ltr_core.locking import tmp_name
-
     directory = Path(directory)
     path = checkpoint_path(directory, epoch)
     tmp = tmp_name(path)
@@ -76,8 +76,6 @@ def save_checkpoint(state: dict, directory: Path, epoch: int, keep_last: int = 3
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
     """Load one ltr checkpoint with ``weights_only=True``: nothing inside it is executed."""
-    from ltr_core.train.safe_pickle import CODE_ARCHIVE, torchscript_archive
-
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
@@ -135,8 +133,6 @@ def _kind(value) -> str:
 def _why(error: Exception) -> str:
     """What is wrong with a file torch.load(weights_only=True) refused, without torch's advice to load it
     unsafely."""
-    from ltr_core.train.safe_pickle import CODE_ARCHIVE, is_torchscript_refusal
-
     text = str(error)
     if is_torchscript_refusal(error):             # torch's own zip reader saw an archive of code
         return f"it {CODE_ARCHIVE}"

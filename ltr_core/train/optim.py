@@ -7,6 +7,7 @@ from typing import Literal
 
 import torch
 
+from ltr_core.registry import get_registry
 from ltr_core.valuetypes import NonNegativeFloat, PositiveFloat, PositiveInt, UnitInterval
 
 Impl = Literal["auto", "fused", "foreach", "loop"]
@@ -89,8 +90,6 @@ def param_groups(net: torch.nn.Module, opt_cfg: dict) -> list[dict]:
 
 def build_optimizer(net: torch.nn.Module, opt_cfg: dict, registry=None) -> torch.optim.Optimizer:
     """The ``optimizer`` section's optimizer over the net's parameter groups."""
-    from ltr_core.registry import get_registry
-
     groups = param_groups(net, opt_cfg)
     for g in groups:
         g.pop("names")
@@ -100,7 +99,5 @@ def build_optimizer(net: torch.nn.Module, opt_cfg: dict, registry=None) -> torch
 
 def build_scheduler(optimizer: torch.optim.Optimizer, sched_cfg: dict, epochs: int, registry=None):
     """The ``scheduler`` section's schedule, stepped once per epoch."""
-    from ltr_core.registry import get_registry
-
     kw = {k: v for k, v in sched_cfg.items() if k != "name"}
     return (registry or get_registry()).build("scheduler", sched_cfg["name"], optimizer, epochs, **kw)

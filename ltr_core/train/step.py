@@ -14,8 +14,9 @@ import shutil
 import torch
 
 from ltr_core import contract
+from ltr_core.components import build_actor, build_objective
 from ltr_core.errors import UserError
-from ltr_core.registry import ComponentError
+from ltr_core.registry import ComponentError, get_registry
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -108,9 +109,6 @@ def build_train_step(cfg: dict, net: torch.nn.Module, optimizer: torch.optim.Opt
                      registry=None, wrap=None, scaler: torch.amp.GradScaler | None = None) -> TrainStep:
     """The step as ``cfg["trainer"]`` asks for it: the network in channels-last layout, wrapped (``wrap``,
     e.g. DistributedDataParallel) and compiled in that order, the config's actor and objective around it."""
-    from ltr_core.components import build_actor, build_objective
-    from ltr_core.registry import get_registry
-
     tcfg = cfg["trainer"]
     if tcfg["channels_last"]:
         net.to(memory_format=torch.channels_last)      # in place: the optimizer keeps the same parameters

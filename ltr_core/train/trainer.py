@@ -406,7 +406,7 @@ class Trainer:
     def _writer(self):
         if self._tb is None:
             try:
-                from torch.utils.tensorboard import SummaryWriter
+                from torch.utils.tensorboard import SummaryWriter   # here: an optional extra
             except ImportError:
                 self.out("tensorboard is not installed: epoch stats go to the log file only "
                          "(pip install tensorboard, or set trainer.tensorboard: false)")

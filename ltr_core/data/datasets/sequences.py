@@ -20,6 +20,7 @@ In configs ``{name: sequences, root: PATH}``; on the command line ``--dataset se
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Union
 
@@ -37,8 +38,6 @@ LAYOUT = ("ROOT/<seq>/img/*.jpg|png (or the frames in ROOT/<seq>/) with ROOT/<se
 
 def natural_key(name: str) -> list:
     """Orders the numbers inside names by value: img2 before img10."""
-    import re
-
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
