@@ -239,15 +239,15 @@ def test_a_checkpoint_saved_on_a_gpu_resumes_evaluates_and_exports_on_a_cpu(tiny
 
 def test_the_kit_fails_a_config_that_sets_trainer_deterministic_with_an_operator_a_gpu_refuses(tiny_env, tmp_path,
                                                                                                monkeypatch):
-    import ltr_core.config
+    import ltr_core.testing
     from ltr_core.testing import check_plugin
 
-    plain = ltr_core.config.load_config
+    plain = ltr_core.testing.load_config
 
     def deterministic(name, overrides=None, **kw):
         return plain(name, [*(overrides or []), "trainer.deterministic=true"], **kw)
 
-    monkeypatch.setattr(ltr_core.config, "load_config", deterministic)
+    monkeypatch.setattr(ltr_core.testing, "load_config", deterministic)      # the config the kit loads
     report = check_plugin("tiny", tmp_path, export=False)
     failure, = report.failures            # the tiny net pools with nn.AdaptiveAvgPool2d
     assert failure.subject == "config tiny/tiny"
