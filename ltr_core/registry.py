@@ -407,7 +407,8 @@ class Registry:
         comp = self.get(kind, name)
         started = time.perf_counter()
         try:
-            obj = comp.factory(*args, **kwargs)
+            with _output_to_stderr():       # a factory's prints must not break a command's --json output
+                obj = comp.factory(*args, **kwargs)
         except UserError:
             raise
         except Exception as e:

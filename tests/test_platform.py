@@ -464,6 +464,17 @@ def test_a_plugin_that_prints_keeps_ltr_list_json_valid(tmp_path, monkeypatch):
     assert "hello from chatty at import" in out.stderr and "hello from a hook" in out.stderr
 
 
+def test_what_a_factory_prints_goes_to_stderr(capsys):
+    def chatty(width: int = 2):
+        print("building a chatty net")
+        return torch.nn.Linear(width, 1)
+
+    reg = full_registry(("chatty", plugin("chatty", ltr_nets=lambda: {"net": chatty})))
+    reg.build("net", "chatty/net")
+    out = capsys.readouterr()
+    assert out.out == "" and "building a chatty net" in out.err
+
+
 def test_check_plugin_warns_about_a_slow_build(tmp_path, monkeypatch, tiny_env):
     from ltr_core import testing
 
