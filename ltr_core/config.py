@@ -43,8 +43,9 @@ from ltr_core.errors import UserError
 from ltr_core.evaluation.benchmark import parse_dataset_option
 from ltr_core.hookspecs import FOLLOWS_ATTR, RENAMED_ATTR
 from ltr_core.registry import Registry, RegistryError, get_registry
-from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat,  # noqa: F401; re-exported: the 0.2 import path
-                                 NonNegativeInt, PositiveFloat, PositiveInt, Probability, UnitInterval)
+# the value types are re-exported here: their 0.2 import path (ltr_core.api is 0.3's)
+from ltr_core.valuetypes import (MAX_PROCESSES, Bound, CropSize, NonNegativeFloat, NonNegativeInt,  # noqa: F401
+                                 PositiveFloat, PositiveInt, Probability, UnitInterval)
 
 
 class _Loader(yaml.SafeLoader):
@@ -119,7 +120,7 @@ class ConfigError(UserError, ValueError):
 @dataclass
 class LoaderConfig:
     batch_size: typing.Annotated[int, Bound(ge=1, le=65536)] = 8
-    workers: typing.Annotated[int, Bound(ge=0, le=256)] = 0     # DataLoader worker processes per rank
+    workers: typing.Annotated[int, Bound(ge=0, le=MAX_PROCESSES)] = 0     # DataLoader worker processes per rank
     stack_dim: Literal[0, 1] = 0    # dimension along which samples are stacked into a batch
     pin_memory: Union[bool, None] = None   # None: pin when training on a GPU
     prefetch_factor: PositiveInt = 2
@@ -162,7 +163,7 @@ DEFAULT_SCHEDULER = {"name": "none"}
 class EvalConfig:
     dataset: str = "demo"
     split: str = "test"
-    workers: typing.Annotated[int, Bound(ge=1, le=256)] = 1     # as --workers: at most 256 processes
+    workers: typing.Annotated[int, Bound(ge=1, le=MAX_PROCESSES)] = 1     # as --workers
     # the network's precision when tracking on a GPU with `--amp auto` (the default); the CPU tracks in float32
     # unless --amp names a precision, since bf16's speed there depends on the CPU (ltr_core.track.precision)
     amp: Literal["off", "bf16", "fp16"] = "off"

@@ -40,3 +40,7 @@ UnitInterval = typing.Annotated[float, Bound(ge=0, lt=1)]      # e.g. momentum, 
 #: a crop's side in pixels: the networks of this field take 64-608 (past 2048 a batch of crops alone would take
 #: gigabytes, and OpenCV's resize fails to allocate)
 CropSize = typing.Annotated[int, Bound(ge=8, le=2048)]
+
+#: the most worker processes or threads a setting or option may ask for: more than any machine's cores, and each
+#: takes memory (``trainer``/``eval`` workers, ``--workers``, ``--threads``)
+MAX_PROCESSES = 256

@@ -2,9 +2,10 @@
 
 import click
 
+from ltr_core.valuetypes import MAX_PROCESSES  # worker processes or threads (shared with the configs)
+
 #: limits on numbers a command takes, each with its reason: a number past them is a typo or an attack, and
 #: honouring it would exhaust the machine (a million worker processes) rather than fail
-MAX_PROCESSES = 256           # worker processes or threads: more than any machine's cores, each takes memory
 MAX_BATCH = 4096              # sequences stepped together, or samples in a benchmark batch
 MAX_FRAMES = 100_000          # frames of a generated sequence (LaSOT's longest has 11,397)
 MAX_ROUNDS = 1000             # repetitions of a benchmark
