@@ -7,7 +7,7 @@ registry, the config loader or a command, so importing it is cheap and cannot fo
 
 * Base classes: :class:`Actor`, :class:`Tracker` :class:`VideoDataset` with its
   records :class:`SequenceInfo` and :class:`FrameRef`, :class:`Processing` and :data:`BATCH_CONTRACT`,
-  :class:`Transform`, :class:`ExportPart`, :class:`Benchmark`.
+  :class:`Transform`, :class:`ExportPart`, :class:`Benchmark`, :class:`TrainerHook`.
 * Value types for factory keywords: :class:`Bound`, :data:`PositiveInt`, :data:`NonNegativeInt`,
   :data:`PositiveFloat`, :data:`NonNegativeFloat`, :data:`Probability`, :data:`UnitInterval`, :data:`CropSize`.
 * Errors a plugin raises for its user: :class:`UserError` (one line, exit 2), :class:`DataError`.
@@ -25,10 +25,11 @@ from ltr_core.evaluation.benchmark import Benchmark
 from ltr_core.hookspecs import PLUGIN_API, follows, hookimpl, renamed_keys
 from ltr_core.track.tracker import Tracker
 from ltr_core.train.actor import Actor
+from ltr_core.train.hooks import TrainerHook
 from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
                                  Probability, UnitInterval)
 
 __all__ = ["Actor", "BATCH_CONTRACT", "Benchmark", "Bound", "ComponentError", "CropSize", "DataError",
            "ExportPart", "FrameRef", "IMAGENET_MEAN", "IMAGENET_STD", "NonNegativeFloat", "NonNegativeInt",
            "PLUGIN_API", "PositiveFloat", "PositiveInt", "Probability", "Processing", "SequenceInfo", "Tracker",
-           "Transform", "UnitInterval", "UserError", "VideoDataset", "follows", "hookimpl", "renamed_keys"]
+           "TrainerHook", "Transform", "UnitInterval", "UserError", "VideoDataset", "follows", "hookimpl", "renamed_keys"]

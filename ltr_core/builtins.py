@@ -14,6 +14,7 @@ from ltr_core.evaluation.datasets import BENCHMARKS
 from ltr_core.hookspecs import PLUGIN_API, hookimpl
 from ltr_core.track.baselines import StaticTracker
 from ltr_core.train import optim
+from ltr_core.train.hooks import JsonLinesMetrics
 
 
 @hookimpl
@@ -56,6 +57,11 @@ def ltr_optimizers():
 @hookimpl
 def ltr_schedulers():
     return {"none": optim.constant, "step": optim.step, "multistep": optim.multistep, "cosine": optim.cosine}
+
+
+@hookimpl
+def ltr_trainer_hooks():
+    return {"jsonl_metrics": JsonLinesMetrics}
 
 
 @hookimpl

@@ -144,6 +144,7 @@ class TrainerConfig:
     find_unused_parameters: bool = False        # DDP setting for nets with conditional branches
     ema_decay: UnitInterval = 0.0               # >0: also keep a moving average of the weights (0.99 ~ last
                                                 # 100 steps); evaluation, tracking and export then use it
+    hooks: list = dataclasses.field(default_factory=list)   # trainer hooks: [{name: core/jsonl_metrics}, ...]
 
 
 @dataclass
@@ -367,6 +368,8 @@ def validate_config(cfg: dict, registry: Registry) -> dict:
     cfg["scheduler"] = validate_component(cfg.get("scheduler") or DEFAULT_SCHEDULER, "scheduler", "scheduler",
                                           registry, skip=("optimizer", "epochs"))
     cfg["eval"]["dataset"] = validate_benchmark(cfg["eval"]["dataset"], "eval.dataset", registry)
+    cfg["trainer"]["hooks"] = [validate_component(h, "trainer_hook", f"trainer.hooks.{i}", registry)
+                               for i, h in enumerate(cfg["trainer"]["hooks"])]
     try:
         check_setting(cfg["trainer"]["device"], "trainer.device")
     except DeviceError as e:

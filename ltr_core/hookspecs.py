@@ -47,6 +47,8 @@ Component kinds and what their factories build:
   epoch; ``epochs`` is ``trainer.epochs``
 * benchmark  -- an :class:`ltr_core.evaluation.benchmark.Benchmark`: an evaluation dataset by name
   (``ltr eval --dataset NAME``), with its root variable, splits and scoring rules
+* trainer_hook -- ``factory(**kw) -> ltr_core.api.TrainerHook``, called before training, after each epoch and
+  at the end (:mod:`ltr_core.train.hooks`); a config lists them under ``trainer.hooks`` (plugin API 1.1)
 * config     -- a path to a YAML file
 """
 
@@ -59,7 +61,7 @@ hookspec = pluggy.HookspecMarker("ltr")
 hookimpl = pluggy.HookimplMarker("ltr")
 
 KINDS = ("dataset", "sampler", "processing", "transform", "net", "objective", "actor", "tracker", "export",
-         "optimizer", "scheduler", "benchmark", "config")
+         "optimizer", "scheduler", "benchmark", "trainer_hook", "config")
 
 
 @hookspec
@@ -125,6 +127,11 @@ def ltr_schedulers():
 @hookspec
 def ltr_benchmarks():
     """Return ``{name: Benchmark}`` of evaluation datasets (``ltr eval --dataset NAME``)."""
+
+
+@hookspec
+def ltr_trainer_hooks():
+    """Return ``{name: factory(**kw) -> ltr_core.api.TrainerHook}`` (``trainer.hooks`` entries; API 1.1)."""
 
 
 @hookspec

@@ -585,6 +585,7 @@ _BUILT = {
     "optimizer": ("a torch.optim.Optimizer", lambda o: isinstance(o, torch.optim.Optimizer)),
     "scheduler": ("a learning-rate scheduler (with step() and state_dict())",
                   lambda o: callable(getattr(o, "step", None)) and callable(getattr(o, "state_dict", None))),
+    "trainer_hook": ("an ltr_core.api.TrainerHook", lambda o: isinstance(o, api.TrainerHook)),
     "objective": ("something callable", callable),
     "processing": ("something callable", callable),
     "transform": ("something callable", callable),

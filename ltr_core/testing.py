@@ -309,6 +309,8 @@ class _Kit:
                     self.used["dataset"].add(d["name"])
             if isinstance(cfg.get("net"), dict):
                 self.used["export"].add(cfg["net"]["name"])
+            for hook in cfg["trainer"]["hooks"]:
+                self.used["trainer_hook"].add(hook["name"])
             return "validates"
         if not self._record(subject, load):
             return
@@ -486,7 +488,7 @@ class _Kit:
     def unused(self, comp) -> None:
         checks = {"net": self._net_default, "objective": self._callable_default, "transform": self._transform,
                   "processing": self._processing, "optimizer": self._optimizer, "scheduler": self._scheduler,
-                  "dataset": self._reader, "benchmark": self._reader}
+                  "dataset": self._reader, "benchmark": self._reader, "trainer_hook": self._callable_default}
         if comp.kind in checks:
             self._record(comp.label, checks[comp.kind], comp)
         else:

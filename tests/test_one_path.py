@@ -154,3 +154,71 @@ def test_library_modules_import_inside_functions_only_with_a_reason():
                         unexplained.append(f"{path.relative_to(root.parent)}:{sub.lineno}: "
                                            f"{lines[sub.lineno - 1].strip()}")
     assert not unexplained, "\n".join(unexplained)
+
+
+# -- trainer hooks (issue 36, point 1: the public hook interface and its example) -------------------------
+def test_a_trainer_hook_from_a_config_writes_json_lines_and_a_plugins_hook_sees_every_epoch(tiny_env, monkeypatch):
+    import json
+
+    from ltr_core import registry
+    from ltr_core.api import TrainerHook
+
+    calls = []
+
+    class Recorder(TrainerHook):
+        """Records what the trainer tells it."""
+
+        def __init__(self, tag: str = "r"):
+            self.tag = tag
+
+        def before_train(self, trainer):
+            calls.append(("before", trainer.name, trainer.epoch))
+
+        def after_epoch(self, trainer, epoch, stats):
+            calls.append(("epoch", epoch, round(stats["loss"], 6), (trainer.ckpt_dir / f"ep{epoch:04d}.pth").is_file()))
+
+        def after_train(self, trainer, history):
+            calls.append(("after", len(history)))
+
+    reg = registry.get_registry()
+    reg.add_plugin(type("P", (), {"ltr_plugin_api": staticmethod(lambda: ">=1.1,<2"),
+                                  "ltr_trainer_hooks": staticmethod(lambda: {"recorder": Recorder})}),
+                   "rec", "ltr-rec", "1.0")
+    hooks = "trainer.hooks=[{name: core/jsonl_metrics}, {name: rec/recorder, tag: x}]"
+    out = CliRunner().invoke(main, ["train", "tiny/tiny", "--set", "trainer.epochs=2", "--set", hooks])
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(line) for line in (tiny_env / "logs" / "tiny" / "tiny" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2] and all(r["config"] == "tiny/tiny" and r["loss"] > 0 for r in rows)
+    assert calls[0] == ("before", "tiny/tiny", 0) and calls[-1] == ("after", 2)
+    assert [c[1] for c in calls if c[0] == "epoch"] == [1, 2] and all(c[3] for c in calls if c[0] == "epoch")
+    assert [c[2] for c in calls if c[0] == "epoch"] == [round(r["loss"], 6) for r in rows]
+    # hooks observe: adding them to a run trained without them resumes it (a setting that extends the run)
+    more = CliRunner().invoke(main, ["train", "tiny/tiny", "--set", "trainer.epochs=3", "--set",
+                                     "trainer.hooks=[{name: core/jsonl_metrics}]"])
+    assert more.exit_code == 0 and "resuming with settings that extend the run" in more.output
+
+
+def test_a_hook_that_raises_stops_training_naming_it_and_a_wrong_hook_is_refused_at_load(tiny_env):
+    from ltr_core import registry
+    from ltr_core.api import TrainerHook
+    from ltr_core.config import ConfigError, load_config
+
+    class Broken(TrainerHook):
+        """Fails after the first epoch."""
+
+        def after_epoch(self, trainer, epoch, stats):
+            raise RuntimeError("disk of the experiment tracker is full")
+
+    reg = registry.get_registry()
+    reg.add_plugin(type("P", (), {"ltr_plugin_api": staticmethod(lambda: ">=1.1,<2"),
+                                  "ltr_trainer_hooks": staticmethod(lambda: {"broken": Broken, "wrong": dict})}),
+                   "hk", "ltr-hk", "1.0")
+    out = CliRunner().invoke(main, ["train", "tiny/tiny", "--set", "trainer.hooks=[{name: hk/broken}]"])
+    assert out.exit_code == 1
+    assert "trainer_hook 'hk/broken' (plugin 'hk', ltr-hk 1.0) raised RuntimeError in after_epoch: disk of the " \
+           "experiment tracker is full" in out.output
+    assert (tiny_env / "checkpoints" / "ltr" / "tiny" / "tiny" / "ep0001.pth").is_file()     # the epoch is kept
+    with pytest.raises(ConfigError, match=r"trainer.hooks.0.name: unknown trainer_hook 'nosuch'"):
+        load_config("tiny/tiny", ["trainer.hooks=[{name: nosuch}]"])
+    wrong = CliRunner().invoke(main, ["train", "tiny/tiny", "--no-resume", "--set", "trainer.hooks=[hk/wrong]"])
+    assert wrong.exit_code == 2 and "expected an ltr_core.api.TrainerHook" in wrong.output

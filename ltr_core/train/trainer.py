@@ -26,6 +26,7 @@ from ltr_core.data.build import build_processing, build_train_loader, processing
 from ltr_core.errors import UserError
 from ltr_core.paths import set_aside
 from ltr_core.progress import Progress
+from ltr_core.registry import get_registry
 from ltr_core.provenance import load_weights, versions_for
 from ltr_core.train import distributed as D
 from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, list_checkpoints, load_checkpoint, load_latest,
@@ -53,7 +54,7 @@ class ResumeError(UserError):
 EXTENDING_KEYS = ("description", "trainer.epochs", "trainer.keep_last", "trainer.log_every", "trainer.tensorboard",
                   "trainer.val_every", "trainer.val_at_start", "trainer.device", "trainer.ema_decay",
                   "data.*.loader.workers", "data.*.loader.prefetch_factor", "data.*.loader.pin_memory",
-                  "tracker", "tracker.*", "eval", "eval.*", "_name")
+                  "tracker", "tracker.*", "eval", "eval.*", "_name", "trainer.hooks", "trainer.hooks.*")
 
 
 def _flatten(cfg, prefix: str = "") -> dict:
@@ -95,6 +96,9 @@ class Trainer:
         self.name = cfg["_name"]
         self.ckpt_dir = checkpoint_dir(self.workspace, self.name)
         self.log_dir = self.workspace / "logs" / self.name
+        reg = registry or get_registry()
+        self.hooks = [(h["name"], reg.build("trainer_hook", h["name"], **{k: v for k, v in h.items() if k != "name"}))
+                      for h in cfg["trainer"].get("hooks", [])]
         self.tb_dir = self.workspace / "tensorboard" / self.name
         self.device = self.ctx.device
         if self.tcfg["deterministic"]:
@@ -274,6 +278,7 @@ class Trainer:
             return self.history
         if self.ctx.is_main:
             self.print_header()
+            self._call_hooks("before_train", self)
         try:
             if self.val_loader is not None and self.tcfg["val_at_start"] and self.epoch == 0:
                 stats = {f"val/{k}": v for k, v in self.run_epoch(self.val_loader, 0, False).items()}
@@ -291,13 +296,26 @@ class Trainer:
                 if self.ctx.is_main:
                     path = save_checkpoint(self.state_dict(), self.ckpt_dir, epoch, self.tcfg["keep_last"])
                     self._log_epoch(epoch, stats, path)
+                    self._call_hooks("after_epoch", self, epoch, dict(stats))
         finally:
             if self._tb is not None:
                 self._tb.close()
         if self.ctx.is_main:
+            self._call_hooks("after_train", self, list(self.history))
             self.out(f"done. checkpoints: {self.ckpt_dir}  log: {self.log_dir / 'train.log'}  "
                      f"tensorboard: {self.tb_dir}")
         return self.history
+
+    def _call_hooks(self, point: str, *args) -> None:
+        """Run ``trainer.hooks`` at ``point``; what one raises stops training with one line naming it."""
+        for name, hook in self.hooks:
+            try:
+                getattr(hook, point)(*args)
+            except UserError:
+                raise
+            except Exception as e:
+                raise TrainingError(f"{(self.registry or get_registry()).label('trainer_hook', name)} raised {type(e).__name__} in "
+                                    f"{point}: {e}") from e
 
     def run_epoch(self, loader, epoch: int, training: bool) -> dict:
         torch.manual_seed(epoch_seed(self.cfg["seed"], epoch, self.ctx.rank))
