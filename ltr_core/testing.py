@@ -50,7 +50,8 @@ from ltr_core.data.demo import DemoSpec, is_current, make_demo
 from ltr_core.data.image import read_image
 from ltr_core.data.loader import build_loader
 from ltr_core.data.sampler import TrackingSampler
-from ltr_core.deploy.onnx import export_parts, part_errors, parts_for
+from ltr_core.deploy.export import export_parts, parts_for
+from ltr_core.deploy.verify import part_errors
 from ltr_core.device import resolve
 from ltr_core.devicecheck import DeviceMixError, RecordNondeterministic, SimulatedDevice
 from ltr_core.errors import UserError, debug_enabled

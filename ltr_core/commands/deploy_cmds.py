@@ -17,7 +17,8 @@ def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, o
     """``factory`` (a TrackerFactory) switched to ONNX Runtime when ``runtime`` is onnx: the export folder is
     ``<workspace>/export/<config>/<checkpoint stem or 'untrained'>[-int8]``, exported on first use."""
     from ltr_core.components import tracker_needs_net
-    from ltr_core.deploy.onnx import ensure_export, require_onnxruntime
+    from ltr_core.deploy.export import ensure_export
+    from ltr_core.deploy.runtime import require_onnxruntime
 
     if runtime != "onnx" or not tracker_needs_net(factory.cfg):
         return factory
@@ -47,7 +48,9 @@ def onnx_factory(factory, runtime: str, workspace: Path, ort_threads, ort_opt, o
 @workspace_option
 def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, device, overrides, workspace):
     """Export the network parts CONFIG's tracker runs (as its plugin declares them) to ONNX, with a manifest."""
-    from ltr_core.deploy.onnx import ExportError, compare_with_torch, export_config
+    from ltr_core.deploy.export import export_config
+    from ltr_core.deploy.runtime import ExportError
+    from ltr_core.deploy.verify import compare_with_torch
     from ltr_core.track.factory import TrackerFactory
     from ltr_core.train.checkpoint import resolve_checkpoint
 

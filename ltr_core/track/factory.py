@@ -10,7 +10,7 @@ import torch
 from ltr_core import device as device_rule
 from ltr_core.components import build_net, build_tracker, tracker_needs_net, without_pretrained
 from ltr_core.config import config_from_dict, factory_params
-from ltr_core.deploy.onnx import OnnxNet
+from ltr_core.deploy.runtime import OnnxNet
 from ltr_core.errors import UserError
 from ltr_core.provenance import load_weights, version_differences
 from ltr_core.registry import get_registry
