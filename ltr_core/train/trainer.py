@@ -14,14 +14,12 @@ import copy
 import logging
 import os
 import time
-from fnmatch import fnmatch
 from pathlib import Path
 
 import torch
 
 from ltr_core import device as device_rule
 from ltr_core.components import build_net
-from ltr_core.config import ConfigError, config_from_dict
 from ltr_core.data.build import build_processing, build_train_loader, processing_stage
 from ltr_core.errors import UserError
 from ltr_core.paths import set_aside
@@ -34,6 +32,7 @@ from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, list_che
 from ltr_core.train.ema import WeightAverage
 from ltr_core.train.importing import load_net_weights
 from ltr_core.train.optim import build_optimizer, build_scheduler
+from ltr_core.train.resume import average_problem, check_resumable
 from ltr_core.train.step import StatAccumulator, StepError, build_train_step, grad_scaler
 
 log = logging.getLogger("ltr.train")
@@ -43,41 +42,6 @@ class TrainingError(UserError, RuntimeError):
     """Training stopped for a reason the user must act on (non-finite loss, bad data...)."""
 
     exit_code = 1
-
-
-class ResumeError(UserError):
-    """The checkpoints in the run's folder were made with settings that would change the run."""
-
-
-#: Settings a resumed run may change: they extend the run or change how it is watched, never what it learns.
-#: (``trainer.ema_decay`` has checks of its own, with their own messages.)
-EXTENDING_KEYS = ("description", "trainer.epochs", "trainer.keep_last", "trainer.log_every", "trainer.tensorboard",
-                  "trainer.val_every", "trainer.val_at_start", "trainer.device", "trainer.ema_decay",
-                  "data.*.loader.workers", "data.*.loader.prefetch_factor", "data.*.loader.pin_memory",
-                  "tracker", "tracker.*", "eval", "eval.*", "_name", "trainer.hooks", "trainer.hooks.*")
-
-
-def _flatten(cfg, prefix: str = "") -> dict:
-    out = {}
-    for key, value in cfg.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out
-
-
-def config_changes(old: dict, new: dict) -> tuple[list[str], list[str]]:
-    """``(changes that extend the run, changes that would change it)``, each as ``key: old -> new``."""
-    a, b = _flatten(old), _flatten(new)
-    extend, change = [], []
-    for key in sorted(set(a) | set(b)):
-        if a.get(key, "(unset)") == b.get(key, "(unset)"):
-            continue
-        text = f"{key} {a.get(key, '(unset)')!r} -> {b.get(key, '(unset)')!r}"
-        (extend if any(fnmatch(key, p) for p in EXTENDING_KEYS) else change).append(text)
-    return extend, change
 
 
 def epoch_seed(seed: int, epoch: int, rank: int) -> int:
@@ -187,22 +151,7 @@ class Trainer:
                 self.out(f"--no-resume: moved the previous run's {what} to {set_aside(folder)}")
 
     def _check_resumable(self, state: dict, path) -> None:
-        """Refuse to resume a run whose checkpoint was trained with settings that would change it; say which
-        settings only extend it."""
-        try:
-            old = config_from_dict(state["config"], self.registry)
-        except ConfigError as e:
-            raise ResumeError(f"{path}: the config it was trained with no longer validates ({e}); start a new run "
-                              "with --no-resume (the old checkpoints are moved aside, not deleted)") from None
-        extend, change = config_changes({**old, "_name": self.name}, self.cfg)
-        if change:
-            raise ResumeError(f"{path} belongs to a run of {self.name} trained with other settings: "
-                              f"{'; '.join(change[:6])}{' ...' if len(change) > 6 else ''}. To continue that run, "
-                              "give the settings it had; to start a new run with these, add --no-resume (the old "
-                              "run's checkpoints and logs are moved aside, not deleted)")
-        if self.tcfg["epochs"] < int(state["epoch"]):
-            raise ResumeError(f"{path} is at epoch {state['epoch']}, past trainer.epochs {self.tcfg['epochs']}: raise "
-                              "trainer.epochs to continue the run, or start a new one with --no-resume")
+        extend = check_resumable(state, path, self.cfg, self.registry)
         if extend and self.ctx.is_main:
             self.out("resuming with settings that extend the run: " + "; ".join(extend))
 
@@ -219,17 +168,11 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
+        problem = average_problem(state, path, self.tcfg["ema_decay"])
+        if problem:
+            raise TrainingError(problem)
         if self.average is not None:
-            if not state.get("ema"):
-                raise TrainingError(f"{path} has no weight average but trainer.ema_decay is "
-                                    f"{self.tcfg['ema_decay']}: resume with the config it was trained with, or "
-                                    "start a new run (--no-resume, or --init-from it)")
             self.average.load_state_dict(state["ema"])
-        elif state.get("ema"):
-            raise TrainingError(f"{path} keeps a weight average, which evaluation uses, but trainer.ema_decay is 0 "
-                                "here, so the next checkpoints would silently switch to the raw weights: resume "
-                                "with the config it was trained with (its trainer.ema_decay), or start a new run "
-                                "(--no-resume, or --init-from it)")
         torch.set_rng_state(state["rng"]["torch"])
         self.epoch = int(state["epoch"])
         self.history = list(state.get("history", []))
