@@ -418,7 +418,7 @@ def test_demo_uses_scikit_image_photographs_as_backgrounds_and_targets(tmp_path)
 
 
 def test_photo_region_is_a_scaled_crop_of_the_photograph():
-    from ltr_core.data.demo import _photo_region
+    from ltr_core.data.demo.photos import _photo_region
 
     rng = np.random.default_rng(0)
     photo = rng.uniform(0, 255, (30, 40, 3)).astype(np.float32)
@@ -440,12 +440,12 @@ def test_a_photograph_with_another_checksum_is_left_out_and_named(tmp_path, monk
     fake.mkdir()
     shutil.copy(src / "chelsea.png", fake / "chelsea.png")
     (fake / "coffee.png").write_bytes((src / "coffee.png").read_bytes()[:-10])   # truncated: another file
-    monkeypatch.setattr(demo, "photo_dir", lambda: fake)
+    monkeypatch.setattr(demo.photos, "photo_dir", lambda: fake)
     found, notes = demo.find_photos("auto")
     assert list(found) == ["chelsea.png"]
     assert any(str(fake / "coffee.png") in n and "SHA-256" in n for n in notes)
     assert any(str(fake / "astronaut.png") in n and "missing" in n for n in notes)
-    monkeypatch.setattr(demo, "photo_dir", lambda: None)
+    monkeypatch.setattr(demo.photos, "photo_dir", lambda: None)
     assert demo.find_photos("auto") == ({}, [demo.find_photos("auto")[1][0]])
     with pytest.raises(demo.PhotoError, match=r"pip install 'ltr-core\[demo\]'"):
         demo.find_photos("on")
@@ -457,9 +457,9 @@ def test_make_demo_cli_photos_on_without_scikit_image_fails_cleanly(tmp_path, mo
     from click.testing import CliRunner
 
     from ltr_core.cli import main
-    from ltr_core.data import demo
+    from ltr_core.data.demo import photos
 
-    monkeypatch.setattr(demo, "photo_dir", lambda: None)
+    monkeypatch.setattr(photos, "photo_dir", lambda: None)
     res = CliRunner().invoke(main, ["data", "make-demo", "--out", str(tmp_path / "d"), "--photos", "on",
                                     "--classes", "1", "--per-class", "2", "--test-per-class", "1", "--frames", "20"])
     assert res.exit_code == 2 and "scikit-image" in res.output and not (tmp_path / "d" / "train_split.txt").exists()
