@@ -48,10 +48,10 @@ class _TimedNet:
 
     def _timed(self, fn):
         def timed(*args, **kwargs):
-            self.sync()
+            self._sync()
             t = time.perf_counter()
             out = fn(*args, **kwargs)
-            self.sync()
+            self._sync()
             self._clock[0] += time.perf_counter() - t
             return out
         return timed
