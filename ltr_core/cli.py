@@ -13,7 +13,7 @@ from ltr_core.commands.options import device_option, processes, set_option, work
 
 from ltr_core import env as ltr_env
 from ltr_core.config import dump_config, load_config
-from ltr_core.errors import UserError, debug_enabled
+from ltr_core.errors import UserError, debug_enabled, one_line
 from ltr_core.registry import RegistryError, get_registry
 from ltr_core.versions import distribution_version
 
@@ -53,12 +53,8 @@ class LtrGroup(click.Group):
         except UserError as e:
             if debug_enabled():
                 traceback.print_exc()
-            click.echo(f"error: {_one_line(str(e))}", err=True)
+            click.echo(f"error: {one_line(str(e))}", err=True)
             sys.exit(e.exit_code)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _print_version(ctx, param, value):
@@ -117,7 +113,7 @@ def list_cmd(kind, as_json, strict):
         for r in rows:
             click.echo(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
         for f in reg.failures:
-            click.echo(f"FAILED plugin {f.plugin!r} ({f.distribution} {f.version}): {_one_line(f.error)}")
+            click.echo(f"FAILED plugin {f.plugin!r} ({f.distribution} {f.version}): {one_line(f.error)}")
             if debug_enabled():
                 click.echo(f.traceback, err=True)
     shadowed = [(mine, core) for mine, core in reg.shadowed() if kind is None or mine.kind == kind]

@@ -16,6 +16,11 @@ class UserError(Exception):
     exit_code = 2
 
 
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and runs of spaces as single spaces (messages are printed as one line)."""
+    return " ".join(str(text).split())
+
+
 def debug_enabled() -> bool:
     """``LTR_DEBUG=1`` (or any value but 0/empty): show full tracebacks."""
     return os.environ.get("LTR_DEBUG", "") not in ("", "0")

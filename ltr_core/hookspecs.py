@@ -147,9 +147,9 @@ def follows(base):
     """Declare that a function factory forwards its ``**kwargs`` to ``base`` (another factory: a class or a
     function, perhaps another plugin's)::
 
-        @follows(build_ostrack)
+        @follows(build_base_net)
         def build_with_quality(quality_pool: bool = True, **kwargs):
-            return WithQuality(build_ostrack(**kwargs), quality_pool)
+            return WithQuality(build_base_net(**kwargs), quality_pool)
 
     A config section then takes this factory's own keywords and ``base``'s, each checked against its own
     annotation and with ``base``'s defaults filled in (and ``base``'s own ``follows``, further down). Without it,

@@ -6,6 +6,7 @@ A name is one or more components of letters, digits and ``_ . + -`` joined by ``
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from pathlib import Path
@@ -45,3 +46,12 @@ def set_aside(folder: Path) -> Path:
         aside = folder.with_name(f"{stem}-{n}")
     folder.rename(aside)
     return aside
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks (checkpoints and ONNX parts are large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

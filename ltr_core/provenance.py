@@ -23,7 +23,7 @@ import torch
 from ltr_core.components import tracker_needs_net
 from ltr_core.hookspecs import PLUGIN_API
 from ltr_core.locking import tmp_name
-from ltr_core.paths import set_aside
+from ltr_core.paths import file_sha256, set_aside
 from ltr_core.registry import RegistryError, get_registry
 from ltr_core.train.checkpoint import CheckpointError
 from ltr_core.versions import distribution_version
@@ -126,14 +126,6 @@ def state_mismatch(expected: dict, given: dict) -> str:
 RESULTS_RECORD = "provenance.json"
 
 
-def _sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _plain(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
@@ -153,7 +145,7 @@ def results_record(factory, runtime: str, dtype: str, benchmark: str, split: str
         "config": cfg["_name"],
         "weights": "checkpoint" if ckpt else ("untrained" if tracker_needs_net(cfg) else "none (baseline)"),
         "checkpoint": str(Path(ckpt).resolve()) if ckpt else None,
-        "checkpoint_sha256": _sha256(ckpt) if ckpt else None,
+        "checkpoint_sha256": file_sha256(ckpt) if ckpt else None,
         "tracking_config_sha256": hashlib.sha256(json.dumps(tracking, sort_keys=True).encode()).hexdigest(),
         "tracker": cfg.get("tracker"),
         "runtime": runtime,

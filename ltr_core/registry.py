@@ -35,7 +35,7 @@ import yaml
 
 from ltr_core import api, hookspecs
 from ltr_core.data.dataset import eval_rules_problem
-from ltr_core.errors import ComponentError, UserError  # noqa: F401  (ComponentError: 0.2 path)
+from ltr_core.errors import ComponentError, UserError, one_line  # noqa: F401  (ComponentError: 0.2 path)
 from ltr_core.hookspecs import FOLLOWS_ATTR, KINDS, PLUGIN_API
 from ltr_core.versions import distribution_version, in_range, parse_range
 
@@ -216,7 +216,7 @@ class Registry:
             raise PluginError(f"{info.label}: hook {REQUIRES_HOOK} raised {type(e).__name__}: {e}") from None
         if isinstance(listed, str) or not isinstance(listed, (list, tuple)):
             raise PluginError(f"{info.label}: {REQUIRES_HOOK}() returned {_what(listed)}; expected a list of "
-                              "requirements such as ['ltr-atom>=0.2,<1']")
+                              "requirements such as ['ltr-base>=0.2,<1']")
         out = {}
         for item in listed:
             m = _REQUIREMENT.match(item) if isinstance(item, str) else None
@@ -228,7 +228,7 @@ class Registry:
                     parse_range(spec)
             except ValueError as e:
                 raise PluginError(f"{info.label}: {REQUIRES_HOOK}() lists {item!r}, which is not a requirement "
-                                  f"such as 'ltr-atom>=0.2,<1': {e}") from None
+                                  f"such as 'ltr-base>=0.2,<1': {e}") from None
             dist = m.group(1)
             installed = distribution_version(dist)
             todo = f"pip install '{dist}{spec}'"
@@ -318,7 +318,7 @@ class Registry:
             broken = failed.get(dist) or next((f for d, f in failed.items() if _same_dist(d, dist)), None)
             if broken is not None:
                 return (f"{info.label} builds on {dist}, whose plugin {broken.plugin!r} failed to load: "
-                        f"{_one_line(broken.error)}")
+                        f"{one_line(broken.error)}")
         for comp in self.components["config"].values():
             if comp.plugin != info.name:
                 continue
@@ -479,10 +479,6 @@ def _release(version: str) -> str:
     """The leading numbers of a version (``0.3.0.dev1`` -> ``0.3.0``), which ranges compare."""
     m = re.match(r"\d+(?:\.\d+)*", version)
     return m.group(0) if m else "0"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
 
 
 def _missing_module_message(module: str, plugin: str, distribution: str, version: str) -> str:

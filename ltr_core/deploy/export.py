@@ -17,8 +17,9 @@ import torch
 from ltr_core import __version__
 from ltr_core.data.demo import demo_frames
 from ltr_core.deploy.part import ExportPart
-from ltr_core.deploy.runtime import MANIFEST, ExportError, file_sha256, read_manifest, require_onnxruntime
+from ltr_core.deploy.runtime import MANIFEST, ExportError, read_manifest, require_onnxruntime
 from ltr_core.locking import remove_dead_leftovers, tmp_name
+from ltr_core.paths import file_sha256
 from ltr_core.provenance import versions_for
 from ltr_core.registry import RegistryError, get_registry
 

@@ -3,7 +3,6 @@ its network's parts with ONNX Runtime sessions (``--runtime onnx``). Evaluation 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 import torch
 
 from ltr_core.errors import UserError
+from ltr_core.paths import file_sha256
 
 MANIFEST = "manifest.json"
 OPT_LEVELS = ("disable", "basic", "extended", "all")
@@ -19,14 +19,6 @@ OPT_LEVELS = ("disable", "basic", "extended", "all")
 
 class ExportError(UserError, RuntimeError):
     """A part cannot be exported or loaded; the message names the file or part and what to do."""
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_manifest(folder: Path) -> dict:
