@@ -47,15 +47,16 @@ Component kinds and what their factories build:
   epoch; ``epochs`` is ``trainer.epochs``
 * benchmark  -- an :class:`ltr_core.evaluation.benchmark.Benchmark`: an evaluation dataset by name
   (``ltr eval --dataset NAME``), with its root variable, splits and scoring rules
-* trainer_hook -- ``factory(**kw) -> ltr_core.api.TrainerHook``, called before training, after each epoch and
-  at the end (:mod:`ltr_core.train.hooks`); a config lists them under ``trainer.hooks`` (plugin API 1.1)
+* trainer_hook -- ``factory(**kw) -> ltr_core.api.TrainerHook``, called before training, after each step, after
+  each epoch and at the end (:mod:`ltr_core.train.hooks`); a config lists them under ``trainer.hooks`` (plugin
+  API 1.1; the step, epoch-training and close points 1.2)
 * config     -- a path to a YAML file
 """
 
 import pluggy
 
 #: The plugin API this core implements (see the module docstring for what its numbers mean).
-PLUGIN_API = "1.1"
+PLUGIN_API = "1.2"
 
 hookspec = pluggy.HookspecMarker("ltr")
 hookimpl = pluggy.HookimplMarker("ltr")

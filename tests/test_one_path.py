@@ -222,3 +222,74 @@ def test_a_hook_that_raises_stops_training_naming_it_and_a_wrong_hook_is_refused
         load_config("tiny/tiny", ["trainer.hooks=[{name: nosuch}]"])
     wrong = CliRunner().invoke(main, ["train", "tiny/tiny", "--no-resume", "--set", "trainer.hooks=[hk/wrong]"])
     assert wrong.exit_code == 2 and "expected an ltr_core.api.TrainerHook" in wrong.output
+
+
+def test_the_loop_runs_its_standard_hooks_then_the_configs_at_every_point_and_closes_them_after_an_error(tiny_env):
+    """Issue 36, point 1: the weight average, validation, checkpoints and the epoch log are hooks, in that order,
+    before the config's; ``after_step``, ``after_train_epoch`` (which may add numbers) and ``close`` reach a
+    plugin's hook; a hook that is not ``ranks = "all"`` is skipped on the other processes."""
+    import dataclasses
+    import json
+
+    from ltr_core import registry
+    from ltr_core.api import TrainerHook
+    from ltr_core.config import load_config
+    from ltr_core.train.checkpoint import load_checkpoint
+    from ltr_core.train.trainer import Trainer, TrainingError
+
+    seen = {"steps": [], "closed": 0}
+
+    class Counter(TrainerHook):
+        """Counts the steps, adds a number to each epoch, fails in epoch ``fail_at`` when asked."""
+
+        def __init__(self, fail_at: int = 0):
+            self.fail_at = fail_at
+
+        def after_step(self, trainer, epoch, step):
+            seen["steps"].append((epoch, step))
+
+        def after_train_epoch(self, trainer, epoch, stats):
+            assert "val/loss" in stats                 # validation, a standard hook, ran before
+            stats["extra/steps"] = float(len(seen["steps"]))
+            if epoch == self.fail_at:
+                raise ValueError("asked to fail")
+
+        def close(self, trainer):
+            seen["closed"] += 1
+
+    reg = registry.get_registry()
+    reg.add_plugin(type("P", (), {"ltr_plugin_api": staticmethod(lambda: ">=1.2,<2"),
+                                  "ltr_trainer_hooks": staticmethod(lambda: {"counter": Counter})}),
+                   "cnt", "ltr-cnt", "1.0")
+    val = ("data.val={datasets: [{name: lasot, root_env: LTR_DEMO_DIR, split_file: train_split.txt}], "
+           "sampler: {name: tracking, samples_per_epoch: 8}, processing: {name: crop_pair, search_size: 32, "
+           "template_size: 16}, loader: {batch_size: 8, workers: 0}}")
+    cfg = load_config("tiny/tiny", ["trainer.epochs=2", "trainer.ema_decay=0.9", val, "trainer.val_every=1",
+                                    "trainer.hooks=[{name: core/jsonl_metrics}, {name: cnt/counter}]"])
+    trainer = Trainer(cfg, tiny_env, out=lambda m: None)
+    assert [(name, configured) for name, _, configured in trainer.hooks] == [
+        ("weight average", False), ("validation", False), ("checkpoints", False), ("epoch log", False),
+        ("core/jsonl_metrics", True), ("cnt/counter", True)]
+    history = trainer.train()
+    assert seen["steps"] == [(e, s) for e in (1, 2) for s in (1, 2, 3, 4)]     # 32 samples / 8, training only
+    assert trainer.average.updates == 8 and seen["closed"] == 1
+    assert [h["extra/steps"] for h in history] == [4.0, 8.0]
+    logs = tiny_env / "logs" / "tiny" / "tiny"
+    assert "extra/steps 8" in (logs / "train.log").read_text().splitlines()[-1]
+    assert [json.loads(r)["extra/steps"] for r in (logs / "metrics.jsonl").read_text().splitlines()] == [4.0, 8.0]
+    state = load_checkpoint(tiny_env / "checkpoints" / "ltr" / "tiny" / "tiny" / "ep0002.pth")
+    assert state["history"][-1]["extra/steps"] == 8.0 and state["ema"]["updates"] == 8
+    assert trainer.last_checkpoint.name == "ep0002.pth"
+
+    # on another process only the hooks that ask for every rank are called
+    trainer.ctx = dataclasses.replace(trainer.ctx, rank=1)
+    seen["steps"].clear()
+    trainer._call_hooks("after_step", trainer, 3, 1)
+    assert seen["steps"] == [] and trainer.average.updates == 9
+
+    seen["closed"] = 0
+    failing = load_config("tiny/tiny", ["trainer.epochs=3", val, "trainer.val_every=1", "trainer.hooks=[{name: cnt/counter, fail_at: 1}]"])
+    with pytest.raises(TrainingError, match=r"trainer_hook 'cnt/counter' .* raised ValueError in after_train_epoch: "
+                                            r"asked to fail"):
+        Trainer(failing, tiny_env, out=lambda m: None, resume=False).train()
+    assert seen["closed"] == 1

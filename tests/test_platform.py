@@ -21,6 +21,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+import ltr_core
 from ltr_core import registry as registry_module
 from ltr_core.cli import main
 from ltr_core.config import ConfigError, load_config
@@ -170,9 +171,9 @@ def test_every_stable_import_path_the_guide_lists_imports():
 def test_the_0_2_import_paths_still_give_the_same_objects():
     import ltr_core.api as api
     from ltr_core.config import CropSize, PositiveInt
+    from ltr_core.data.processing import BATCH_CONTRACT, Processing
     from ltr_core.deploy.onnx import ExportPart
     from ltr_core.registry import ComponentError
-    from ltr_core.data.processing import BATCH_CONTRACT, Processing
 
     assert (CropSize, PositiveInt, ExportPart, ComponentError, BATCH_CONTRACT, Processing) == \
         (api.CropSize, api.PositiveInt, api.ExportPart, api.ComponentError, api.BATCH_CONTRACT, api.Processing)
@@ -185,7 +186,10 @@ def test_the_0_2_import_paths_still_give_the_same_objects():
 def test_py_typed_changelog_and_policy_are_there():
     assert (ROOT / "ltr_core" / "py.typed").is_file()
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "## 0.3.0" in changelog and "## 0.2.0" in changelog
+    from ltr_core.api import PLUGIN_API
+
+    # the running release has its entry, naming the plugin API it implements
+    assert f"## {ltr_core.__version__} (plugin API {PLUGIN_API})" in changelog and "## 0.2.0" in changelog
     assert "## Deprecation policy" in (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
 
 
@@ -418,8 +422,8 @@ def test_a_readers_unknown_scoring_rules_fail_the_plugin_at_load():
 
 
 def test_a_reader_of_another_layout_without_a_writer_fails_with_the_hint(tmp_path):
-    from ltr_core.testing import check_plugin
     from ltr_core.api import VideoDataset
+    from ltr_core.testing import check_plugin
 
     class Odd(VideoDataset):
         """A layout of its own."""

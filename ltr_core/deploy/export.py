@@ -40,7 +40,15 @@ def parts_for(cfg: dict, net: torch.nn.Module, registry=None) -> list[ExportPart
     tracker = {k: v for k, v in (cfg.get("tracker") or {}).items() if k != "name" and k in accepted}
     # parts are traced on the CPU (the file must not depend on where the network was), and a factory may run the
     # network on CPU example inputs to make the next part's inputs: hand it the network there
-    return comp.factory(net.to("cpu"), **tracker)   # e.g. the tracker's crop sizes set the exported input shapes
+    parts = comp.factory(net.to("cpu"), **tracker)   # e.g. the tracker's crop sizes set the exported input shapes
+    seen: set[str] = set()
+    for part in parts:
+        for label in (part.name, *part.aliases):
+            if label in seen:
+                raise ExportError(f"export {name!r} ({comp.plugin}): two parts are called {label!r} (names and "
+                                  "aliases must be distinct); rename one in the plugin's `ltr_exports`")
+            seen.add(label)
+    return parts
 
 
 def calibration_for(factory, parts: list[ExportPart], frames: int = 40, sequences: int = 2) -> dict:
@@ -163,7 +171,8 @@ def _export_part(part: ExportPart, out: Path, opset: int, dtype: str, calibratio
     return {"name": part.name, "file": path.name, "sha256": file_sha256(path), "as_dict": part.as_dict,
             "inputs": [_spec(k, v) for k, v in inputs.items()],
             "outputs": [_spec(k, v) for k, v in zip(part.outputs, result)], "note": part.note,
-            "dynamic_axes": {k: {str(a): n for a, n in axes.items()} for k, axes in part.dynamic_axes.items()}}
+            "dynamic_axes": {k: {str(a): n for a, n in axes.items()} for k, axes in part.dynamic_axes.items()},
+            **({"aliases": list(part.aliases)} if part.aliases else {})}
 
 
 def _quantise(path: Path, feeds: list[dict]) -> None:

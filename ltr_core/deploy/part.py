@@ -18,7 +18,8 @@ class ExportPart:
     input names to example tensors (their shapes are the exported shapes). ``as_dict``: the tracker expects a
     ``{output_name: tensor}`` dict rather than a single tensor. ``note`` says what is *not* exported and why.
     ``random_inputs(generator)``: test inputs in the part's valid range (default: standard normal for
-    floating inputs, the example otherwise).
+    floating inputs, the example otherwise). ``aliases``: former names of the part, still answered (with a
+    ``FutureWarning``) by the ONNX runtime for one minor version after a rename; recorded in the manifest.
     """
 
     name: str
@@ -29,6 +30,7 @@ class ExportPart:
     note: str = ""
     dynamic_axes: dict[str, dict[int, str]] = field(default_factory=dict)
     random_inputs: Callable[[torch.Generator], dict[str, torch.Tensor]] | None = None
+    aliases: tuple[str, ...] = ()
 
     def sample(self, g: torch.Generator) -> list[torch.Tensor]:
         if self.random_inputs is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,11 @@ class OnnxNet:
         parts = self.__dict__.get("parts", {})
         if name in parts:
             return parts[name]
+        renamed = next((p for p in parts.values() if name in p.entry.get("aliases", ())), None)
+        if renamed is not None:
+            warnings.warn(f"exported part {name!r} is now called {renamed.entry['name']!r}; the old name is a "
+                          "deprecated alias (removed in the next minor version)", FutureWarning, stacklevel=2)
+            return renamed
         raise AttributeError(f"{name!r} is not an exported part of {self.__dict__.get('folder')} "
                              f"(parts: {', '.join(parts)})")
 

@@ -1,7 +1,9 @@
-"""One trainer for every plugin: epochs, checkpoints, exact resume, DDP, mixed precision, logging.
+"""One trainer for every plugin: the loop over epochs and steps, exact resume, DDP, mixed precision.
 
-Plugins customise training only through their actor, objective and config. Rank 0 alone writes
-checkpoints and logs; every rank resumes from the same checkpoint.
+Plugins customise training through their actor, objective, config and trainer hooks. What the loop does besides
+stepping -- the weight average, validation, checkpoints, the epoch log -- are the standard hooks of
+:mod:`ltr_core.train.hooks`, run before the config's own (``trainer.hooks``). Rank 0 alone writes checkpoints
+and logs; every rank resumes from the same checkpoint.
 
 Exact resume: each epoch reseeds torch from ``(seed, epoch, rank)`` and the sampler derives every sample
 from ``(seed, epoch, index)``, so an epoch replayed after a crash is the same epoch; checkpoints, taken at
@@ -27,9 +29,8 @@ from ltr_core.progress import Progress
 from ltr_core.registry import get_registry
 from ltr_core.provenance import load_weights, versions_for
 from ltr_core.train import distributed as D
-from ltr_core.train.checkpoint import (CheckpointError, checkpoint_dir, list_checkpoints, load_checkpoint, load_latest,
-                                       save_checkpoint)
-from ltr_core.train.ema import WeightAverage
+from ltr_core.train.checkpoint import CheckpointError, checkpoint_dir, list_checkpoints, load_checkpoint, load_latest
+from ltr_core.train.hooks import AverageWeights, Checkpointer, EpochLog, Validation
 from ltr_core.train.importing import load_net_weights
 from ltr_core.train.optim import build_optimizer, build_scheduler
 from ltr_core.train.resume import average_problem, check_resumable
@@ -60,9 +61,6 @@ class Trainer:
         self.name = cfg["_name"]
         self.ckpt_dir = checkpoint_dir(self.workspace, self.name)
         self.log_dir = self.workspace / "logs" / self.name
-        reg = registry or get_registry()
-        self.hooks = [(h["name"], reg.build("trainer_hook", h["name"], **{k: v for k, v in h.items() if k != "name"}))
-                      for h in cfg["trainer"].get("hooks", [])]
         self.tb_dir = self.workspace / "tensorboard" / self.name
         self.device = self.ctx.device
         if self.tcfg["deterministic"]:
@@ -77,9 +75,11 @@ class Trainer:
         self._scaler = grad_scaler(self.tcfg["amp"], self.device)
         self.epoch = 0
         self.history: list[dict] = []
+        self.last_checkpoint: Path | None = None
         if init_from:
             self._init_weights(init_from, init_partial)
-        self.average = WeightAverage(self.net, self.tcfg["ema_decay"]) if self.tcfg["ema_decay"] else None
+        averaging = AverageWeights(self.net, self.tcfg["ema_decay"]) if self.tcfg["ema_decay"] else None
+        self.average = averaging.average if averaging else None
         if resume:
             self._resume()
         elif self.ctx.is_main:
@@ -102,13 +102,20 @@ class Trainer:
                 section["loader"]["pin_memory"] = self.device.type == "cuda"
         self.loader = build_train_loader(loading, self.workspace, "train", self.ctx.rank, self.ctx.world_size,
                                          registry)
-        self.val_loader = None
+        validation = None
         if "val" in (cfg.get("data") or {}) and self.tcfg["val_every"] > 0:
-            self.val_loader = build_train_loader(loading, self.workspace, "val", self.ctx.rank, self.ctx.world_size,
-                                                 registry)
+            validation = Validation(build_train_loader(loading, self.workspace, "val", self.ctx.rank,
+                                                       self.ctx.world_size, registry),
+                                    self.tcfg["val_every"], self.tcfg["val_at_start"])
         self._processing_stage: dict[str, int] = {}
-        self._tb = None
-        self._tb_missing = False
+        reg = registry or get_registry()
+        #: (name, hook, the config's own?) in calling order: the standard hooks, then ``trainer.hooks``
+        self.hooks = [(name, hook, False) for name, hook in (
+            ("weight average", averaging), ("validation", validation),
+            ("checkpoints", Checkpointer(self.tcfg["keep_last"])), ("epoch log", EpochLog(self.tcfg["tensorboard"])))
+            if hook is not None]
+        self.hooks += [(h["name"], reg.build("trainer_hook", h["name"], **{k: v for k, v in h.items() if k != "name"}),
+                        True) for h in cfg["trainer"].get("hooks", [])]
 
     @property
     def actor(self):
@@ -221,44 +228,44 @@ class Trainer:
             return self.history
         if self.ctx.is_main:
             self.print_header()
-            self._call_hooks("before_train", self)
         try:
-            if self.val_loader is not None and self.tcfg["val_at_start"] and self.epoch == 0:
-                stats = {f"val/{k}": v for k, v in self.run_epoch(self.val_loader, 0, False).items()}
-                if self.ctx.is_main:
-                    self.out("before training: " + "  ".join(f"{k} {v:.4g}" for k, v in stats.items()))
+            self._call_hooks("before_train", self)
             while self.epoch < self.tcfg["epochs"]:
                 epoch = self.epoch + 1
                 stats = self.run_epoch(self.loader, epoch, training=True)
-                if self.val_loader is not None and epoch % self.tcfg["val_every"] == 0:
-                    stats.update({f"val/{k}": v for k, v in self.run_epoch(self.val_loader, epoch, False).items()})
+                self._call_hooks("after_train_epoch", self, epoch, stats)
                 self.scheduler.step()
                 self.epoch = epoch
                 stats["lr"] = self.optimizer.param_groups[0]["lr"]
                 self.history.append({"epoch": epoch, **stats})
-                if self.ctx.is_main:
-                    path = save_checkpoint(self.state_dict(), self.ckpt_dir, epoch, self.tcfg["keep_last"])
-                    self._log_epoch(epoch, stats, path)
-                    self._call_hooks("after_epoch", self, epoch, dict(stats))
+                self._call_hooks("after_epoch", self, epoch, stats, own_copy=True)
+            self._call_hooks("after_train", self, self.history, own_copy=True)
         finally:
-            if self._tb is not None:
-                self._tb.close()
+            for _, hook, _ in self.hooks:
+                if hook.ranks == "all" or self.ctx.is_main:
+                    hook.close(self)
         if self.ctx.is_main:
-            self._call_hooks("after_train", self, list(self.history))
             self.out(f"done. checkpoints: {self.ckpt_dir}  log: {self.log_dir / 'train.log'}  "
                      f"tensorboard: {self.tb_dir}")
         return self.history
 
-    def _call_hooks(self, point: str, *args) -> None:
-        """Run ``trainer.hooks`` at ``point``; what one raises stops training with one line naming it."""
-        for name, hook in self.hooks:
+    def _call_hooks(self, point: str, *args, own_copy: bool = False) -> None:
+        """Run the hooks at ``point`` in order, each on the processes it asks for; with ``own_copy``, each gets its own
+        copy of the last argument. What a config's hook raises stops training with one line naming it."""
+        for name, hook, configured in self.hooks:
+            if hook.ranks != "all" and not self.ctx.is_main:
+                continue
+            given = (*args[:-1], type(args[-1])(args[-1])) if own_copy else args
+            if not configured:
+                getattr(hook, point)(*given)
+                continue
             try:
-                getattr(hook, point)(*args)
+                getattr(hook, point)(*given)
             except UserError:
                 raise
             except Exception as e:
-                raise TrainingError(f"{(self.registry or get_registry()).label('trainer_hook', name)} raised {type(e).__name__} in "
-                                    f"{point}: {e}") from e
+                raise TrainingError(f"{(self.registry or get_registry()).label('trainer_hook', name)} raised "
+                                    f"{type(e).__name__} in {point}: {e}") from e
 
     def run_epoch(self, loader, epoch: int, training: bool) -> dict:
         torch.manual_seed(epoch_seed(self.cfg["seed"], epoch, self.ctx.rank))
@@ -287,8 +294,8 @@ class Trainer:
                 raise TrainingError(f"trainer.deterministic: {op} has no deterministic kernel on {self.device}, and "
                                     "the training step calls it; set trainer.deterministic=false, or compute it "
                                     "another way (`ltr check-plugin` names such operators on a CPU)") from None
-            if training and self.average is not None:
-                self.average.update(self.net)
+            if training:
+                self._call_hooks("after_step", self, epoch, n + 1)
             stats.add(loss, step_stats)
             t2 = time.perf_counter()
             data_time += t1 - t0
@@ -349,29 +356,3 @@ class Trainer:
             f"{ {k: round(v, 6) for k, v in means.items()} }. Nothing was saved for this epoch; the last good "
             f"checkpoint in {self.ckpt_dir} is intact. Try a lower learning rate, trainer.clip_grad_norm, "
             "or trainer.amp: off.")
-
-    # -- logging --------------------------------------------------------------------------------------
-    def _log_epoch(self, epoch: int, stats: dict, path: Path) -> None:
-        line = f"epoch {epoch}/{self.tcfg['epochs']}  " + "  ".join(f"{k} {v:.4g}" for k, v in stats.items())
-        self.out(line)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_dir / "train.log", "a", encoding="utf-8") as f:
-            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}  checkpoint {path.name}\n")
-        if self.tcfg["tensorboard"] and not self._tb_missing:
-            writer = self._writer()
-            if writer is not None:
-                for k, v in stats.items():
-                    writer.add_scalar(k, v, epoch)
-                writer.flush()
-
-    def _writer(self):
-        if self._tb is None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter   # here: an optional extra
-            except ImportError:
-                self.out("tensorboard is not installed: epoch stats go to the log file only "
-                         "(pip install tensorboard, or set trainer.tensorboard: false)")
-                self._tb_missing = True
-                return None
-            self._tb = SummaryWriter(str(self.tb_dir))
-        return self._tb

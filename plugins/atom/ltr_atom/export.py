@@ -1,7 +1,8 @@
 """What an ATOM tracker needs of the IoU-Net at inference, for ONNX export.
 
 Three parts: ``reference_branch`` (first frame and target box -> the two modulation vectors, once per
-sequence), ``test_features`` (a frame's IoU features, once per frame) and ``iou_predictor`` (modulation,
+sequence), ``search_features`` (a search frame's IoU features, once per frame; ``test_features`` before 0.3, a
+deprecated alias) and ``iou_predictor`` (modulation,
 features and P proposals -> P predicted IoUs, PrRoIPool inside). Box refinement climbs the predicted IoU by
 its gradient with respect to the boxes, which an ONNX Runtime session does not provide: with these parts
 refinement runs by scoring candidate boxes (or in PyTorch); the parts themselves are exact.
@@ -24,7 +25,7 @@ class _Reference(torch.nn.Module):
         return self.net.bb_regressor.get_modulation(f2, f3, box)
 
 
-class _TestFeatures(torch.nn.Module):
+class _SearchFeatures(torch.nn.Module):
     def __init__(self, net):
         super().__init__()
         self.net = net
@@ -44,7 +45,7 @@ class _IoUPredictor(torch.nn.Module):
 
 
 def export_parts(net, image_size: int = 288, proposals: int = 8) -> list[ExportPart]:
-    """ATOM's IoU-Net: reference branch, test-frame features and IoU predictor.
+    """ATOM's IoU-Net: reference branch, search-frame features and IoU predictor.
 
     Any image size and number of proposals (dynamic axes)."""
     net = net.eval()
@@ -52,7 +53,7 @@ def export_parts(net, image_size: int = 288, proposals: int = 8) -> list[ExportP
     box = torch.tensor([[image_size / 3, image_size / 3, image_size / 3, image_size / 3]])
     with torch.no_grad():
         mod3, mod4 = _Reference(net)(image, box)
-        feat3, feat4 = _TestFeatures(net)(image)
+        feat3, feat4 = _SearchFeatures(net)(image)
     props = box[:, None, :].repeat(1, proposals, 1)
     hw = {2: "height", 3: "width"}
 
@@ -71,8 +72,9 @@ def export_parts(net, image_size: int = 288, proposals: int = 8) -> list[ExportP
     return [
         ExportPart("reference_branch", _Reference(net), {"image": image, "box": box}, ["mod3", "mod4"],
                    dynamic_axes={"image": hw}, random_inputs=reference_inputs),
-        ExportPart("test_features", _TestFeatures(net), {"image": image}, ["feat3", "feat4"],
-                   dynamic_axes={"image": hw, "feat3": {2: "h8", 3: "w8"}, "feat4": {2: "h16", 3: "w16"}}),
+        ExportPart("search_features", _SearchFeatures(net), {"image": image}, ["feat3", "feat4"],
+                   dynamic_axes={"image": hw, "feat3": {2: "h8", 3: "w8"}, "feat4": {2: "h16", 3: "w16"}},
+                   aliases=("test_features",)),
         ExportPart("iou_predictor", _IoUPredictor(net),
                    {"mod3": mod3, "mod4": mod4, "feat3": feat3, "feat4": feat4, "proposals": props}, ["iou"],
                    dynamic_axes={"feat3": {2: "h8", 3: "w8"}, "feat4": {2: "h16", 3: "w16"},

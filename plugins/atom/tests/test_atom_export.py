@@ -3,6 +3,7 @@ proposal count."""
 
 import numpy as np
 import onnx
+import pytest
 import torch
 
 from ltr_atom.export import export_parts as atom_parts
@@ -16,7 +17,8 @@ def test_iounet_parts_equal_pytorch_at_other_sizes_and_proposal_counts(tmp_path)
     parts = atom_parts(net, image_size=144)
     export_parts(parts, tmp_path, config="atom/demo", checkpoint=None, report=lambda m: None)
     m = read_manifest(tmp_path)
-    assert [p["name"] for p in m["parts"]] == ["reference_branch", "test_features", "iou_predictor"]
+    assert [p["name"] for p in m["parts"]] == ["reference_branch", "search_features", "iou_predictor"]
+    assert m["parts"][1]["aliases"] == ["test_features"]                  # the 0.2 name, for one minor version
     assert "PyTorch" in m["parts"][2]["note"]
     for p in m["parts"]:
         onnx.checker.check_model(onnx.load(str(tmp_path / p["file"])), full_check=True)
@@ -32,7 +34,9 @@ def test_iounet_parts_equal_pytorch_at_other_sizes_and_proposal_counts(tmp_path)
         feat = net.bb_regressor.get_iou_feat(*net.feature_extractor(test_img))
         want = net.bb_regressor.predict_iou(mod, feat, props)
     got_mod = ort.reference_branch(ref_img, box)
-    got_feat = ort.test_features(test_img)
+    got_feat = ort.search_features(test_img)
+    with pytest.warns(FutureWarning, match="'test_features' is now called 'search_features'"):
+        assert ort.test_features is ort.parts["search_features"]
     got = ort.iou_predictor(*got_mod, *got_feat, props)
     assert got.shape == (1, 13) and want.std() > 1e-3
     np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-4, rtol=1e-4)
