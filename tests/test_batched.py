@@ -12,12 +12,18 @@ import time
 import numpy as np
 import pytest
 
+from ltr_core.cli_runner import run_ltr
 from ltr_core.data.datasets.lasot import LaSOT
 from ltr_core.evaluation.metrics import read_result_file
 from ltr_core.track.runner import run_sequences, sequences_from_dataset
 
 
 def ltr(*args, timeout=300):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args)
+
+
+def ltr_process(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True,
                           timeout=timeout)
 
@@ -117,6 +123,7 @@ def test_a_killed_batched_evaluation_resumes_where_it_stopped(tiny_env):
 def test_a_tracker_that_fails_in_a_batched_step_is_named_with_its_sequence_and_frame(tiny_env, demo_tree, tmp_path,
                                                                                       monkeypatch):
     import tiny_plugin
+
     from ltr_core.config import load_config
     from ltr_core.registry import ComponentError
     from ltr_core.track.factory import TrackerFactory

@@ -4,8 +4,15 @@ import re
 import subprocess
 import sys
 
+from ltr_core.cli_runner import run_ltr
+
 
 def ltr(*args):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args)
+
+
+def ltr_process(*args):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300)
 
 

@@ -9,12 +9,18 @@ import cv2
 import numpy as np
 import pytest
 
+from ltr_core.cli_runner import run_ltr
 from ltr_core.data.dataset import DataError
-from ltr_core.data.datasets.benchmarks import NfS30, OTB100, TNL2K, UAV123, LaSOTExtension, read_table
+from ltr_core.data.datasets.benchmarks import OTB100, TNL2K, UAV123, LaSOTExtension, NfS30, read_table
 from ltr_core.track.runner import sequences_from_dataset
 
 
 def ltr(*args):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args)
+
+
+def ltr_process(*args):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300)
 
 

@@ -1,11 +1,10 @@
 """Configs: addressing, inheritance, overrides and validation errors that name the key path."""
 
-import subprocess
-import sys
 
 import pytest
 import yaml
 
+from ltr_core.cli_runner import run_ltr
 from ltr_core.config import ConfigError, load_config
 
 
@@ -78,12 +77,10 @@ def test_bad_yaml_is_reported_with_its_file(tiny_env, tmp_path):
 
 
 def test_config_show_prints_the_resolved_config(tiny_env):
-    out = subprocess.run([sys.executable, "-m", "ltr_core", "config", "show", "tiny/tiny", "--set", "trainer.epochs=9"],
-                         capture_output=True, text=True, timeout=120)
+    out = run_ltr("config", "show", "tiny/tiny", "--set", "trainer.epochs=9")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# tiny/tiny")
     shown = yaml.safe_load(out.stdout)
     assert shown["trainer"]["epochs"] == 9 and shown["net"]["width"] == 8
-    bad = subprocess.run([sys.executable, "-m", "ltr_core", "config", "show", "tiny/tiny", "--set", "trainer.epochz=1"],
-                         capture_output=True, text=True, timeout=120)
+    bad = run_ltr("config", "show", "tiny/tiny", "--set", "trainer.epochz=1")
     assert bad.returncode == 2 and "error: trainer.epochz: unknown key" in bad.stderr

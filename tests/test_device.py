@@ -11,11 +11,17 @@ import pytest
 import torch
 
 from ltr_core import device as device_rule
+from ltr_core.cli_runner import run_ltr
 from ltr_core.devicecheck import DeviceMixError, SimulatedDevice
 from ltr_core.track.precision import AutocastNet, resolve_amp
 
 
 def ltr(*args, env=None):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args, env=env)
+
+
+def ltr_process(*args, env=None):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300,
                           env=env or os.environ)
 
@@ -112,6 +118,7 @@ def test_the_simulated_gpu_stops_where_cuda_would_and_counts_host_syncs():
 
 def test_the_kit_fails_a_tracker_that_calls_numpy_on_its_networks_output(tiny_env, tmp_path, monkeypatch):
     import tiny_plugin
+
     from ltr_core.testing import check_plugin
 
     @torch.no_grad()
@@ -131,6 +138,7 @@ def test_the_kit_fails_a_tracker_that_calls_numpy_on_its_networks_output(tiny_en
 
 def test_the_kit_fails_a_network_that_makes_a_cpu_tensor_in_its_forward(tiny_env, tmp_path, monkeypatch):
     import tiny_plugin
+
     from ltr_core.testing import check_plugin
 
     def forward(self, search, template):

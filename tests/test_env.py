@@ -1,13 +1,12 @@
 """Dataset roots and workspace resolution; a missing root stops before any work with the variable to set."""
 
-import subprocess
-import sys
 
 import pytest
 
 from ltr_core import env
-from ltr_core.data.build import build_datasets
+from ltr_core.cli_runner import run_ltr
 from ltr_core.config import load_config
+from ltr_core.data.build import build_datasets
 
 
 def test_unset_dataset_root_names_the_variable(tiny_env, monkeypatch, tmp_path):
@@ -43,8 +42,7 @@ def test_workspace_precedence(monkeypatch, tmp_path):
 
 def test_ltr_env_shows_resolved_values(tiny_env, tmp_path, monkeypatch):
     monkeypatch.setenv("LTR_GOT10K_DIR", str(tmp_path / "missing-got"))
-    out = subprocess.run([sys.executable, "-m", "ltr_core", "env", "--workspace", str(tmp_path / "w")],
-                         capture_output=True, text=True, timeout=120)
+    out = run_ltr("env", "--workspace", str(tmp_path / "w"))
     assert out.returncode == 0
     assert f"workspace            {tmp_path / 'w'}" in out.stdout
     assert "missing-got  [missing]   (environment)" in out.stdout

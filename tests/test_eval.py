@@ -8,12 +8,18 @@ import cv2
 import numpy as np
 import pytest
 
+from ltr_core.cli_runner import run_ltr
+from ltr_core.data.datasets.lasot import LaSOT
 from ltr_core.track.baselines import StaticTracker
 from ltr_core.track.runner import run_sequences, sequences_from_dataset
-from ltr_core.data.datasets.lasot import LaSOT
 
 
 def ltr(*args):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args)
+
+
+def ltr_process(*args):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300)
 
 

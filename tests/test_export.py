@@ -11,11 +11,16 @@ import onnx
 import pytest
 import torch
 
-from ltr_core.deploy.onnx import (ExportError, OnnxNet, activation_products, compare_with_torch, parts_for,
-                                  read_manifest)
+from ltr_core.cli_runner import run_ltr
+from ltr_core.deploy.onnx import ExportError, OnnxNet, activation_products, compare_with_torch, parts_for, read_manifest
 
 
 def ltr(*args):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args)
+
+
+def ltr_process(*args):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300)
 
 

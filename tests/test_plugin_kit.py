@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from ltr_core import registry
 from ltr_core.cli import main
+from ltr_core.cli_runner import run_ltr
 from ltr_core.testing import check_plugin
 
 
@@ -83,6 +84,11 @@ def test_check_plugin_exit_codes(broken_env):
 
 
 def ltr(*args):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args)
+
+
+def ltr_process(*args):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True, timeout=300,
                           env=os.environ)
 

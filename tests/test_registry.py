@@ -15,12 +15,18 @@ from click.testing import CliRunner
 
 from ltr_core import builtins, registry
 from ltr_core.cli import main
+from ltr_core.cli_runner import run_ltr as run_cli
 from ltr_core.config import ConfigError, load_config, validate_component
 from ltr_core.data.processing import CropPairProcessing
 from ltr_core.registry import ComponentError, Registry, RegistryError, discover
 
 
 def run_ltr(*args, env=None):
+    """`ltr ARGS` in this interpreter with ``env`` added to the environment; run_ltr_process for a new one."""
+    return run_cli(*args, env={**os.environ, **(env or {})})
+
+
+def run_ltr_process(*args, env=None):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=120)
 
@@ -250,34 +256,36 @@ FAKE_BODY = '''
 
 
 def test_installing_a_distribution_makes_it_appear_and_uninstalling_makes_it_disappear(tmp_path):
+    # a new interpreter: the distribution is found on PYTHONPATH, which only a starting interpreter reads
     site = _fake_site(tmp_path, FAKE_BODY)
     env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), "LTR_PLUGINS": ""}
-    out = run_ltr("list", "net", "--json", env=env)
+    out = run_ltr_process("list", "net", "--json", env=env)
     assert out.returncode == 0, out.stderr
     comps = json.loads(out.stdout)["components"]
     fake = [c for c in comps if c["short_name"] == "fakenet"]
     assert fake == [{"kind": "net", "name": "fake/fakenet", "short_name": "fakenet", "plugin": "fake",
                      "distribution": "ltr-fake", "version": "0.3",
                      "description": "A fake network for the discovery test."}]
-    version = run_ltr("--version", env=env)
+    version = run_ltr_process("--version", env=env)
     assert version.returncode == 0
     assert version.stdout.splitlines()[0].startswith("ltr-core 0.3.1 (package 0.3.1, plugin API 1.2)")
     assert "plugin fake: ltr-fake 0.3 (plugin API >=1.0,<2)" in version.stdout
     shutil.rmtree(site / "ltr_fake-0.3.dist-info")           # "uninstall": remove the dist-info
-    out = run_ltr("list", "net", "--json", env=env)
+    out = run_ltr_process("list", "net", "--json", env=env)
     assert "fakenet" not in out.stdout
 
 
 def test_a_broken_plugin_is_reported_does_not_hide_the_others_and_fails_strict_listing(tmp_path):
+    # a new interpreter: the distribution is found on PYTHONPATH, which only a starting interpreter reads
     site = _fake_site(tmp_path, broken=True)
     env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), "LTR_PLUGINS": ""}
-    out = run_ltr("list", env=env)
+    out = run_ltr_process("list", env=env)
     assert out.returncode == 0, out.stderr
     assert "FAILED plugin 'fake' (ltr-fake 0.3): ImportError: boom: missing dependency xyz" in out.stdout
     assert "core/lasot" in out.stdout and "Traceback" not in out.stdout + out.stderr
-    data = json.loads(run_ltr("list", "--json", env=env).stdout)
+    data = json.loads(run_ltr_process("list", "--json", env=env).stdout)
     assert data["failed_plugins"][0]["plugin"] == "fake"
-    strict = run_ltr("list", "--strict", env={**env, "LTR_DEBUG": "1"})
+    strict = run_ltr_process("list", "--strict", env={**env, "LTR_DEBUG": "1"})
     assert strict.returncode == 2
     assert strict.stderr.splitlines()[-1] == "error: 1 plugin(s) failed to load: fake"
     assert "Traceback (most recent call last)" in strict.stderr and "fake_plugin.py" in strict.stderr   # LTR_DEBUG

@@ -9,13 +9,13 @@ sequences each toolkit refuses. ``golden/regenerate_scores.py`` says how to rege
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from ltr_core.cli_runner import run_ltr
 from ltr_core.data.datasets.got10k import GOT10k
 from ltr_core.data.datasets.lasot import LaSOT
 from ltr_core.evaluation.metrics import ResultError
@@ -81,10 +81,10 @@ def test_the_cases_cover_every_rule():
 def test_ltr_score_command_prints_the_toolkit_figures(protocol, kind, tmp_path):
     golden = GOLDEN[protocol][kind]
     env = {**os.environ, "LTR_LASOT_DIR": str(DATA / "lasot"), "LTR_GOT10K_DIR": str(DATA / "got10k")}
-    out = subprocess.run([sys.executable, "-m", "ltr_core", "score", "--results", str(DATA / "results" / kind),
-                          "--dataset", kind, "--split", "all" if kind == "lasot" else "val", "--protocol", protocol,
-                          "--sequences", ",".join(golden["per_sequence"]), "--no-per-sequence", "--plots", str(tmp_path)],
-                         capture_output=True, text=True, env=env, timeout=300)
+    out = run_ltr("score", "--results", str(DATA / "results" / kind), "--dataset", kind,
+                  "--split", "all" if kind == "lasot" else "val", "--protocol", protocol,
+                  "--sequences", ",".join(golden["per_sequence"]), "--no-per-sequence", "--plots", str(tmp_path),
+                  env=env)
     assert out.returncode == 0, out.stderr
     d = golden["dataset"]
     assert f"{d['auc']:6.1f}  {d['precision']:6.1f}  {d['norm_precision']:6.1f}" in out.stdout, out.stdout
@@ -106,6 +106,7 @@ def rule_sequences(kind: str):
     """The cases' sequences under another dataset's rules, as the regeneration script built them for pytracking."""
     sys.path.insert(0, str(Path(__file__).parent / "golden"))
     import scoring_cases as cases
+
     from ltr_core.track.runner import EvalSequence
 
     seqs = {}

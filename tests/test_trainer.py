@@ -9,12 +9,18 @@ import time
 import pytest
 import torch
 
+from ltr_core.cli_runner import run_ltr
 from ltr_core.config import load_config
 from ltr_core.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from ltr_core.train.trainer import Trainer, TrainingError
 
 
 def ltr(*args, **kw):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args)
+
+
+def ltr_process(*args, **kw):
     return subprocess.run([sys.executable, "-m", "ltr_core", *args], capture_output=True, text=True,
                           timeout=kw.get("timeout", 300))
 

@@ -18,6 +18,7 @@ import torch
 from click.testing import CliRunner
 
 from ltr_core.cli import main
+from ltr_core.cli_runner import run_ltr
 from ltr_core.config import ConfigError, load_config
 from ltr_core.locking import FolderLock, LockError, tmp_name
 
@@ -31,6 +32,11 @@ def cli(*args):
 
 
 def ltr(*args, timeout=300):
+    """`ltr ARGS` in this interpreter (:func:`ltr_core.cli_runner.run_ltr`); ltr_process for a new one."""
+    return run_ltr(*args)
+
+
+def ltr_process(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "ltr_core", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env=os.environ)
 

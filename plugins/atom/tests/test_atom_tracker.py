@@ -3,23 +3,22 @@ lowers the predicted IoU of the box it keeps, and the tracker runs through the c
 
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
-from ltr_core import registry
-from ltr_core.config import ConfigError, load_config
-from ltr_core.data.demo import DemoSpec, make_demo
-from ltr_core.track.factory import TrackerFactory
-from ltr_core.track.runner import run_sequences, sequences_from_dataset
-from ltr_core.evaluation.datasets import open_eval_dataset
 from ltr_atom.classifier import SampleMemory
 from ltr_atom.network import build_net
 from ltr_atom.refine import refine_boxes
 from ltr_atom.tracker import ATOMTracker
+from ltr_core import registry
+from ltr_core.cli_runner import run_ltr
+from ltr_core.config import ConfigError, load_config
+from ltr_core.data.demo import DemoSpec, make_demo
+from ltr_core.evaluation.datasets import open_eval_dataset
+from ltr_core.track.factory import TrackerFactory
+from ltr_core.track.runner import run_sequences, sequences_from_dataset
 
 SMALL = dict(max_image_sample_size=128 ** 2, min_image_sample_size=128 ** 2)
 
@@ -180,10 +179,9 @@ def test_the_tracker_runs_through_the_core_runner_and_resumes(tmp_path, monkeypa
 
 def test_bench_track_times_the_whole_tracker_and_its_network_calls(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "LTR_PLUGINS"}
-    res = subprocess.run([sys.executable, "-m", "ltr_core", "bench", "track", "atom/demo", "--untrained",
-                          "--frames", "20", "--size", "160x120", "--workspace", str(tmp_path),
-                          "--set", "tracker.init_CG_iter=12", "--set", "tracker.init_GN_iter=2"],
-                         capture_output=True, text=True, env=env, timeout=600)
+    res = run_ltr("bench", "track", "atom/demo", "--untrained", "--frames", "20", "--size", "160x120",
+                  "--workspace", str(tmp_path), "--set", "tracker.init_CG_iter=12", "--set", "tracker.init_GN_iter=2",
+                  env=env)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.strip().splitlines()
     share = next(re.match(r"ms/frame: ([\d.]+)  network ([\d.]+) ms \((\d+)%\)", line) for line in lines

@@ -3,20 +3,19 @@ the predicted IoU brings perturbed boxes closer to the ground truth."""
 
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
+from ltr_atom.processing import iou_xywh, perturb_box
+from ltr_atom.refine import refine_on_pair
 from ltr_core import registry
+from ltr_core.cli_runner import run_ltr
 from ltr_core.config import load_config
 from ltr_core.data.build import build_sampler
 from ltr_core.data.demo import DemoSpec, make_demo
 from ltr_core.train.trainer import Trainer
-from ltr_atom.processing import iou_xywh, perturb_box
-from ltr_atom.refine import refine_on_pair
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +75,8 @@ def test_ltr_eval_tracks_the_demo_test_split_with_the_trained_checkpoint(trained
     _, _, _, _, tmp = trained
     env = {k: v for k, v in os.environ.items() if k != "LTR_PLUGINS"}
     env["LTR_DEMO_DIR"] = str(tmp / "demo")
-    res = subprocess.run([sys.executable, "-m", "ltr_core", "eval", "atom/demo", "--workspace", str(tmp / "ws"),
-                          "--set", "tracker.init_CG_iter=24", "--set", "tracker.init_GN_iter=3"],
-                         capture_output=True, text=True, env=env, timeout=900)
+    res = run_ltr("eval", "atom/demo", "--workspace", str(tmp / "ws"), "--set", "tracker.init_CG_iter=24",
+                  "--set", "tracker.init_GN_iter=3", env=env)
     assert res.returncode == 0, res.stderr
     assert re.search(r"tracked 3 sequences \(0 already done\): [\d.]+ fps tracker, [\d.]+ fps with decoding",
                      res.stdout), res.stdout

@@ -2,13 +2,13 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from ltr_core.cli_runner import run_ltr
 from ltr_hcat import build_net
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "hcat_res18_N2_q16_state_dict.json").read_text())
@@ -112,8 +112,7 @@ def test_import_official_weights_without_running_pickled_code(tmp_path):
     state = _official_checkpoint(src, marker)
     with pytest.raises(Exception):
         torch.load(src, weights_only=True)          # plain safe loading refuses the file
-    out = subprocess.run([sys.executable, "-m", "ltr_core", "import", "hcat", str(src), "-o", str(tmp_path / "c.pth")],
-                         capture_output=True, text=True, timeout=300)
+    out = run_ltr("import", "hcat", str(src), "-o", str(tmp_path / "c.pth"))
     assert out.returncode == 0, out.stderr
     assert not marker.exists()
     ckpt = torch.load(tmp_path / "c.pth", weights_only=True)
@@ -126,8 +125,8 @@ def test_import_official_weights_without_running_pickled_code(tmp_path):
     from ltr_core.train.importing import load_net_weights
     assert all(torch.equal(load_net_weights(src)[k], v) for k, v in state.items()) and not marker.exists()
     # the imported checkpoint is enough to build the tracker (eval and track use exactly this)
-    from ltr_core.track.factory import TrackerFactory
     from ltr_core.config import load_config
+    from ltr_core.track.factory import TrackerFactory
     tracker = TrackerFactory(load_config("hcat/default"), str(tmp_path / "c.pth"))()
     frames = np.random.default_rng(0).integers(0, 255, (3, 240, 320, 3), dtype=np.uint8)
     tracker.initialize(frames[0], [100, 80, 60, 40])
@@ -137,7 +136,6 @@ def test_import_official_weights_without_running_pickled_code(tmp_path):
 
 def test_import_rejects_weights_of_another_network(tmp_path):
     torch.save({"net": {"conv.weight": torch.zeros(1)}}, tmp_path / "other.pth")
-    out = subprocess.run([sys.executable, "-m", "ltr_core", "import", "hcat", str(tmp_path / "other.pth"),
-                          "-o", str(tmp_path / "c.pth")], capture_output=True, text=True, timeout=300)
+    out = run_ltr("import", "hcat", str(tmp_path / "other.pth"), "-o", str(tmp_path / "c.pth"))
     assert out.returncode == 2 and "does not fit the network of hcat/default" in out.stderr
     assert not (tmp_path / "c.pth").exists()

@@ -2,7 +2,6 @@
 
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,10 +10,10 @@ import numpy as np
 import pytest
 
 from ltr_core import registry
+from ltr_core.cli_runner import run_ltr
 from ltr_core.config import load_config
 from ltr_core.data.demo import DemoSpec, make_demo
 from ltr_core.train.trainer import Trainer
-
 
 OVERRIDES = ["trainer.epochs=4", "data.train.sampler.samples_per_epoch=64", "data.train.loader.workers=0",
              "net.hidden_dim=64", "net.dim_feedforward=128", "scheduler={name: none}", "trainer.tensorboard=false"]
@@ -61,7 +60,7 @@ def test_ltr_track_runs_on_a_real_h264_clip(short_run, tmp_path):
            "--init", "240,256,284,300", "--out", str(tmp_path / "bbb.mp4")]
     for o in OVERRIDES:
         cmd += ["--set", o]
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    res = run_ltr(*cmd[3:], env=env)
     assert res.returncode == 0, res.stderr
     assert "tracked 132 frames" in res.stdout
     boxes = np.loadtxt(tmp_path / "bbb.txt", delimiter=",")

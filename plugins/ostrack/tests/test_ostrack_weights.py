@@ -4,14 +4,13 @@ line, and checkpoints saved the way OSTrack's trainer saves them load through ``
 ``--checkpoint``)."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from ltr_core.cli_runner import run_ltr
 from ltr_ostrack.network import build_net
 
 from ostrack_golden import recipe   # tests/ostrack_golden/ (HCAT's tests have helpers of the same names)
@@ -23,8 +22,8 @@ SMALL = dict(embed_dim=192, depth=4, num_heads=3, patch_size=8, template_size=56
 
 
 def ltr(*args, env=None, timeout=600):
-    return subprocess.run([sys.executable, "-m", "ltr_core", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    """`ltr ARGS` in this interpreter, with ``env`` added to the environment."""
+    return run_ltr(*map(str, args), env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def test_mae_weights_start_the_backbone_as_the_original_does(tmp_path):
