@@ -23,6 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from click.testing import CliRunner
+
+from ltr_core import registry
+from ltr_core.cli import main
 
 
 def _fresh_warning_filters() -> None:
@@ -47,11 +51,6 @@ def run_ltr(*args, env: dict | None = None, cwd: str | Path | None = None, input
             timeout: float | None = None) -> Completed:
     """``ltr ARGS`` in this process. ``env`` replaces the environment for the call (as ``subprocess.run(env=)``
     does), ``cwd`` is the working folder; ``timeout`` is accepted for a drop-in swap and not enforced."""
-    from click.testing import CliRunner
-
-    from ltr_core import registry
-    from ltr_core.cli import main
-
     args = [str(a) for a in args]
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
     saved_threads, saved_deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()

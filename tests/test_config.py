@@ -84,3 +84,15 @@ def test_config_show_prints_the_resolved_config(tiny_env):
     assert shown["trainer"]["epochs"] == 9 and shown["net"]["width"] == 8
     bad = run_ltr("config", "show", "tiny/tiny", "--set", "trainer.epochz=1")
     assert bad.returncode == 2 and "error: trainer.epochz: unknown key" in bad.stderr
+
+
+def test_the_resolved_config_is_the_same_text_whatever_the_hash_seed(tiny_env):
+    """Keys keep the config's order (a set's order changes with PYTHONHASHSEED from process to process)."""
+    import os
+    import subprocess
+    import sys
+
+    shown = {subprocess.run([sys.executable, "-m", "ltr_core", "config", "show", "tiny/tiny"], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+             for seed in ("1", "2", "3")}
+    assert len(shown) == 1 and "root_env: LTR_DEMO_DIR\n      weight: 1" in shown.pop()

@@ -101,7 +101,7 @@ def validate_loader_section(section: Any, path: str, registry: Registry) -> dict
     for i, entry in enumerate(datasets):
         where = f"{path}.datasets.{i}"
         entry = _expect_dict(entry, where)
-        extra = {k: entry[k] for k in DATASET_ENTRY_KEYS if k in entry and k != "name"}
+        extra = {k: v for k, v in entry.items() if k in DATASET_ENTRY_KEYS and k != "name"}   # the entry's order
         params = {k: v for k, v in entry.items() if k not in DATASET_ENTRY_KEYS or k == "name"}
         comp = validate_component(params, "dataset", where, registry, skip=("root",))
         if "weight" in extra:
