@@ -19,22 +19,23 @@ from ltr_core.device import resolve as resolve_device
 from ltr_core.config import load_config, validate_component
 from ltr_core.registry import get_registry
 from ltr_core.evaluation.datasets import eval_dataset
-from ltr_core.evaluation.metrics import PROTOCOLS
+from ltr_core.evaluation.metrics import BOX_FORMATS, PROTOCOLS
 
 
 
-def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
-                      per_sequence: bool, fmt: str = "table", provenance: bool = False) -> dict:
-    from ltr_core.evaluation.score import (format_csv, format_latex, format_tables, labels_for, over_runs,
-                                           score_folder, write_plots)
+def _score_and_report(entries: list[tuple], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
+                      per_sequence: bool, fmt: str = "table", provenance: bool = False,
+                      box_format: str | None = None) -> dict:
+    """Score ``entries`` -- ``(label, run, folder or None)``, the folder holding a provenance record -- and print
+    the tables in ``fmt``."""
+    from ltr_core.evaluation.score import format_csv, format_latex, format_tables, over_runs, score_run, write_plots
     from ltr_core.provenance import describe_record, read_record
 
-    labels = labels_for(dirs)
-    scores = {label: score_folder(d, seqs, protocol) for label, d in zip(labels, dirs)}
+    scores = {label: score_run(run, seqs, protocol, box_format) for label, run, _ in entries}
     plots = write_plots(scores, plots_dir, dataset)
     if as_json or fmt == "json":
-        results = {str(d): {"label": label, "provenance": read_record(d), **scores[label]}
-                   for label, d in zip(labels, dirs)}
+        results = {(str(d) if d else run.location): {"label": label, "provenance": read_record(d) if d else None,
+                                                     **scores[label]} for label, run, d in entries}
         click.echo(json.dumps({"protocol": protocol, "dataset": dataset, "results": results,
                                "over_runs": over_runs(scores), "plots": [str(p) for p in plots]}, indent=2))
     elif fmt == "csv":
@@ -44,10 +45,18 @@ def _score_and_report(dirs: list[Path], seqs, dataset: str, protocol: str, plots
     else:
         click.echo(format_tables(scores, per_sequence))
         if provenance:
-            for label, d in zip(labels, dirs):
-                click.echo(f"made by: {label}: {describe_record(read_record(d))}")
+            for label, _, d in entries:
+                click.echo(f"made by: {label}: {describe_record(read_record(d) if d else None)}")
         click.echo(f"protocol: {protocol}   plots: {', '.join(str(p) for p in plots)}")
     return scores
+
+
+def _own_folders(dirs: list[Path]) -> list[tuple]:
+    """``ltr eval``'s result folders as score entries (x,y,w,h written by ltr, not checked)."""
+    from ltr_core.evaluation.published import flat_folder
+    from ltr_core.evaluation.score import labels_for
+
+    return [(label, flat_folder(d), d) for label, d in zip(labels_for(dirs), dirs)]
 
 
 @click.command("eval", short_help='Track a benchmark split; score AUC, precision, normalized precision.')
@@ -145,7 +154,8 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     if data.server_scored:
         _server_results(dataset, out_dirs, seqs, ws / "results" / name)
         return
-    scores = _score_and_report(out_dirs, seqs, dataset, protocol, out_dirs[0], as_json, per_sequence=False)
+    scores = _score_and_report(_own_folders(out_dirs), seqs, dataset, protocol, out_dirs[0], as_json,
+                               per_sequence=False)
     if as_json:
         return
     from ltr_core.evaluation.score import over_runs
@@ -229,12 +239,20 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
 
 @click.command("score", short_help='Score result folders on a benchmark; compare several.')
 @click.option("--results", "results", multiple=True, required=True, type=click.Path(),
-              help="Result folder(s); repeat the option or list several after it.")
+              help="Result folder(s) or zip(s): ltr's, pytracking's, OSTrack's, pysot's or GOT-10k's layout; "
+                   "repeat the option or list several after it.")
 @click.argument("more_results", nargs=-1, type=click.Path())
 @click.option("--dataset", required=True, metavar="NAME[:PATH]",
               help="A registered benchmark (`ltr list benchmark`), optionally with its root inline.")
 @click.option("--split", default="test", show_default=True)
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
+@click.option("--label", "labels", multiple=True,
+              help="A name per result set, in the order given (default: from the paths).")
+@click.option("--skip-missing", is_flag=True,
+              help="Score only the sequences every result set has (pytracking's skip_missing_seq); without it a "
+                   "missing sequence is an error naming it.")
+@click.option("--box-format", type=click.Choice(BOX_FORMATS), default="xywh", show_default=True,
+              help="The files' boxes: x,y,w,h (files that look otherwise are refused), or x1,y1,x2,y2 (converted).")
 @click.option("--plots", type=click.Path(file_okay=False), default=None,
               help="Where the PNG plots go (default: the first results folder).")
 @click.option("--sequences", default=None, help="Comma-separated sequence names (default: the whole split).")
@@ -243,13 +261,19 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
               show_default=True, help="Folders named <name>_run001, _run002, ... are also merged: mean and std.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @workspace_option
-def score_cmd(results, more_results, dataset, split, protocol, plots, sequences, no_per_sequence, fmt, as_json,
-              workspace):
-    """Score result folders (one x,y,w,h file per sequence) on a dataset split; compare several at once."""
+def score_cmd(results, more_results, dataset, split, protocol, labels, skip_missing, box_format, plots, sequences,
+              no_per_sequence, fmt, as_json, workspace):
+    """Score result sets (one x,y,w,h file per sequence, in a folder or a zip) on a dataset split; compare
+    several at once. A set with several runs (<param>_000, _001, ... as pytracking writes them) is merged."""
+    from ltr_core.evaluation.published import default_label, open_results, run_number
+    from ltr_core.evaluation.score import labels_for
     from ltr_core.track.runner import sequences_from_dataset
 
     ws = ltr_env.workspace_dir(workspace)
-    dirs = [Path(d) for d in list(results) + list(more_results)]
+    paths = [Path(d) for d in list(results) + list(more_results)]
+    if labels and len(labels) != len(paths):
+        raise click.BadParameter(f"{len(labels)} label(s) for {len(paths)} result sets: give one per result set, "
+                                 "in the same order", param_hint="--label")
     only = [s.strip() for s in sequences.split(",") if s.strip()] if sequences else None
     try:
         data = eval_dataset(dataset, split)
@@ -259,8 +283,24 @@ def score_cmd(results, more_results, dataset, split, protocol, plots, sequences,
     if data.server_scored:
         raise click.UsageError(f"{dataset} {split} has no public ground truth: pack the results for its server "
                                f"with `ltr pack {dataset} RESULTS_DIR -o FILE.zip`")
-    _score_and_report(dirs, seqs, dataset, protocol, Path(plots) if plots else dirs[0], as_json,
-                      not no_per_sequence, fmt, provenance=True)
+    entries = []
+    for name, path in zip(list(labels) or labels_for([default_label(p) for p in paths]), paths):
+        runs = open_results(path)
+        entries += [(name if len(runs) == 1 else f"{name}_run{run_number(run)}", run,
+                     path if path.is_dir() and len(runs) == 1 else None) for run in runs]
+    twice = sorted({label for label, _, _ in entries if [e[0] for e in entries].count(label) > 1})
+    if twice:
+        raise click.BadParameter(f"two result sets are labelled {twice[0]!r}: give each its own", param_hint="--label")
+    missing = sorted(s.name for s in seqs if not all(run.has(s.name) for _, run, _ in entries))
+    if missing and skip_missing:
+        total, seqs = len(seqs), [s for s in seqs if s.name not in set(missing)]
+        click.echo(f"scoring {len(seqs)} of {total} sequences: {len(missing)} are missing from at least one result "
+                   f"set ({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''})", err=True)
+        if not seqs:
+            raise click.UsageError("no sequence of the split is in every result set")
+    plots_dir = Path(plots) if plots else paths[0] if paths[0].is_dir() else ws / "plots" / default_label(paths[0]).name
+    _score_and_report(entries, seqs, dataset, protocol, plots_dir, as_json,
+                      not no_per_sequence, fmt, provenance=True, box_format=box_format)
 
 
 @click.command("track", short_help='Track a target through a video or a folder of frames.')

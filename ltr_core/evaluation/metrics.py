@@ -75,7 +75,7 @@ class ResultError(UserError, ValueError):
 class ResultFile:
     """A parsed result file: boxes and the line number each came from (for error messages)."""
 
-    path: Path
+    path: Path | str
     boxes: np.ndarray                  # (N, 4) float64, as written (NaN kept)
     lines: np.ndarray = field(repr=False)
 
@@ -240,6 +240,11 @@ def read_result_file(path) -> ResultFile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ResultError(f"{path}: cannot read ({e})") from None
+    return parse_result_text(text, path)
+
+
+def parse_result_text(text: str, path) -> ResultFile:
+    """:func:`read_result_file` on a file's text; ``path`` names it in messages (a zip member's ``zip!member``)."""
     rows, lines = [], []
     for i, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -255,3 +260,47 @@ def read_result_file(path) -> ResultFile:
     if not rows:
         raise ResultError(f"{path}: no boxes in the file")
     return ResultFile(path, np.asarray(rows, dtype=np.float64).reshape(-1, 4), np.asarray(lines))
+
+
+#: the box conventions ``ltr score --box-format`` reads: x,y,w,h (every benchmark's), and x1,y1,x2,y2
+BOX_FORMATS = ("xywh", "xyxy")
+
+
+def as_xywh(boxes: np.ndarray, box_format: str) -> np.ndarray:
+    """``boxes`` in x,y,w,h (``xyxy``: width and height are x2 - x1 and y2 - y1)."""
+    if box_format == "xywh":
+        return boxes
+    if box_format != "xyxy":
+        raise ResultError(f"box format {box_format!r}: expected one of {', '.join(BOX_FORMATS)}")
+    out = boxes.copy()
+    out[:, 2:] = boxes[:, 2:] - boxes[:, :2]
+    return out
+
+
+def _mean_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean IoU of x,y,w,h boxes, a box of negative size overlapping nothing."""
+    tl = np.maximum(a[:, :2], b[:, :2])
+    br = np.minimum(a[:, :2] + a[:, 2:], b[:, :2] + b[:, 2:])
+    inter = np.clip(br - tl, 0, None).prod(1)
+    union = np.clip(a[:, 2:], 0, None).prod(1) + b[:, 2:].prod(1) - inter
+    return float(np.mean(np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)))
+
+
+def convention_problem(boxes: np.ndarray, gt: np.ndarray) -> str | None:
+    """Why boxes given as x,y,w,h are probably not, or None: a negative width or height on most frames, or boxes
+    that overlap the ground truth far better read as x1,y1,x2,y2 (mean IoU over 0.15 and more than twice the x,y,w,h
+    reading's), on the frames where both are finite and the target is annotated."""
+    n = min(len(boxes), len(gt))
+    b, g = boxes[:n], gt[:n]
+    ok = np.isfinite(b).all(1) & np.isfinite(g).all(1) & (g[:, 2:] > 0).all(1)
+    if ok.sum() < 2:
+        return None
+    b, g = b[ok], g[ok]
+    negative = float((b[:, 2:] < 0).any(1).mean())
+    if negative > 0.5:
+        return f"{negative:.0%} of the boxes have a negative width or height read as x,y,w,h"
+    plain, corners = _mean_overlap(b, g), _mean_overlap(as_xywh(b, "xyxy"), g)
+    if corners > 0.15 and corners > 2 * plain:
+        return (f"read as x1,y1,x2,y2 the boxes overlap the ground truth far better (mean IoU {corners:.2f} against "
+                f"{plain:.2f} as x,y,w,h)")
+    return None

@@ -9,22 +9,40 @@ from pathlib import Path
 
 import numpy as np
 
-from ltr_core.evaluation.metrics import (NORM_PRECISION_T, PRECISION_T, SUCCESS_T, ResultError, check_result,
-                                         dataset_scores, read_result_file, sequence_curves)
+from ltr_core.evaluation.metrics import (NORM_PRECISION_T, PRECISION_T, SUCCESS_T, ResultError, as_xywh, check_result,
+                                         convention_problem, dataset_scores, parse_result_text, sequence_curves)
+from ltr_core.evaluation.published import Run, flat_folder
 from ltr_core.evaluation.plots import plot_curves
 from ltr_core.track.runner import EvalSequence
 
 
 def score_folder(results_dir: Path, seqs: list[EvalSequence], protocol: str) -> dict:
+    """Score a folder of ``<seq>.txt`` files (what ``ltr eval`` writes)."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ResultError(f"results folder {results_dir} does not exist")
+    return score_run(flat_folder(results_dir), seqs, protocol, box_format=None)
+
+
+def score_run(run: Run, seqs: list[EvalSequence], protocol: str, box_format: str | None = "xywh") -> dict:
+    """Score one run of a result set (:mod:`ltr_core.evaluation.published`) on ``seqs``. Boxes said to be x,y,w,h
+    that look like another convention are refused with a hint (:func:`convention_problem`); ``box_format="xyxy"``
+    converts x1,y1,x2,y2 boxes first; ``None``: x,y,w,h that ltr wrote itself, not checked."""
     per_seq = {}
     for seq in seqs:
-        path = results_dir / f"{seq.name}.txt"
-        if not path.is_file():
-            raise ResultError(f"{path}: missing result for sequence {seq.name} (run `ltr eval` to produce it)")
-        result = read_result_file(path)
+        path = run.where(seq.name)
+        text = run.read(seq.name)
+        if text is None:
+            raise ResultError(f"{path}: missing result for sequence {seq.name} (run `ltr eval` to produce it, or "
+                              "score the sequences every result set has with --skip-missing)")
+        result = parse_result_text(text, path)
+        if box_format == "xywh":
+            problem = convention_problem(result.boxes, seq.gt)
+            if problem:
+                raise ResultError(f"{path}: {problem}; if the file holds x1,y1,x2,y2 boxes, score it with "
+                                  "--box-format xyxy")
+        elif box_format is not None:
+            result.boxes = as_xywh(result.boxes, box_format)
         check_result(result, len(seq), protocol, has_flags=seq.visible is not None, rules=seq.rules)
         try:
             per_seq[seq.name] = sequence_curves(result.boxes, seq.gt, seq.visible, protocol, seq.rules)
