@@ -95,8 +95,17 @@ class Check:
 
     # -- running things -------------------------------------------------------------------------------------
     def ltr(self, *args, timeout: float = 300, env: dict | None = None) -> dict:
-        """Run ``python -m ltr_core ARGS``; returns rc, seconds, stdout and the tail of stderr."""
-        return self.run([sys.executable, "-m", "ltr_core", *args], timeout, env)
+        """Run ``python -m ltr_core ARGS``; returns rc, seconds, stdout and the tail of stderr. With --in-process
+        (for the CPU test of this script) the command line runs in this interpreter, without a time limit."""
+        if not self.args.in_process:
+            return self.run([sys.executable, "-m", "ltr_core", *args], timeout, env)
+        from ltr_core.cli_runner import run_ltr   # here: only the test's mode imports ltr_core into this script
+
+        t = time.perf_counter()
+        p = run_ltr(*args, env=env or self.env, cwd=self.work)
+        return {"cmd": " ".join(args), "rc": p.returncode, "seconds": round(time.perf_counter() - t, 2),
+                "stdout": p.stdout, "stderr_tail": p.stderr[-1500:],
+                "errors": [line for line in p.stderr.splitlines() if line.startswith("error:")][-3:]}
 
     def run(self, cmd: list[str], timeout: float, env: dict | None = None) -> dict:
         timeout = min(timeout, max(30.0, self.remaining() + self.args.grace))    # the budget holds the run too
@@ -555,6 +564,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", help="auto, cpu, cuda or cuda:N (default cuda)")
     parser.add_argument("--tiny", action="store_true", help="small sizes: checks the paths, measures nothing")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run `ltr` command lines inside this interpreter (torchrun launches stay processes): "
+                             "for the test of this script on a CPU, 2-3 s less per command")
     parser.add_argument("--out", default="gpu_check", help="where gpu_check.json and gpu_check.md go")
     parser.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--budget", type=float, default=420, help="seconds after which no section starts")

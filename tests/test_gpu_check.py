@@ -14,7 +14,7 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "gpu_check.py"
 @pytest.mark.slow
 def test_the_gpu_check_runs_every_section_on_the_cpu(tmp_path):
     out = subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--tiny", "--out", str(tmp_path / "report"),
-                          "--workdir", str(tmp_path / "work"), "--budget", "900"],
+                          "--workdir", str(tmp_path / "work"), "--budget", "900", "--in-process"],
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     report = json.loads((tmp_path / "report" / "gpu_check.json").read_text())
