@@ -215,7 +215,7 @@ def holds(command: list, sandbox: Path, watch: Path, target: Path | None, replay
     ws = sandbox / "ws"
     before = snapshot(watch, ws)
     args = [str(c) for c in command]
-    if args[0] in ("eval", "track", "train", "export"):
+    if args[0] in ("eval", "track", "train", "export", "score"):     # the commands that write to a workspace
         args += ["--workspace", str(ws)]
     result = CliRunner().invoke(main, args)
     assert result.exception is None or isinstance(result.exception, SystemExit), \

@@ -118,3 +118,27 @@ def test_wrong_labels_and_unreadable_sets_are_one_line_each(tmp_path, monkeypatc
     monkeypatch.setattr(published, "MAX_MEMBER_BYTES", 100)
     out, _ = score("--results", SETS / "ostrack.zip", workspace=tmp_path)
     assert out.returncode == 2 and "is not a result file (limit 100)" in out.stderr
+
+
+def test_unchanged_sets_come_from_the_score_cache_and_a_changed_file_or_damaged_entry_is_scored_again(tmp_path):
+    shutil.copytree(SETS / "pysot-tracker", tmp_path / "set")
+    ws = tmp_path / "ws"
+    first, a = score("--results", tmp_path / "set", "--skip-missing", workspace=ws)
+    again, b = score("--results", tmp_path / "set", "--skip-missing", workspace=ws)
+    assert "from the cache" not in first.stderr and "from the cache" in again.stderr and a == b
+    entries = list((ws / "cache" / "scores").glob("*.json"))
+    assert len(entries) == 1
+    forced, c = score("--results", tmp_path / "set", "--skip-missing", "--no-cache", workspace=ws)
+    assert "from the cache" not in forced.stderr and c == a
+    entries[0].write_text("{damaged")
+    repaired, d = score("--results", tmp_path / "set", "--skip-missing", workspace=ws)
+    assert "from the cache" not in repaired.stderr and d == a and json.loads(entries[0].read_text())["scores"]
+    f = tmp_path / "set" / "rule-1.txt"
+    lines = f.read_text().splitlines()
+    lines[1:] = ["1.0,1.0,5.0,5.0"] * (len(lines) - 1)      # the tracker lost on every frame after the first
+    f.write_text("\n".join(lines) + "\n")
+    changed, e = score("--results", tmp_path / "set", "--skip-missing", workspace=ws)
+    assert "from the cache" not in changed.stderr
+    label = next(iter(a["results"].values()))["label"]
+    assert by_label(e)[label]["per_sequence"]["rule-1"] != by_label(a)[label]["per_sequence"]["rule-1"]
+    assert len(list((ws / "cache" / "scores").glob("*.json"))) == 2

@@ -25,13 +25,28 @@ from ltr_core.evaluation.metrics import BOX_FORMATS, PROTOCOLS
 
 def _score_and_report(entries: list[tuple], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
                       per_sequence: bool, fmt: str = "table", provenance: bool = False,
-                      box_format: str | None = None) -> dict:
+                      box_format: str | None = None, cache_dir: Path | None = None,
+                      refresh_cache: bool = False) -> dict:
     """Score ``entries`` -- ``(label, run, folder or None)``, the folder holding a provenance record -- and print
-    the tables in ``fmt``."""
+    the tables in ``fmt``. With ``cache_dir``, unchanged result sets are answered from the score cache."""
+    from ltr_core.evaluation.cache import cache_key, cached
     from ltr_core.evaluation.score import format_csv, format_latex, format_tables, over_runs, score_run, write_plots
     from ltr_core.provenance import describe_record, read_record
 
-    scores = {label: score_run(run, seqs, protocol, box_format) for label, run, _ in entries}
+    scores, hits = {}, []
+    for label, run, _ in entries:
+        def compute(run=run):
+            return score_run(run, seqs, protocol, box_format)
+
+        if cache_dir is None:
+            scores[label] = compute()
+            continue
+        scores[label], hit = cached(cache_dir, cache_key(run, seqs, protocol, box_format), compute,
+                                    refresh_cache)
+        if hit:
+            hits.append(label)
+    if hits:
+        click.echo(f"unchanged since they were last scored, from the cache ({cache_dir}): {', '.join(hits)}", err=True)
     plots = write_plots(scores, plots_dir, dataset)
     if as_json or fmt == "json":
         results = {(str(d) if d else run.location): {"label": label, "provenance": read_record(d) if d else None,
@@ -260,9 +275,12 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "latex", "csv"]), default="table",
               show_default=True, help="Folders named <name>_run001, _run002, ... are also merged: mean and std.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--no-cache", is_flag=True, help="Score every file again and refresh the cache (default: result sets "
+                                               "whose files and ground truth are unchanged come from "
+                                               "<workspace>/cache/scores).")
 @workspace_option
 def score_cmd(results, more_results, dataset, split, protocol, labels, skip_missing, box_format, plots, sequences,
-              no_per_sequence, fmt, as_json, workspace):
+              no_per_sequence, fmt, as_json, no_cache, workspace):
     """Score result sets (one x,y,w,h file per sequence, in a folder or a zip) on a dataset split; compare
     several at once. A set with several runs (<param>_000, _001, ... as pytracking writes them) is merged."""
     from ltr_core.evaluation.published import default_label, open_results, run_number
@@ -277,7 +295,7 @@ def score_cmd(results, more_results, dataset, split, protocol, labels, skip_miss
     only = [s.strip() for s in sequences.split(",") if s.strip()] if sequences else None
     try:
         data = eval_dataset(dataset, split)
-        seqs = sequences_from_dataset(data.open(ws), only)
+        seqs = sequences_from_dataset(data.open(ws), only, frames=False)
     except KeyError as e:
         raise click.BadParameter(str(e.args[0]), param_hint="--sequences") from None
     if data.server_scored:
@@ -300,7 +318,8 @@ def score_cmd(results, more_results, dataset, split, protocol, labels, skip_miss
             raise click.UsageError("no sequence of the split is in every result set")
     plots_dir = Path(plots) if plots else paths[0] if paths[0].is_dir() else ws / "plots" / default_label(paths[0]).name
     _score_and_report(entries, seqs, dataset, protocol, plots_dir, as_json,
-                      not no_per_sequence, fmt, provenance=True, box_format=box_format)
+                      not no_per_sequence, fmt, provenance=True, box_format=box_format,
+                      cache_dir=ws / "cache" / "scores", refresh_cache=no_cache)
 
 
 @click.command("track", short_help='Track a target through a video or a folder of frames.')

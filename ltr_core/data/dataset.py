@@ -161,7 +161,7 @@ def read_box_file(path: Path, expected_rows: int | None = None, raw: bool = Fals
         text = Path(path).read_text(encoding="utf-8", errors="strict")
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"cannot read annotation {path}: {e}") from None
-    fast = _parse_numbers(text)
+    fast = parse_box_rows(text)
     if fast is not None:
         rows = fast
     else:
@@ -199,6 +199,9 @@ def _line_of(text: str, row: int) -> int:
 NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?[nN][aA][nN]"   # one way to match: linear
 _NUMBER = re.compile(NUMBER)
 _NUMBERS = re.compile(rf"(?:{NUMBER})(?:,(?:{NUMBER}))*")
+_DIGITS = re.compile(r"[0-9]+(?:,[0-9]+)*")
+_ROWS = re.compile(rf"(?:(?:{NUMBER}),(?:{NUMBER}),(?:{NUMBER}),(?:{NUMBER})\n)*"
+                   rf"(?:{NUMBER}),(?:{NUMBER}),(?:{NUMBER}),(?:{NUMBER})")
 
 
 def parse_number(text: str) -> float:
@@ -208,21 +211,18 @@ def parse_number(text: str) -> float:
     return float(text)
 
 
-def _parse_numbers(text: str):
-    """Fast path for well-formed files: one C-level parse of the whole text; None when anything is off."""
-    lines = [l for l in text.splitlines() if l.strip()]
-    if not lines:
-        return None
-    flat = ",".join(lines).replace("\t", ",").replace(" ", ",")
-    if any(l.count(",") + l.count("\t") + l.count(" ") != 3 for l in lines) or not _NUMBERS.fullmatch(flat):
+def parse_box_rows(text: str):
+    """Rows of four numbers, for well-formed files (every line four numbers with one comma, tab or space between
+    them, no blank line but at the end): one regular-expression check and one conversion of the whole text; None
+    when anything is off (then parse line by line to name the line). Row ``i`` is line ``i + 1``."""
+    flat = text.replace("\r\n", "\n").rstrip("\n").replace("\t", ",").replace(" ", ",")
+    if not flat or not _ROWS.fullmatch(flat):
         return None
     try:
-        values = np.array(flat.split(","), dtype=np.float64) if ",," not in flat else None
+        values = np.array(flat.replace("\n", ",").split(","), dtype=np.float64)
     except ValueError:
         return None
-    if values is None or values.size != 4 * len(lines):
-        return None
-    return values.reshape(-1, 4)
+    return values.reshape(-1, 4) if values.size % 4 == 0 else None
 
 
 def split_numbers(line: str) -> list[float]:
@@ -253,11 +253,15 @@ def read_flag_file(path: Path, n: int) -> np.ndarray:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"cannot read annotation {path}: {e}") from None
-    tokens = text.replace("\n", ",").replace("\r", "").split(",")
-    try:
-        values = np.array([int(parse_number(t)) for t in tokens if t.strip()], dtype=np.int64)
-    except ValueError:
-        raise DataError(f"{path}: expected comma- or line-separated integers") from None
+    tokens = [t for t in text.replace("\n", ",").replace("\r", "").split(",") if t.strip()]
+    values = None
+    if _DIGITS.fullmatch(",".join(tokens)):            # the usual file: plain digits, parsed in one C call
+        values = np.array(tokens, dtype=np.int64)
+    if values is None:
+        try:
+            values = np.array([int(parse_number(t)) for t in tokens], dtype=np.int64)
+        except ValueError:
+            raise DataError(f"{path}: expected comma- or line-separated integers") from None
     if len(values) != n:
         raise DataError(f"{path} has {len(values)} values but groundtruth has {n} rows")
     return values

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ltr_core.data.dataset import EVAL_RULES, split_numbers
+from ltr_core.data.dataset import EVAL_RULES, parse_box_rows, split_numbers
 from ltr_core.errors import UserError
 
 SUCCESS_T = np.arange(0, 1.05, 0.05)          # the pysot toolkits' thresholds (NumPy's arange: 0.65, 0.75)
@@ -245,6 +245,9 @@ def read_result_file(path) -> ResultFile:
 
 def parse_result_text(text: str, path) -> ResultFile:
     """:func:`read_result_file` on a file's text; ``path`` names it in messages (a zip member's ``zip!member``)."""
+    fast = parse_box_rows(text)
+    if fast is not None:
+        return ResultFile(path, fast, np.arange(1, len(fast) + 1))
     rows, lines = [], []
     for i, line in enumerate(text.splitlines(), 1):
         if not line.strip():

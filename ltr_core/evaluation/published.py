@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ltr_core.evaluation.metrics import ResultError
+from ltr_core.paths import file_sha256
 
 #: a result file larger than this (a 2,500-frame LaSOT sequence is about 50 kB) is not a result file
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
@@ -50,6 +51,16 @@ class _Tree:
 
     def where(self, rel: PurePosixPath) -> str:
         return f"{self.path}!{rel}" if self.zip else str(self.path / rel)
+
+    def digest(self, rel: PurePosixPath) -> str | None:
+        """What identifies a file's content: a zip member's CRC-32 and size (read without decompressing), a
+        file's SHA-256."""
+        if rel not in self.sizes:
+            return None
+        if self.zip is not None:
+            info = self.zip.getinfo(str(rel))
+            return f"crc32:{info.CRC:08x}:{info.file_size}"
+        return file_sha256(self.path / rel)
 
     def read(self, rel: PurePosixPath) -> str | None:
         if rel not in self.sizes:
@@ -87,6 +98,9 @@ class Run:
 
     def read(self, seq: str) -> str | None:
         return self.tree.read(self._rel(seq))
+
+    def digest(self, seq: str) -> str | None:
+        return self.tree.digest(self._rel(seq))
 
     @property
     def location(self) -> str:

@@ -27,8 +27,9 @@ from ltr_core.track.batched import run_batched
 from ltr_core.track.sequence import EvalSequence, seed_sequence, tracker_label, write_result  # noqa: F401
 
 
-def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None) -> list[EvalSequence]:
-    """The sequences to evaluate; the reader's ``eval_rules`` is checked first, before anything is tracked."""
+def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None, frames: bool = True) -> list[EvalSequence]:
+    """The sequences to evaluate; the reader's ``eval_rules`` is checked first, before anything is tracked.
+    ``frames=False``: for scoring, without the frames' paths (empty strings, one per frame)."""
     rules = getattr(ds, "eval_rules", None)
     problem = eval_rules_problem(rules, f"the reader {type(ds).__module__}.{type(ds).__qualname__} of {ds.root}")
     if problem:
@@ -45,8 +46,8 @@ def sequences_from_dataset(ds: VideoDataset, only: list[str] | None = None) -> l
         gt, visible = ds.eval_annotations(i)
         check_ground_truth(gt, ds.annotation_file(i) or f"the ground truth of {name} in {ds.root}",
                            rules)
-        out.append(EvalSequence(name.replace("/", "__"), [ds.frame_path(i, f) for f in range(len(gt))], gt, visible,
-                                rules, ds.video_file(i)))
+        paths = [ds.frame_path(i, f) for f in range(len(gt))] if frames else [""] * len(gt)
+        out.append(EvalSequence(name.replace("/", "__"), paths, gt, visible, rules, ds.video_file(i)))
     return out
 
 
