@@ -3,8 +3,10 @@ expanding roots (``~`` and ``$VARS``) in training and evaluation, root variables
 datasets built through the registry's checks, the fp16 loss-scaler rule in one place, and ``pretrained`` an
 explicit argument of building a net."""
 
-import torch
+from pathlib import Path
+
 import pytest
+import torch
 from click.testing import CliRunner
 
 from ltr_core import env
@@ -293,3 +295,27 @@ def test_the_loop_runs_its_standard_hooks_then_the_configs_at_every_point_and_cl
                                             r"asked to fail"):
         Trainer(failing, tiny_env, out=lambda m: None, resume=False).train()
     assert seen["closed"] == 1
+
+
+def test_compare_runs_finds_two_trainings_of_one_config_equal_and_names_a_changed_tensor(tiny_env, tmp_path):
+    """scripts/compare_runs.py, with which the trainer-hook change was shown to write what the loop wrote."""
+    import subprocess
+    import sys
+
+    from ltr_core.cli_runner import run_ltr
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "compare_runs.py"
+    for side in ("a", "b"):
+        out = run_ltr("train", "tiny/tiny", "--set", "trainer.epochs=1", "--set",
+                      "trainer.hooks=[{name: core/jsonl_metrics}]", "--workspace", str(tmp_path / side))
+        assert out.returncode == 0, out.stderr
+    same = subprocess.run([sys.executable, str(script), str(tmp_path / "a"), str(tmp_path / "b")],
+                          capture_output=True, text=True, timeout=120)
+    assert same.returncode == 0 and "1 checkpoints equal" in same.stdout and "metrics.jsonl equal" in same.stdout
+    path = tmp_path / "b" / "checkpoints" / "ltr" / "tiny" / "tiny" / "ep0001.pth"
+    state = torch.load(path, weights_only=True)
+    state["net"]["head.weight"][0, 0] += 1e-6
+    torch.save(state, path)
+    changed = subprocess.run([sys.executable, str(script), str(tmp_path / "a"), str(tmp_path / "b")],
+                             capture_output=True, text=True, timeout=120)
+    assert changed.returncode == 1 and "ep0001.pth: net differs" in changed.stdout
