@@ -61,6 +61,13 @@ DEMO_CONFIGS = ["hcat/demo", "atom/demo", "ostrack/demo"]
 LASOT_SIZED_FRAMES = 280 * 2500
 
 
+def _record(cmd: str, rc, started: float, out: str, err: str) -> dict:
+    """What the report keeps of one command: rc, seconds, stdout, the tail of stderr and ltr's one-line errors
+    (which torchrun's report of a failed worker buries under its own)."""
+    return {"cmd": cmd, "rc": rc, "seconds": round(time.perf_counter() - started, 2), "stdout": out,
+            "stderr_tail": err[-1500:], "errors": [line for line in err.splitlines() if line.startswith("error:")][-3:]}
+
+
 class Check:
     def __init__(self, args):
         self.args = args
@@ -103,9 +110,7 @@ class Check:
 
         t = time.perf_counter()
         p = run_ltr(*args, env=env or self.env, cwd=self.work)
-        return {"cmd": " ".join(args), "rc": p.returncode, "seconds": round(time.perf_counter() - t, 2),
-                "stdout": p.stdout, "stderr_tail": p.stderr[-1500:],
-                "errors": [line for line in p.stderr.splitlines() if line.startswith("error:")][-3:]}
+        return _record(" ".join(args), p.returncode, t, p.stdout, p.stderr)
 
     def run(self, cmd: list[str], timeout: float, env: dict | None = None) -> dict:
         timeout = min(timeout, max(30.0, self.remaining() + self.args.grace))    # the budget holds the run too
@@ -116,10 +121,7 @@ class Check:
             rc, out, err = p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
             rc, out, err = "timeout", _text(e.stdout), _text(e.stderr) + f"\n(stopped after {timeout:.0f} s)"
-        return {"cmd": " ".join(cmd[2:] if cmd[1:3] == ["-m", "ltr_core"] else cmd), "rc": rc,
-                "seconds": round(time.perf_counter() - t, 2), "stdout": out, "stderr_tail": err[-1500:],
-                # ltr's one-line errors, which torchrun's report of a failed worker buries under its own
-                "errors": [line for line in err.splitlines() if line.startswith("error:")][-3:]}
+        return _record(" ".join(cmd[2:] if cmd[1:3] == ["-m", "ltr_core"] else cmd), rc, t, out, err)
 
     def json_of(self, result: dict) -> dict:
         """The JSON object a ``--json`` command printed last, or the failure."""

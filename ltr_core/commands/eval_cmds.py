@@ -29,11 +29,12 @@ def _score_and_report(entries: list[tuple], seqs, dataset: str, protocol: str, p
                       refresh_cache: bool = False) -> dict:
     """Score ``entries`` -- ``(label, run, folder or None)``, the folder holding a provenance record -- and print
     the tables in ``fmt``. With ``cache_dir``, unchanged result sets are answered from the score cache."""
-    from ltr_core.evaluation.cache import cache_key, cached
+    from ltr_core.evaluation.cache import cache_key, cached, scoring_digest
     from ltr_core.evaluation.score import format_csv, format_latex, format_tables, over_runs, score_run, write_plots
     from ltr_core.provenance import describe_record, read_record
 
     scores, hits = {}, []
+    scoring = scoring_digest(seqs, protocol, box_format) if cache_dir is not None else ""
     for label, run, _ in entries:
         def compute(run=run):
             return score_run(run, seqs, protocol, box_format)
@@ -41,8 +42,7 @@ def _score_and_report(entries: list[tuple], seqs, dataset: str, protocol: str, p
         if cache_dir is None:
             scores[label] = compute()
             continue
-        scores[label], hit = cached(cache_dir, cache_key(run, seqs, protocol, box_format), compute,
-                                    refresh_cache)
+        scores[label], hit = cached(cache_dir, cache_key(run, seqs, scoring), compute, refresh_cache)
         if hit:
             hits.append(label)
     if hits:
@@ -254,7 +254,7 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
 
 @click.command("score", short_help='Score result folders on a benchmark; compare several.')
 @click.option("--results", "results", multiple=True, required=True, type=click.Path(),
-              help="Result folder(s) or zip(s): ltr's, pytracking's, OSTrack's, pysot's or GOT-10k's layout; "
+              help="Result folder(s) or zip(s) in ltr's, pytracking's, pysot's or GOT-10k's layout; "
                    "repeat the option or list several after it.")
 @click.argument("more_results", nargs=-1, type=click.Path())
 @click.option("--dataset", required=True, metavar="NAME[:PATH]",

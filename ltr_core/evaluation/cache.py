@@ -22,16 +22,26 @@ from ltr_core.locking import tmp_name
 FORMAT = "ltr-score-cache/1"
 
 
-def cache_key(run, seqs, protocol: str, box_format: str | None) -> str | None:
-    """The key of a run's scores on ``seqs``; None when a result file is missing (nothing to cache)."""
+def scoring_digest(seqs, protocol: str, box_format: str | None) -> str:
+    """What every result set's key shares: the cache format, ltr-core's version, the protocol, the box format and
+    each sequence's name, rules, ground truth and flags (hashed once per ``ltr score``, not once per set)."""
     h = hashlib.sha256(f"{FORMAT}\0{__version__}\0{protocol}\0{box_format}\0".encode())
+    for seq in seqs:
+        h.update(f"{seq.name}\0{seq.rules}\0".encode())
+        h.update(seq.gt.tobytes())
+        h.update(b"-" if seq.visible is None else seq.visible.tobytes())
+    return h.hexdigest()
+
+
+def cache_key(run, seqs, scoring: str) -> str | None:
+    """The key of a run's scores on ``seqs`` (``scoring``: :func:`scoring_digest` of them); None when a result
+    file is missing (nothing to cache)."""
+    h = hashlib.sha256(scoring.encode())
     for seq in seqs:
         digest = run.digest(seq.name)
         if digest is None:
             return None
-        h.update(f"{seq.name}\0{seq.rules}\0{digest}\0".encode())
-        h.update(seq.gt.tobytes())
-        h.update(b"-" if seq.visible is None else seq.visible.tobytes())
+        h.update(f"{seq.name}\0{digest}\0".encode())
     return h.hexdigest()
 
 

@@ -2,9 +2,9 @@
 
 A results argument of ``ltr score`` is a folder or a ``.zip`` holding one of these layouts:
 
-* flat: ``<seq>.txt`` -- ltr's ``ltr eval``, pytracking's ``<tracker>/<param>`` folders and OSTrack's/STARK's
-  (tab-separated integers), pysot's (comma-separated floats); other files beside them (``<seq>_time.txt``) are
-  ignored;
+* flat: ``<seq>.txt`` -- ``ltr eval``'s, pytracking's ``<tracker>/<param>`` folders (tab-separated integers,
+  also the layout of trackers built on its code), pysot's (comma-separated floats); other files beside them
+  (``<seq>_time.txt``) are ignored;
 * runs: sub-folders ``<name>_NNN`` (pytracking's ``<param>_<run:03d>``) or ``<name>_runNNN`` (``ltr eval
   --runs``), each flat: every sub-folder is a run, and the runs are merged as pytracking merges them (the mean of
   the per-sequence curves, which is the mean of the runs' scores; with their standard deviation);
