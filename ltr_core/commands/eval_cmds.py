@@ -17,6 +17,7 @@ from ltr_core.components import tracker_needs_net
 from ltr_core.data.dataset import parse_number
 from ltr_core.device import resolve as resolve_device
 from ltr_core.config import load_config, validate_component
+from ltr_core.errors import UserError
 from ltr_core.registry import get_registry
 from ltr_core.evaluation.datasets import eval_dataset
 from ltr_core.evaluation.metrics import BOX_FORMATS, PROTOCOLS
@@ -26,11 +27,14 @@ from ltr_core.evaluation.metrics import BOX_FORMATS, PROTOCOLS
 def _score_and_report(entries: list[tuple], seqs, dataset: str, protocol: str, plots_dir: Path, as_json: bool,
                       per_sequence: bool, fmt: str = "table", provenance: bool = False,
                       box_format: str | None = None, cache_dir: Path | None = None,
-                      refresh_cache: bool = False) -> dict:
+                      refresh_cache: bool = False, attributes=None) -> dict:
     """Score ``entries`` -- ``(label, run, folder or None)``, the folder holding a provenance record -- and print
-    the tables in ``fmt``. With ``cache_dir``, unchanged result sets are answered from the score cache."""
+    the tables in ``fmt``. With ``cache_dir``, unchanged result sets are answered from the score cache. With
+    ``attributes`` (:class:`ltr_core.evaluation.attributes.Attributes`), the scores per attribute too."""
+    from ltr_core.evaluation.attributes import attribute_scores, format_attribute_table, write_attribute_outputs
     from ltr_core.evaluation.cache import cache_key, cached, scoring_digest
-    from ltr_core.evaluation.score import format_csv, format_latex, format_tables, over_runs, score_run, write_plots
+    from ltr_core.evaluation.score import (format_attribute_latex, format_csv, format_latex, format_tables, over_runs,
+                                           run_groups, score_run, write_plots)
     from ltr_core.provenance import describe_record, read_record
 
     scores, hits = {}, []
@@ -48,21 +52,41 @@ def _score_and_report(entries: list[tuple], seqs, dataset: str, protocol: str, p
     if hits:
         click.echo(f"unchanged since they were last scored, from the cache ({cache_dir}): {', '.join(hits)}", err=True)
     plots = write_plots(scores, plots_dir, dataset)
+    per_attribute = {}
+    if attributes is not None:
+        unlisted = attributes.missing(list(next(iter(scores.values()))["per_sequence"]))
+        if unlisted:
+            click.echo(f"{len(unlisted)} scored sequence(s) are not in the attribute table ({attributes.source}) "
+                       f"and count for no attribute: {', '.join(unlisted[:5])}{', ...' if len(unlisted) > 5 else ''}",
+                       err=True)
+        per_attribute = attribute_scores(scores, attributes, run_groups(list(scores)))
+        if not per_attribute:
+            raise UserError(f"--attributes: no scored sequence has an attribute in {attributes.source}")
+        plots += write_attribute_outputs(per_attribute, attributes, Path(plots_dir) / "attributes", dataset)
     if as_json or fmt == "json":
         results = {(str(d) if d else run.location): {"label": label, "provenance": read_record(d) if d else None,
                                                      **scores[label]} for label, run, d in entries}
+        extra = {"attributes": {"source": attributes.source, "names": dict(zip(attributes.names,
+                                                                              attributes.long_names)),
+                                "scores": per_attribute}} if attributes is not None else {}
         click.echo(json.dumps({"protocol": protocol, "dataset": dataset, "results": results,
-                               "over_runs": over_runs(scores), "plots": [str(p) for p in plots]}, indent=2))
+                               "over_runs": over_runs(scores), **extra, "plots": [str(p) for p in plots]}, indent=2))
     elif fmt == "csv":
         click.echo(format_csv(scores))
     elif fmt == "latex":
         click.echo(format_latex(scores, dataset))
+        if per_attribute:
+            click.echo(format_attribute_latex(per_attribute, dataset))
     else:
         click.echo(format_tables(scores, per_sequence))
+        if per_attribute:
+            click.echo("")
+            click.echo(format_attribute_table(per_attribute, attributes))
         if provenance:
             for label, _, d in entries:
                 click.echo(f"made by: {label}: {describe_record(read_record(d) if d else None)}")
-        click.echo(f"protocol: {protocol}   plots: {', '.join(str(p) for p in plots)}")
+        click.echo(f"protocol: {protocol}   plots: {', '.join(str(p) for p in plots[:3])}"
+                   + (f"   per attribute: {Path(plots_dir) / 'attributes'}" if per_attribute else ""))
     return scores
 
 
@@ -278,9 +302,12 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
 @click.option("--no-cache", is_flag=True, help="Score every file again and refresh the cache (default: result sets "
                                                "whose files and ground truth are unchanged come from "
                                                "<workspace>/cache/scores).")
+@click.option("--attributes", "by_attribute", is_flag=True,
+              help="Also AUC/P/NP per attribute of the benchmark (LaSOT, TNL2K, OTB100, UAV123), with a success "
+                   "plot per attribute and a radar plot in <plots>/attributes.")
 @workspace_option
 def score_cmd(results, more_results, dataset, split, protocol, labels, skip_missing, box_format, plots, sequences,
-              no_per_sequence, fmt, as_json, no_cache, workspace):
+              no_per_sequence, fmt, as_json, no_cache, by_attribute, workspace):
     """Score result sets (one x,y,w,h file per sequence, in a folder or a zip) on a dataset split; compare
     several at once. A set with several runs (<param>_000, _001, ... as pytracking writes them) is merged."""
     from ltr_core.evaluation.published import default_label, open_results, run_number
@@ -295,9 +322,14 @@ def score_cmd(results, more_results, dataset, split, protocol, labels, skip_miss
     only = [s.strip() for s in sequences.split(",") if s.strip()] if sequences else None
     try:
         data = eval_dataset(dataset, split)
-        seqs = sequences_from_dataset(data.open(ws), only, frames=False)
+        reader = data.open(ws)
+        seqs = sequences_from_dataset(reader, only, frames=False)
     except KeyError as e:
         raise click.BadParameter(str(e.args[0]), param_hint="--sequences") from None
+    attributes = reader.eval_attributes() if by_attribute else None
+    if by_attribute and attributes is None:
+        raise UserError(f"--attributes: {data.qualname} has no per-sequence attributes (ltr ships LaSOT's, "
+                               "TNL2K's and OTB100's tables and reads UAV123's from its tree)")
     if data.server_scored:
         raise click.UsageError(f"{dataset} {split} has no public ground truth: pack the results for its server "
                                f"with `ltr pack {dataset} RESULTS_DIR -o FILE.zip`")
@@ -319,7 +351,7 @@ def score_cmd(results, more_results, dataset, split, protocol, labels, skip_miss
     plots_dir = Path(plots) if plots else paths[0] if paths[0].is_dir() else ws / "plots" / default_label(paths[0]).name
     _score_and_report(entries, seqs, dataset, protocol, plots_dir, as_json,
                       not no_per_sequence, fmt, provenance=True, box_format=box_format,
-                      cache_dir=ws / "cache" / "scores", refresh_cache=no_cache)
+                      cache_dir=ws / "cache" / "scores", refresh_cache=no_cache, attributes=attributes)
 
 
 @click.command("track", short_help='Track a target through a video or a folder of frames.')

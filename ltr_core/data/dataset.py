@@ -116,6 +116,12 @@ class VideoDataset(abc.ABC):
         or ``None`` for a dataset whose evaluation uses no flags (the toolkits use them only for LaSOT)."""
         return self.sequence_info(seq_id).bbox.astype(np.float64), None
 
+    def eval_attributes(self):
+        """The benchmark's per-sequence attributes (:class:`ltr_core.evaluation.attributes.Attributes`, keyed by
+        the names of :meth:`sequence_names`) for ``ltr score --attributes``, or None where it has none. Read when
+        asked, not when the reader opens."""
+        return None
+
     def __len__(self) -> int:
         return len(self.sequence_names())
 

@@ -108,3 +108,41 @@ def plot_curves(path: Path, title: str, xs: np.ndarray, curves: dict[str, tuple[
         _draw(canvas, title, np.asarray(xs, dtype=float), curves, xlabel, ylabel)
         canvas.save(target)
     return path
+
+
+def _draw_radar(c, title: str, axes: list[str], values: dict[str, list[float]], top: float) -> None:
+    cx, cy, radius = W / 2 - 90, H / 2 + 15, 200
+
+    def at(k, v):
+        angle = 2 * np.pi * k / len(axes) - np.pi / 2          # the first attribute at the top, clockwise
+        return cx + radius * v / top * np.cos(angle), cy + radius * v / top * np.sin(angle)
+
+    for ring in np.linspace(top / 4, top, 4):
+        c.line([at(k % len(axes), ring) for k in range(len(axes) + 1)], (220, 220, 220))
+        c.text(cx + 3, at(0, ring)[1] + 10, f"{ring:g}", 8)
+    for k, name in enumerate(axes):
+        c.line([(cx, cy), at(k, top)], (200, 200, 200))
+        x, y = at(k, top * 1.12)
+        c.text(x - 4 * len(name), y + 4, name, 10)
+    ranked = sorted(values.items(), key=lambda kv: -float(np.mean(kv[1])))
+    for j, (label, vs) in enumerate(ranked):
+        color = PALETTE[j % len(PALETTE)]
+        c.line([at(k % len(axes), vs[k % len(axes)]) for k in range(len(axes) + 1)], color, 2)
+        ly = 70 + 20 * j
+        c.line([(W - 200, ly - 4), (W - 178, ly - 4)], color, 2)
+        c.text(W - 172, ly, f"{label} [{np.mean(vs):.1f}]"[:28], 10)
+    c.text(20, 25, title, 14)
+
+
+def plot_radar(path: Path, title: str, axes: list[str], values: dict[str, list[float]]) -> Path:
+    """One closed line per result set over ``axes`` (e.g. AUC per attribute); the legend gives each set's mean
+    over the axes, as pytracking's radar does. Writes ``path`` (PNG) and a PDF beside it; returns the PNG's path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if len(axes) < 3:
+        raise ValueError(f"a radar plot needs at least 3 axes, got {axes}")
+    top = max(20.0, float(np.ceil(max(max(v) for v in values.values()) / 20) * 20))
+    for canvas, target in ((_Png(), path), (_Pdf(), path.with_suffix(".pdf"))):
+        _draw_radar(canvas, title, axes, values, top)
+        canvas.save(target)
+    return path

@@ -77,6 +77,16 @@ def over_runs(scores: dict[str, dict]) -> dict[str, dict]:
     return out
 
 
+def run_groups(labels: list[str]) -> dict[str, list[str]]:
+    """Labels grouped as :func:`over_runs` merges them: ``base -> [base_run000, ...]``; a label without a
+    ``_runNNN`` suffix is a group of its own."""
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        m = RUN_SUFFIX.match(label)
+        groups.setdefault(m.group(1) if m else label, []).append(label)
+    return groups
+
+
 def labels_for(paths: list) -> list[str]:
     """A label per results folder: the shortest path suffix (at least two components) that tells the folders
     apart, after dropping a last component they all share (``ltr eval`` writes ``<run>/<dataset>``), so
@@ -174,5 +184,20 @@ def format_latex(scores: dict[str, dict], dataset: str) -> str:
         cells = [f"{r[k]:.1f}" if r[f"{k}_std"] is None or r["runs"] == 1 else f"{r[k]:.1f} $\\pm$ {r[k + '_std']:.1f}"
                  for k in ("auc", "precision", "norm_precision")]
         lines.append(f"{_tex(r['results'])} & " + " & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines)
+
+
+def format_attribute_latex(per_attribute: dict[str, dict[str, dict]], dataset: str) -> str:
+    """AUC per attribute (columns) and result set (rows), booktabs, with each attribute's sequence count."""
+    labels = list(next(iter(per_attribute.values())))
+    names = list(per_attribute)
+    counts = [next(iter(per_attribute[a].values()))["sequences"] for a in names]
+    lines = [r"\begin{tabular}{l" + "c" * len(names) + "}", r"\toprule",
+             f"AUC (\\%) ({_tex(dataset)}) & " + " & ".join(f"{_tex(a)} ({n})" for a, n in zip(names, counts))
+             + r" \\", r"\midrule"]
+    for l in labels:
+        lines.append(f"{_tex(l)} & " + " & ".join(f"{per_attribute[a][l]['auc']:.1f}" if l in per_attribute[a]
+                                                  else "--" for a in names) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines)

@@ -31,6 +31,7 @@ import numpy as np
 from ltr_core.data.dataset import DataError, SequenceInfo, VideoDataset, read_box_file
 from ltr_core.data.image import list_images
 from ltr_core.data.datasets.lasot import LaSOT
+from ltr_core.evaluation.attributes import Attributes, read_flag_row, shipped
 
 SPECS = Path(__file__).resolve().parents[2] / "evaluation" / "specs"
 
@@ -108,6 +109,9 @@ class OTB100(TableBenchmark):
     root_env = "LTR_OTB_DIR"
     layout = "ROOT/<Video>/img/0001.jpg and ROOT/<Video>/groundtruth_rect.txt"
 
+    def eval_attributes(self) -> Attributes:
+        return shipped("otb100")
+
 
 class UAV123(TableBenchmark):
     """UAV123 (123 sequences cut from 91 videos; NaN ground truth where the target is absent)."""
@@ -116,6 +120,20 @@ class UAV123(TableBenchmark):
     root_env = "LTR_UAV123_DIR"
     layout = "ROOT/data_seq/UAV123/<video>/000001.jpg and ROOT/anno/UAV123/<sequence>.txt"
     eval_rules = "uav"
+    #: the columns of ``anno/UAV123/att/<sequence>.txt``, which the dataset ships
+    attributes = (("SV", "Scale Variation"), ("ARC", "Aspect Ratio Change"), ("LR", "Low Resolution"),
+                  ("FM", "Fast Motion"), ("FOC", "Full Occlusion"), ("POC", "Partial Occlusion"),
+                  ("OV", "Out-of-View"), ("BC", "Background Clutter"), ("IV", "Illumination Variation"),
+                  ("VC", "Viewpoint Change"), ("CM", "Camera Motion"), ("SOB", "Similar Object"))
+
+    def eval_attributes(self) -> Attributes:
+        names = tuple(a for a, _ in self.attributes)
+        flags = {}
+        for e in self._entries:
+            anno = self.root / e.anno
+            flags[e.name] = read_flag_row(anno.parent / "att" / anno.name, names)
+        return Attributes(names, tuple(l for _, l in self.attributes), flags,
+                          f"the dataset's own attribute files ({self.root / 'anno' / 'UAV123' / 'att'})")
 
 
 class NfS30(TableBenchmark):
@@ -169,6 +187,9 @@ class TNL2K(VideoDataset):
     def annotation_file(self, seq_id: int) -> str:
         return str(self.root / self._names[seq_id] / "groundtruth.txt")
 
+    def eval_attributes(self) -> Attributes:
+        return shipped("tnl2k")
+
     def language(self, seq_id: int) -> str:
         path = self.root / self._names[seq_id] / "language.txt"
         return path.read_text(encoding="utf-8", errors="replace").strip() if path.is_file() else ""
@@ -186,3 +207,6 @@ class LaSOTExtension(LaSOT):
 
     def __init__(self, root, name: str = "lasot_extension"):
         super().__init__(root, split="all", name=name)
+
+    def eval_attributes(self) -> None:
+        return None         # the extension's table is not in the LaSOT toolkit this project reads

@@ -10,6 +10,7 @@ import numpy as np
 
 from ltr_core.data.dataset import DataError, SequenceInfo, VideoDataset, read_box_file, read_flag_file
 from ltr_core.data.splits import read_split
+from ltr_core.evaluation.attributes import shipped
 
 LAYOUT = "ROOT/<class>/<class>-<n>/img/00000001.jpg with groundtruth.txt, full_occlusion.txt, out_of_view.txt"
 
@@ -89,6 +90,11 @@ class LaSOT(VideoDataset):
     def frame_path(self, seq_id: int, frame_id: int) -> str:
         name = self._names[seq_id]        # os.path, not pathlib: this runs for every frame read
         return os.path.join(self.root, name.rsplit("-", 1)[0], name, "img", f"{frame_id + 1:08d}.jpg")
+
+    def eval_attributes(self):
+        """LaSOT's 14 attributes from its evaluation toolkit, for the benchmark itself (not for other trees in its
+        layout, such as the demo's, whose sequence names may be LaSOT's)."""
+        return shipped("lasot") if self.name == "lasot" else None
 
     def class_name(self, seq_id: int) -> str:
         return self._names[seq_id].rsplit("-", 1)[0]

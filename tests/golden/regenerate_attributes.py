@@ -1,0 +1,150 @@
+"""Regenerate the per-attribute golden fixture: result sets on a small tree of real LaSOT test-sequence names,
+scored per attribute by pytracking's own analysis code.
+
+    git clone https://github.com/visionml/pytracking /tmp/pytracking
+    pip install tqdm matplotlib pandas                 # what pytracking's analysis imports
+    python tests/golden/regenerate_attributes.py /tmp/pytracking
+
+Writes ``tests/data/attributes/``:
+
+* ``lasot/<class>/<seq>/``: ground truth and visibility flags (no frames: scoring reads none) for LaSOT test
+  sequences chosen so that every one of LaSOT's 14 attributes has at least one (VC exactly one, SV all of
+  them); boxes that leave the frame, absent spells, one zero-size box;
+* ``results/atom/default_000``, ``default_001``: pytracking's layout (two runs, tab-separated integers);
+  ``results/pysot-tracker``: comma-separated floats;
+
+and ``golden.json``: for each attribute, the sequences pytracking's ``LaSOTDataset(attribute=...)`` selects (its
+``LaSOT_attributes.json``), the AUC that ``print_results_per_attribute(..., merge_results=True)`` prints per
+tracker (the radar plots the same numbers), and the precision and normalized precision of the same subsets from
+its ``get_prec_curve``, so that all three are pytracking's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+import regenerate_scores as base  # noqa: E402  the harness that imports pytracking with stubs
+
+from ltr_core.evaluation.attributes import shipped  # noqa: E402
+
+OUT = HERE.parent / "data" / "attributes"
+TREE = OUT / "lasot"
+# LaSOT test sequences whose attributes (LaSOT toolkit, annos/att) cover all 14: VC by one sequence only, SV by all
+NAMES = ["airplane-1", "basketball-1", "bear-2", "bicycle-2", "bird-2", "boat-3", "book-3", "bottle-1",
+         "car-2", "cat-1", "drone-2", "electricfan-1", "flag-5", "fox-3", "boat-12"]
+FRAMES = 48
+
+
+def write_tree() -> None:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    for i, name in enumerate(NAMES):
+        rng = np.random.default_rng([11, i])
+        folder = TREE / name.rsplit("-", 1)[0] / name
+        folder.mkdir(parents=True)
+        centre = np.cumsum(rng.normal(0, 6, (FRAMES, 2)), 0) + [320, 240]
+        size = np.abs(40 + np.cumsum(rng.normal(0, 2, (FRAMES, 2)), 0)) + 4
+        gt = np.round(np.concatenate([centre - size / 2, size], 1))
+        if i % 4 == 1:
+            gt[10:14, 0] = -gt[10:14, 2] / 2                      # half out of the frame on the left
+        if i == 5:
+            gt[20, 2:] = 0                                         # a zero-size box
+        flags = np.zeros((2, FRAMES), int)
+        if i % 3 == 0:
+            flags[0, 25:31] = 1                                    # fully occluded
+        if i % 5 == 2:
+            flags[1, 5:9] = 1                                      # out of view
+        np.savetxt(folder / "groundtruth.txt", gt, delimiter=",", fmt="%d")
+        (folder / "full_occlusion.txt").write_text(",".join(map(str, flags[0])) + "\n")
+        (folder / "out_of_view.txt").write_text(",".join(map(str, flags[1])) + "\n")
+        (folder / "nlp.txt").write_text(f"the {name.rsplit('-', 1)[0]}\n")
+    for run in range(2):
+        folder = OUT / "results" / "atom" / f"default_{run:03d}"
+        folder.mkdir(parents=True)
+        for i, name in enumerate(NAMES):
+            b = _moved(name, np.random.default_rng([run, i]), 3.0 + 2 * run)
+            np.savetxt(folder / f"{name}.txt", np.round(b).astype(int), delimiter="\t", fmt="%d")
+    folder = OUT / "results" / "pysot-tracker"
+    folder.mkdir(parents=True)
+    for i, name in enumerate(NAMES):
+        b = _moved(name, np.random.default_rng([7, i]), 1.0 + (i % 4) * 3)
+        (folder / f"{name}.txt").write_text("".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in b))
+
+
+def _moved(name: str, rng: np.random.Generator, spread: float) -> np.ndarray:
+    gt = np.loadtxt(TREE / name.rsplit("-", 1)[0] / name / "groundtruth.txt", delimiter=",").reshape(-1, 4)
+    moved = gt + rng.normal(0.0, spread, gt.shape) * np.maximum(gt[:, 2:3], 8.0) / 10
+    moved[:, 2:] = np.maximum(moved[:, 2:], 1.0)
+    return moved
+
+
+def run_pytracking(root: Path) -> dict:
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base._forget(("pytracking", "ltr"))
+        sys.path.insert(0, str(root))
+        for pkg in ("pytracking", "pytracking/evaluation", "pytracking/analysis", "pytracking/utils", "ltr",
+                    "ltr/data"):
+            base._namespace(pkg.replace("/", "."), root / pkg)
+        base._namespace("jpeg4py")
+        base._namespace("tikzplotlib")
+        local = base._namespace("pytracking.evaluation.local")
+        local.local_env_settings = lambda: types.SimpleNamespace(result_plot_path=str(Path(tmp) / "plots"))
+        plot = importlib.import_module("pytracking.analysis.plot_results")
+        lasot_mod = importlib.import_module("pytracking.evaluation.lasotdataset")
+        data_mod = importlib.import_module("pytracking.evaluation.data")
+        ds = lasot_mod.LaSOTDataset.__new__(lasot_mod.LaSOTDataset)
+        ds.base_path, ds.vos_mode, ds.att_dict = str(TREE), False, None
+        datasets, members = {}, {}
+        ours = shipped("lasot")                        # the table ltr ships, from the LaSOT toolkit
+        theirs = {k: set(v) for k, v in ds._load_attributes().items() if not k.startswith("att_name")}
+        differ = [k for k, v in theirs.items() if ours.flags.get(k) != v]
+        assert not differ and len(theirs) == len(ours.flags), differ[:5]
+        print(f"pytracking's LaSOT_attributes.json and ltr's table agree on all {len(theirs)} sequences")
+        for att in ds.get_attribute_names("short"):
+            names = ds._filter_sequence_list_by_attribute(att, list(NAMES))
+            if names:
+                members[att] = names
+                datasets[att] = data_mod.SequenceList([ds._construct_sequence(n) for n in names])
+
+        def tracker(name, param, results_dir, run_id=None):
+            return types.SimpleNamespace(name=name, parameter_name=param, run_id=run_id, display_name=None,
+                                         results_dir=str(results_dir))
+
+        trackers = [tracker("atom", "default", OUT / "results" / "atom" / f"default_{r:03d}", r) for r in range(2)]
+        trackers += [tracker("pysot", "tracker", OUT / "results" / "pysot-tracker")]
+        auc, _ = plot.print_results_per_attribute(trackers, datasets, "attributes", merge_results=True)
+        out = {}
+        for att, dataset in datasets.items():
+            data = plot.merge_multiple_runs(plot.check_and_load_precomputed_results(trackers, dataset, "attributes"))
+            valid = torch.tensor(data["valid_sequence"], dtype=torch.bool)
+            _, prec = plot.get_prec_curve(torch.tensor(data["ave_success_rate_plot_center"]), valid)
+            _, norm = plot.get_prec_curve(torch.tensor(data["ave_success_rate_plot_center_norm"]), valid)
+            order = [t["name"] for t in data["trackers"]]
+            out[att] = {"sequences": members[att],
+                        "trackers": {{"atom": "atom", "pysot": "pysot-tracker"}[n]: {
+                            "auc": auc[att][i].item(), "precision": prec[i].item(), "norm_precision": norm[i].item()}
+                            for i, n in enumerate(order)}}
+    return out
+
+
+def main(pytracking_root: str) -> None:
+    write_tree()
+    golden = run_pytracking(Path(pytracking_root).resolve())
+    (OUT / "golden.json").write_text(json.dumps(golden, indent=1) + "\n")
+    print(json.dumps({a: {t: round(v["auc"], 2) for t, v in g["trackers"].items()} for a, g in golden.items()}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
