@@ -46,7 +46,8 @@ Component kinds and what their factories build:
 * scheduler  -- ``factory(optimizer, epochs, **kw) -> torch.optim.lr_scheduler.LRScheduler``, stepped once per
   epoch; ``epochs`` is ``trainer.epochs``
 * benchmark  -- an :class:`ltr_core.evaluation.benchmark.Benchmark`: an evaluation dataset by name
-  (``ltr eval --dataset NAME``), with its root variable, splits and scoring rules
+  (``ltr eval --dataset NAME``), with its root variable, splits and scoring rules; its reader's optional
+  ``eval_attributes()`` gives the per-sequence attributes ``ltr score --attributes`` scores by (plugin API 1.3)
 * trainer_hook -- ``factory(**kw) -> ltr_core.api.TrainerHook``, called before training, after each step, after
   each epoch and at the end (:mod:`ltr_core.train.hooks`); a config lists them under ``trainer.hooks`` (plugin
   API 1.1; the step, epoch-training and close points 1.2)
@@ -56,7 +57,7 @@ Component kinds and what their factories build:
 import pluggy
 
 #: The plugin API this core implements (see the module docstring for what its numbers mean).
-PLUGIN_API = "1.2"
+PLUGIN_API = "1.3"
 
 hookspec = pluggy.HookspecMarker("ltr")
 hookimpl = pluggy.HookimplMarker("ltr")
