@@ -20,7 +20,7 @@ from ltr_core.versions import distribution_version
 #: ``ltr --help`` lists the commands in these sections, in this order.
 SECTIONS = {
     "Train": ["train", "config", "import", "bench"],
-    "Evaluate": ["eval", "score", "track", "pack"],
+    "Evaluate": ["eval", "score", "report", "track", "pack"],
     "Deploy": ["export"],
     "Data": ["data", "env"],
     "Plugins": ["list", "new", "check-plugin"],

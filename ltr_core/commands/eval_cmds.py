@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -31,37 +32,16 @@ def _score_and_report(entries: list[tuple], seqs, dataset: str, protocol: str, p
     """Score ``entries`` -- ``(label, run, folder or None)``, the folder holding a provenance record -- and print
     the tables in ``fmt``. With ``cache_dir``, unchanged result sets are answered from the score cache. With
     ``attributes`` (:class:`ltr_core.evaluation.attributes.Attributes`), the scores per attribute too."""
-    from ltr_core.evaluation.attributes import attribute_scores, format_attribute_table, write_attribute_outputs
-    from ltr_core.evaluation.cache import cache_key, cached, scoring_digest
+    from ltr_core.evaluation.attributes import format_attribute_table, write_attribute_outputs
     from ltr_core.evaluation.score import (format_attribute_latex, format_csv, format_latex, format_tables, over_runs,
-                                           run_groups, score_run, write_plots)
+                                           write_plots)
     from ltr_core.provenance import describe_record, read_record
 
-    scores, hits = {}, []
-    scoring = scoring_digest(seqs, protocol, box_format) if cache_dir is not None else ""
-    for label, run, _ in entries:
-        def compute(run=run):
-            return score_run(run, seqs, protocol, box_format)
-
-        if cache_dir is None:
-            scores[label] = compute()
-            continue
-        scores[label], hit = cached(cache_dir, cache_key(run, seqs, scoring), compute, refresh_cache)
-        if hit:
-            hits.append(label)
-    if hits:
-        click.echo(f"unchanged since they were last scored, from the cache ({cache_dir}): {', '.join(hits)}", err=True)
+    scores = _score_entries(entries, seqs, protocol, box_format, cache_dir, refresh_cache)
     plots = write_plots(scores, plots_dir, dataset)
     per_attribute = {}
     if attributes is not None:
-        unlisted = attributes.missing(list(next(iter(scores.values()))["per_sequence"]))
-        if unlisted:
-            click.echo(f"{len(unlisted)} scored sequence(s) are not in the attribute table ({attributes.source}) "
-                       f"and count for no attribute: {', '.join(unlisted[:5])}{', ...' if len(unlisted) > 5 else ''}",
-                       err=True)
-        per_attribute = attribute_scores(scores, attributes, run_groups(list(scores)))
-        if not per_attribute:
-            raise UserError(f"--attributes: no scored sequence has an attribute in {attributes.source}")
+        per_attribute = _per_attribute(scores, attributes)
         plots += write_attribute_outputs(per_attribute, attributes, Path(plots_dir) / "attributes", dataset)
     if as_json or fmt == "json":
         results = {(str(d) if d else run.location): {"label": label, "provenance": read_record(d) if d else None,
@@ -88,6 +68,45 @@ def _score_and_report(entries: list[tuple], seqs, dataset: str, protocol: str, p
         click.echo(f"protocol: {protocol}   plots: {', '.join(str(p) for p in plots[:3])}"
                    + (f"   per attribute: {Path(plots_dir) / 'attributes'}" if per_attribute else ""))
     return scores
+
+
+def _score_entries(entries: list[tuple], seqs, protocol: str, box_format: str | None, cache_dir: Path | None,
+                   refresh_cache: bool) -> dict:
+    """The scores of each entry's run, from the score cache where its files are unchanged (``cache_dir``)."""
+    from ltr_core.evaluation.cache import cache_key, cached, scoring_digest
+    from ltr_core.evaluation.score import score_run
+
+    scores, hits = {}, []
+    scoring = scoring_digest(seqs, protocol, box_format) if cache_dir is not None else ""
+    for label, run, _ in entries:
+        def compute(run=run):
+            return score_run(run, seqs, protocol, box_format)
+
+        if cache_dir is None:
+            scores[label] = compute()
+            continue
+        scores[label], hit = cached(cache_dir, cache_key(run, seqs, scoring), compute, refresh_cache)
+        if hit:
+            hits.append(label)
+    if hits:
+        click.echo(f"unchanged since they were last scored, from the cache ({cache_dir}): {', '.join(hits)}", err=True)
+    return scores
+
+
+def _per_attribute(scores: dict, attributes) -> dict:
+    """The scores per attribute (runs merged), naming on stderr the scored sequences the table does not list."""
+    from ltr_core.evaluation.attributes import attribute_scores
+    from ltr_core.evaluation.score import run_groups
+
+    unlisted = attributes.missing(list(next(iter(scores.values()))["per_sequence"]))
+    if unlisted:
+        click.echo(f"{len(unlisted)} scored sequence(s) are not in the attribute table ({attributes.source}) "
+                   f"and count for no attribute: {', '.join(unlisted[:5])}{', ...' if len(unlisted) > 5 else ''}",
+                   err=True)
+    per_attribute = attribute_scores(scores, attributes, run_groups(list(scores)))
+    if not per_attribute:
+        raise UserError(f"--attributes: no scored sequence has an attribute in {attributes.source}")
+    return per_attribute
 
 
 def _own_folders(dirs: list[Path]) -> list[tuple]:
@@ -310,12 +329,34 @@ def score_cmd(results, more_results, dataset, split, protocol, labels, skip_miss
               no_per_sequence, fmt, as_json, no_cache, by_attribute, workspace):
     """Score result sets (one x,y,w,h file per sequence, in a folder or a zip) on a dataset split; compare
     several at once. A set with several runs (<param>_000, _001, ... as pytracking writes them) is merged."""
+    from ltr_core.evaluation.published import default_label
+
+    ws = ltr_env.workspace_dir(workspace)
+    paths = [Path(d) for d in list(results) + list(more_results)]
+    data, reader, seqs, entries = _result_sets(paths, labels, dataset, split, sequences, skip_missing, ws)
+    attributes = _attributes(data, reader) if by_attribute else None
+    plots_dir = Path(plots) if plots else paths[0] if paths[0].is_dir() else ws / "plots" / default_label(paths[0]).name
+    _score_and_report(entries, seqs, dataset, protocol, plots_dir, as_json,
+                      not no_per_sequence, fmt, provenance=True, box_format=box_format,
+                      cache_dir=ws / "cache" / "scores", refresh_cache=no_cache, attributes=attributes)
+
+
+def _attributes(data, reader):
+    attributes = reader.eval_attributes()
+    if attributes is None:
+        raise UserError(f"--attributes: {data.qualname} has no per-sequence attributes (ltr ships LaSOT's, "
+                        "TNL2K's and OTB100's tables and reads UAV123's from its tree)")
+    return attributes
+
+
+def _result_sets(paths: list[Path], labels, dataset: str, split: str, sequences: str | None, skip_missing: bool,
+                 ws: Path) -> tuple:
+    """What ``ltr score`` and ``ltr report`` read: the benchmark (``EvalDataset`` and its reader), the sequences
+    to score, and an entry ``(label, run, folder or None)`` per run of each result set."""
     from ltr_core.evaluation.published import default_label, open_results, run_number
     from ltr_core.evaluation.score import labels_for
     from ltr_core.track.runner import sequences_from_dataset
 
-    ws = ltr_env.workspace_dir(workspace)
-    paths = [Path(d) for d in list(results) + list(more_results)]
     if labels and len(labels) != len(paths):
         raise click.BadParameter(f"{len(labels)} label(s) for {len(paths)} result sets: give one per result set, "
                                  "in the same order", param_hint="--label")
@@ -326,10 +367,6 @@ def score_cmd(results, more_results, dataset, split, protocol, labels, skip_miss
         seqs = sequences_from_dataset(reader, only, frames=False)
     except KeyError as e:
         raise click.BadParameter(str(e.args[0]), param_hint="--sequences") from None
-    attributes = reader.eval_attributes() if by_attribute else None
-    if by_attribute and attributes is None:
-        raise UserError(f"--attributes: {data.qualname} has no per-sequence attributes (ltr ships LaSOT's, "
-                               "TNL2K's and OTB100's tables and reads UAV123's from its tree)")
     if data.server_scored:
         raise click.UsageError(f"{dataset} {split} has no public ground truth: pack the results for its server "
                                f"with `ltr pack {dataset} RESULTS_DIR -o FILE.zip`")
@@ -348,10 +385,55 @@ def score_cmd(results, more_results, dataset, split, protocol, labels, skip_miss
                    f"set ({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''})", err=True)
         if not seqs:
             raise click.UsageError("no sequence of the split is in every result set")
-    plots_dir = Path(plots) if plots else paths[0] if paths[0].is_dir() else ws / "plots" / default_label(paths[0]).name
-    _score_and_report(entries, seqs, dataset, protocol, plots_dir, as_json,
-                      not no_per_sequence, fmt, provenance=True, box_format=box_format,
-                      cache_dir=ws / "cache" / "scores", refresh_cache=no_cache, attributes=attributes)
+    return data, reader, seqs, entries
+
+
+@click.command("report", short_help='One self-contained HTML page comparing result sets (or LaTeX tables).')
+@click.argument("results", nargs=-1, required=True, type=click.Path())
+@click.option("--dataset", required=True, metavar="NAME[:PATH]",
+              help="A registered benchmark (`ltr list benchmark`), optionally with its root inline.")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
+              help="The file to write (report.html, or tables.tex with --format latex).")
+@click.option("--split", default="test", show_default=True)
+@click.option("--protocol", type=click.Choice(PROTOCOLS), default="pytracking", show_default=True)
+@click.option("--label", "labels", multiple=True, help="A name per result set, in the order given.")
+@click.option("--skip-missing", is_flag=True, help="Only the sequences every result set has.")
+@click.option("--box-format", type=click.Choice(BOX_FORMATS), default="xywh", show_default=True)
+@click.option("--sequences", default=None, help="Comma-separated sequence names (default: the whole split).")
+@click.option("--format", "fmt", type=click.Choice(["html", "latex"]), default="html", show_default=True)
+@click.option("--strips", default=4, show_default=True, type=click.IntRange(0, 50),
+              help="Frame strips for this many sequences, those where the result sets differ most.")
+@click.option("--title", default=None, help="The page's heading (default: the dataset).")
+@workspace_option
+def report_cmd(results, dataset, out, split, protocol, labels, skip_missing, box_format, sequences, fmt, strips,
+               title, workspace):
+    """Write RESULTS compared on a benchmark as one HTML file with everything embedded: the overall table, the
+    three curves, the attribute table and radar (where the benchmark has attributes), a sortable per-sequence
+    table and frame strips with every set's box. --format latex writes the tables for a paper instead."""
+    from ltr_core.evaluation.report import build_report
+    from ltr_core.evaluation.score import format_attribute_latex, format_latex
+
+    ws = ltr_env.workspace_dir(workspace)
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise UserError(f"-o {out}: the folder {out.parent} does not exist; create it or write elsewhere")
+    data, reader, seqs, entries = _result_sets([Path(r) for r in results], labels, dataset, split, sequences,
+                                               skip_missing, ws)
+    scores = _score_entries(entries, seqs, protocol, box_format, ws / "cache" / "scores", False)
+    attributes = reader.eval_attributes()
+    per_attribute = _per_attribute(scores, attributes) if attributes is not None else None
+    if fmt == "latex":
+        text = format_latex(scores, dataset) + ("\n\n" + format_attribute_latex(per_attribute, dataset)
+                                                if per_attribute else "") + "\n"
+    else:
+        text = build_report(scores, dataset, protocol, entries, reader, reader.sequence_names(), per_attribute,
+                            attributes, box_format=box_format, strips=strips, title=title)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out)                  # a reader of OUT never sees half a page
+    click.echo(f"wrote {out} ({len(text.encode()) / 1e6:.1f} MB): {len(scores)} result sets, "
+               f"{next(iter(scores.values()))['sequences']} sequences"
+               + (f", {len(per_attribute)} attributes" if per_attribute else ""))
 
 
 @click.command("track", short_help='Track a target through a video or a folder of frames.')
@@ -425,4 +507,4 @@ def pack_cmd(server, results_dirs, out, workspace):
     click.echo(f"wrote {path}: {len(results)} sequences, {runs} run{'s' if runs > 1 else ''}")
 
 
-COMMANDS = [eval_cmd, score_cmd, track_cmd, pack_cmd]
+COMMANDS = [eval_cmd, score_cmd, report_cmd, track_cmd, pack_cmd]
