@@ -6,8 +6,10 @@ if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || c
     exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "install_browser.sh: no Chromium on PATH; install one (Debian: sudo apt-get install chromium) for tests/test_report.py" >&2
+    echo "install_browser.sh: no Chromium on PATH; install one (Debian: sudo apt-get install chromium)" \
+         "for tests/test_report.py" >&2
     exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+apt-get install -y -q chromium >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }

@@ -251,7 +251,8 @@ def build_report(scores: dict[str, dict], dataset: str, protocol: str, entries: 
                 gt, _ = reader.eval_annotations(ids[seq])
                 boxes = [result_boxes(runs[l], seq, box_format) for l in labels]
                 frames = pick_frames(gt, boxes, frames_per_strip)
-                parts.append(f'<img alt="frames of {_e(seq)}" src="{frame_strip(reader, ids[seq], gt, boxes, frames)}">')
+                strip = frame_strip(reader, ids[seq], gt, boxes, frames)
+                parts.append(f'<img alt="frames of {_e(seq)}" src="{strip}">')
             except (DataError, KeyError, OSError) as e:
                 parts.append(f'<p class="note">frames not shown: {_e(e)}</p>')
             parts.append("</div>")
