@@ -20,7 +20,7 @@ from ltr_core.versions import distribution_version
 #: ``ltr --help`` lists the commands in these sections, in this order.
 SECTIONS = {
     "Train": ["train", "config", "import", "bench"],
-    "Evaluate": ["eval", "score", "report", "track", "pack"],
+    "Evaluate": ["eval", "score", "report", "track", "vot", "pack"],
     "Deploy": ["export"],
     "Data": ["data", "env"],
     "Plugins": ["list", "new", "check-plugin"],
@@ -223,10 +223,11 @@ def _launch_torchrun(nproc: int) -> None:
 
 def _register_optional_commands():
     """Command groups that live in their own modules."""
-    from ltr_core.commands import data_cmds, deploy_cmds, eval_cmds, plugin_cmds, tool_cmds
+    from ltr_core.commands import data_cmds, deploy_cmds, eval_cmds, plugin_cmds, tool_cmds, vot_cmds
 
     main.add_command(data_cmds.data_group)
-    for cmd in eval_cmds.COMMANDS + tool_cmds.COMMANDS + deploy_cmds.COMMANDS + plugin_cmds.COMMANDS:
+    for cmd in (eval_cmds.COMMANDS + vot_cmds.COMMANDS + tool_cmds.COMMANDS + deploy_cmds.COMMANDS
+                + plugin_cmds.COMMANDS):
         main.add_command(cmd)
 
 

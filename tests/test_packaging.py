@@ -45,7 +45,7 @@ def _own(name: str) -> bool:
 def wheel_env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("packaging")
     dist, src = tmp / "dist", tmp / "src"
-    anywhere = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", ".git")
+    anywhere = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", ".git", ".venv*")
     for name, project in PROJECTS.items():          # built from copies: no build/ or egg-info in the checkout
 
         def skip(folder, names, top=project):       # the project's own tests/, plugins/ and workspace/ stay out

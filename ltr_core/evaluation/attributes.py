@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ltr_core.data.dataset import DataError
+from ltr_core.evaluation.metrics import SUCCESS_T
+from ltr_core.evaluation.plots import plot_curves, plot_radar
 
 SPECS = Path(__file__).resolve().parent / "specs"
 
@@ -154,9 +156,6 @@ def write_attribute_outputs(per_attribute: dict[str, dict[str, dict]], attribute
                             dataset: str) -> list[Path]:
     """A success plot per attribute (``success_<SHORT>.png`` and ``.pdf``), the radar of AUC per attribute
     (``radar.png``, when at least three attributes were scored) and ``attributes.csv``, in ``out_dir``."""
-    from ltr_core.evaluation.metrics import SUCCESS_T
-    from ltr_core.evaluation.plots import plot_curves, plot_radar
-
     out_dir = Path(out_dir)
     longs = dict(zip(attributes.names, attributes.long_names))
     written = []

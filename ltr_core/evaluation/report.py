@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ltr_core.data.dataset import DataError, VideoDataset
-from ltr_core.evaluation.attributes import Attributes
+from ltr_core.evaluation.attributes import Attributes, write_attribute_outputs
 from ltr_core.evaluation.metrics import as_xywh, parse_result_text
 from ltr_core.evaluation.plots import PALETTE
 from ltr_core.evaluation.published import Run
@@ -219,8 +219,6 @@ def build_report(scores: dict[str, dict], dataset: str, protocol: str, entries: 
         parts.append('<h2>Curves</h2><div class="plots">' + "".join(
             f'<img alt="{_e(p.stem)}" src="{_file(p)}">' for p in plots) + "</div>")
         if per_attribute and attributes is not None:
-            from ltr_core.evaluation.attributes import write_attribute_outputs
-
             longs = dict(zip(attributes.names, attributes.long_names))
             groups = list(next(iter(per_attribute.values())))           # runs merged, as in the radar
             parts.append("<h2>Attributes</h2>")
