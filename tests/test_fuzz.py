@@ -332,3 +332,28 @@ def test_property_any_number_on_the_command_line_ends_in_exit_0_or_2(option, val
                 value = str(min(int(value), 3))
             command = ["eval", "tiny/tiny", "--checkpoint", ckpt, option, value, "--sequences", "zebra-3"]
         holds(command, sandbox, sandbox, None, f"ltr {' '.join(map(str, command))}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.lists(st.integers(-10**15 + 1, 10**15 - 1), min_size=4, max_size=4), min_size=1,
+                     max_size=20),
+       seps=st.lists(st.sampled_from([",", "\t", " "]), min_size=3, max_size=3), crlf=st.booleans(),
+       edit=st.one_of(st.none(), st.tuples(st.integers(0, 10**6), st.sampled_from(list("-,\t 0.5e\n+x")))))
+def test_property_integer_result_rows_parse_as_float_parses_them_and_anything_else_as_before(rows, seps, crlf, edit):
+    """The array-arithmetic path for integer rows gives what converting each number with float() gives, and a text
+    it does not take (an edit that makes it malformed or not integer) reads as the general path reads it."""
+    from ltr_core.data import dataset
+
+    text = ("\r\n" if crlf else "\n").join(seps[0].join(map(str, r[:2])) + seps[1] + str(r[2]) + seps[2] + str(r[3])
+                                           for r in rows) + "\n"
+    if edit is not None:
+        at = edit[0] % (len(text) + 1)
+        text = text[:at] + edit[1] + text[at:]
+    got = dataset.parse_box_rows(text)
+    flat = text.replace("\r\n", "\n").rstrip("\n").replace("\t", ",").replace(" ", ",")
+    general = dataset._ROWS.fullmatch(flat) and np.array(flat.replace("\n", ",").split(","), float).reshape(-1, 4)
+    if general is None or general is False or (isinstance(general, np.ndarray) and general.size % 4):
+        assert got is None
+    else:
+        np.testing.assert_array_equal(got, general)
+        assert np.array_equal(np.signbit(got), np.signbit(general))

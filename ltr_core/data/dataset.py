@@ -217,11 +217,33 @@ def parse_number(text: str) -> float:
     return float(text)
 
 
+# integers of up to 15 digits (exact in a float64 whatever their sum of digit terms), as pytracking writes results
+_INT_ROWS = re.compile(r"(?:-?[0-9]{1,15}(?:,-?[0-9]{1,15}){3}\n)*-?[0-9]{1,15}(?:,-?[0-9]{1,15}){3}")
+_POW10 = 10.0 ** np.arange(16)
+
+
+def _int_rows(flat: str) -> np.ndarray:
+    """The numbers of a text :data:`_INT_ROWS` matched, converted by array arithmetic on its bytes (2-3x faster
+    than converting each number's string): each digit times the power of ten of its place in its field, summed
+    per field; a field with a minus sign negated."""
+    b = np.frombuffer(flat.encode("ascii"), np.uint8)
+    field = np.cumsum((b == 44) | (b == 10))                 # the field each character belongs to (',' and '\n')
+    digit = b >= 48                                          # the text holds digits, '-', ',' and '\n' only
+    f = field[digit]
+    n = int(field[-1]) + 1
+    last = np.cumsum(np.bincount(f, minlength=n)) - 1        # the index (among digits) of each field's last digit
+    values = np.bincount(f, weights=(b[digit] - 48) * _POW10[last[f] - np.arange(f.size)], minlength=n)
+    values[field[b == 45]] *= -1
+    return values.reshape(-1, 4)
+
+
 def parse_box_rows(text: str):
     """Rows of four numbers, for well-formed files (every line four numbers with one comma, tab or space between
     them, no blank line but at the end): one regular-expression check and one conversion of the whole text; None
     when anything is off (then parse line by line to name the line). Row ``i`` is line ``i + 1``."""
     flat = text.replace("\r\n", "\n").rstrip("\n").replace("\t", ",").replace(" ", ",")
+    if flat and _INT_ROWS.fullmatch(flat):
+        return _int_rows(flat)
     if not flat or not _ROWS.fullmatch(flat):
         return None
     try:
