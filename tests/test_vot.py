@@ -26,28 +26,33 @@ def served(demo_tree, tmp_path_factory):
     return ws, env
 
 
-def trax_session(env, frames, init, *args):
+def trax_sessions(env, sessions, *args):
     """vot-trax's client starting `ltr vot tiny/tiny` as the toolkit does (a process on pipes, standard error merged
-    into standard output): the first region, then every frame; returns the boxes and confidences answered."""
+    into standard output) and, for each ``(frames, region)`` of ``sessions``, initializing on the first frame and
+    sending the others (the toolkit re-initializes one process after a failure the same way); returns the boxes
+    and confidences answered, per session."""
     import trax
     import trax.client
 
     proc = subprocess.Popen([sys.executable, "-m", "ltr_core", "vot", "tiny/tiny", *args], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, bufsize=0)
+    answers = []
     try:
         client = trax.client.Client(stream=(proc.stdin.fileno(), proc.stdout.fileno()), log=lambda line: None)
         assert client.tracker_name == "tiny/tiny" and client.region_formats == ["rectangle"]
-        objects, _ = client.initialize({"color": trax.FileImage.create(str(frames[0]))}, [(init, {})], {})
-        boxes, confidences = [objects[0][0].bounds()], [float(objects[0][1]["confidence"])]
-        for f in frames[1:]:
-            objects, _ = client.frame({"color": trax.FileImage.create(str(f))}, {}, [])
-            boxes.append(objects[0][0].bounds())
-            confidences.append(float(objects[0][1]["confidence"]))
+        for frames, region in sessions:
+            objects, _ = client.initialize({"color": trax.FileImage.create(str(frames[0]))}, [(region, {})], {})
+            boxes, confidences = [objects[0][0].bounds()], [float(objects[0][1]["confidence"])]
+            for f in frames[1:]:
+                objects, _ = client.frame({"color": trax.FileImage.create(str(f))}, {}, [])
+                boxes.append(objects[0][0].bounds())
+                confidences.append(float(objects[0][1]["confidence"]))
+            answers.append((np.array(boxes), np.array(confidences)))
         client.quit()
         assert proc.wait(30) == 0
     finally:
         proc.kill()
-    return np.array(boxes), np.array(confidences)
+    return answers
 
 
 def test_the_trax_client_gets_the_boxes_ltr_track_gives(served, demo_tree, tmp_path):
@@ -61,17 +66,16 @@ def test_the_trax_client_gets_the_boxes_ltr_track_gives(served, demo_tree, tmp_p
                     "--boxes", str(tmp_path / "track.txt"), env=env)
     assert track.returncode == 0, track.stderr
     expected = np.loadtxt(tmp_path / "track.txt", delimiter=",")           # %.2f, as ltr track writes them
-    boxes, confidences = trax_session(env, frames, trax.Rectangle.create(*init))
+    x, y, w, h = init       # then a polygon (as VOT's rotated ground truth is): it arrives as its bounding box
+    quad = [(x + w / 2, y), (x + w, y + h / 2), (x + w / 2, y + h), (x, y + h / 2)]
+    (boxes, confidences), (polygon_boxes, _) = trax_sessions(
+        env, [(frames, trax.Rectangle.create(*init)), (frames[:12], trax.Polygon.create(quad))])
     assert boxes.shape == expected.shape == (40, 4)
     # the same boxes to the precision each side writes: ltr track 2 decimals, TraX 4 decimals of a float32 (the
     # one-epoch tiny tracker drifts far out of the frame, where a float32 keeps 7 digits)
     np.testing.assert_allclose(boxes, expected, rtol=2.4e-7, atol=0.005 + 1e-4)
     assert np.all((confidences >= 0) & (confidences <= 1)) and confidences[0] == 1
 
-    # a polygon (as VOT's rotated ground truth is) arrives as its bounding box: the same session
-    x, y, w, h = init
-    quad = [(x + w / 2, y), (x + w, y + h / 2), (x + w / 2, y + h), (x, y + h / 2)]
-    polygon_boxes, _ = trax_session(env, frames[:12], trax.Polygon.create(quad))
     np.testing.assert_allclose(polygon_boxes, expected[:12], rtol=2.4e-7, atol=0.005 + 1e-4)
 
 
