@@ -79,6 +79,28 @@ def test_the_trax_client_gets_the_boxes_ltr_track_gives(served, demo_tree, tmp_p
     np.testing.assert_allclose(polygon_boxes, expected[:12], rtol=2.4e-7, atol=0.005 + 1e-4)
 
 
+def test_a_frame_that_cannot_be_read_ends_the_session_with_the_reason_and_one_line(served, demo_tree, tmp_path):
+    import trax
+    import trax.client
+
+    ws, env = served
+    seq = demo_tree / "zebra" / "zebra-3"
+    init = [float(v) for v in (seq / "groundtruth.txt").read_text().splitlines()[0].split(",")]
+    proc = subprocess.Popen([sys.executable, "-m", "ltr_core", "vot", "tiny/tiny"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=0)
+    try:
+        client = trax.client.Client(stream=(proc.stdin.fileno(), proc.stdout.fileno()), log=lambda line: None)
+        client.initialize({"color": trax.FileImage.create(str(seq / "img" / "00000001.jpg"))},
+                          [(trax.Rectangle.create(*init), {})], {})
+        with pytest.raises(trax.TraxException, match="Server terminated the session: .*nowhere.jpg"):
+            client.frame({"color": trax.FileImage.create(str(tmp_path / "nowhere.jpg"))}, {}, [])
+        assert proc.wait(30) == 2
+        error = proc.stderr.read().decode()
+        assert error.startswith("error: ") and len(error.splitlines()) == 1 and "nowhere.jpg" in error, error
+    finally:
+        proc.kill()
+
+
 def test_the_vot_toolkit_runs_an_ltr_tracker_end_to_end(served, tmp_path):
     assert TOOLKIT.is_file(), "the VOT toolkit is not in .venv-vot/: run `bash scripts/install_vot_toolkit.sh`"
     ws, env = served

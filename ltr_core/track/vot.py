@@ -24,7 +24,7 @@ import numpy as np
 
 from ltr_core import contract
 from ltr_core.data.image import ImageReadError, read_image
-from ltr_core.errors import UserError
+from ltr_core.errors import ComponentError, UserError
 
 INSTALL = "pip install 'ltr-core[vot]' (the vot-trax package)"
 
@@ -81,13 +81,15 @@ def trax_image(image, trax) -> np.ndarray:
 
 def serve(make_tracker, name: str, log=None) -> int:
     """Answer one TraX session: a fresh tracker (``make_tracker()``) for each initialization, a box and a
-    confidence for each frame. Returns the number of frames answered."""
+    confidence for each frame. Returns the number of frames answered. A tracker that raises or answers wrongly
+    ends the session with the reason sent to the client and one :class:`ComponentError` line here."""
     trax = import_trax()
     log = log or (lambda message: None)
     formats = [trax.Image.PATH, trax.Image.MEMORY, trax.Image.BUFFER]
+    server = trax.server.Server([trax.Region.RECTANGLE], formats, ["color"], tracker_name=name,
+                                tracker_description=f"ltr {name}", tracker_family="ltr")
     answered, index, tracker = 0, 0, None
-    with trax.server.Server([trax.Region.RECTANGLE], formats, ["color"], tracker_name=name,
-                            tracker_description=f"ltr {name}", tracker_family="ltr") as server:
+    try:
         while True:
             request = server.wait()
             if request.type == trax.TraxStatus.QUIT:
@@ -95,19 +97,34 @@ def serve(make_tracker, name: str, log=None) -> int:
             image = trax_image(request.image["color"], trax)
             if request.type == trax.TraxStatus.INITIALIZE:
                 (region, _), = request.objects
-                box = region_box(region, trax)
+                box, score, index = region_box(region, trax), 1.0, 0
                 tracker = make_tracker()
-                tracker.initialize(image, box)
-                score, index = 1.0, 1
+                _call(lambda: tracker.initialize(image, box), name, index)
             else:
-                result = tracker.track(image)
-                box, score = contract.track_result(result, name, index, "the TraX session")
-                index += 1
-            box = np.asarray(box, dtype=np.float64)
-            server.status([(trax.Rectangle.create(*(float(v) for v in box)), {"confidence": f"{float(score):.6f}"})])
+                box, score = contract.track_result(_call(lambda: tracker.track(image), name, index), name, index,
+                                                   "the TraX session")
+            index += 1
+            server.status([(trax.Rectangle.create(*(float(v) for v in box)),
+                            {"confidence": f"{float(score):.6f}"})])
             answered += 1
+    except UserError as e:
+        server.quit(reason=str(e))
+        raise
+    server.quit()
     log(f"ltr vot {name}: answered {answered} frames")
     return answered
+
+
+def _call(step, name: str, index: int):
+    """``step()``; what a tracker raises becomes a :class:`ComponentError` naming it and the frame."""
+    try:
+        return step()
+    except UserError:
+        raise
+    except Exception as e:
+        what = "initialize" if index == 0 else "track"
+        raise ComponentError(f"{name} raised {type(e).__name__} in {what} on frame {index + 1} of the TraX session: "
+                             f"{e}") from e
 
 
 def ini_name(config: str) -> str:
