@@ -1,6 +1,7 @@
 """Tracking runner, `ltr eval`, `ltr score` and `ltr track` end to end on generated data with the tiny tracker."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -128,6 +129,9 @@ def test_track_a_video_writes_boxes_and_an_annotated_video(trained_tiny, demo_tr
     frames_dir = ltr("track", "tiny/tiny", "--frames", str(demo_tree / "zebra" / "zebra-3" / "img"), "--init", init,
                      "--boxes", str(tmp_path / "b.txt"))
     assert frames_dir.returncode == 0 and len(np.loadtxt(tmp_path / "b.txt", delimiter=",")) == 40
+    # in a log, the open-ended progress bar prints every 50 frames and once at the end, not once per frame
+    bars = [line for line in frames_dir.stderr.splitlines() if line.startswith("track ")]
+    assert len(bars) == 1 and re.match(r"track 40 \d\d:\d\d \([\d.]+/s\)", bars[0]), frames_dir.stderr
     bad = ltr("track", "tiny/tiny", "--video", str(video), "--init", "1,2,3")
     assert bad.returncode == 2 and "expected x,y,w,h" in bad.stderr
 

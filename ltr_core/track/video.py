@@ -95,7 +95,7 @@ def track_frames(tracker, init_box: np.ndarray, video=None, frames_dir=None, out
     writer = None
     boxes = []
     track_time = 0.0
-    bar = Progress(0, "track", every=50)
+    bar = Progress(None, "track", every=50)         # frames: until the video or folder ends
     cut_short: list[VideoTruncated] = []
     try:
         for i, image in enumerate(_until_cut_short(frames, cut_short)):
@@ -113,9 +113,9 @@ def track_frames(tracker, init_box: np.ndarray, video=None, frames_dir=None, out
                 x, y, w, h = (int(round(v)) if np.isfinite(v) else 0 for v in box)
                 cv2.rectangle(bgr, (x, y), (x + w, y + h), (0, 255, 0), 2)
                 writer.write(bgr)
-            bar.total = i + 1
             bar.update(1)
     finally:
+        bar.close()
         if writer is not None:
             writer.release()
     if out_boxes:
