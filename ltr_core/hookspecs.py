@@ -31,7 +31,9 @@ Component kinds and what their factories build:
 * processing -- ``factory(**kw) -> ltr_core.data.Processing`` turning frames + boxes into network inputs (the
   keys the core's processing produces are :data:`ltr_core.data.processing.BATCH_CONTRACT`)
 * transform  -- ``factory(**kw) -> ltr_core.data.Transform`` (joint or per-frame augmentation)
-* net        -- ``factory(**kw) -> torch.nn.Module``
+* net        -- ``factory(**kw) -> torch.nn.Module``; its class may define ``adapt_foreign_state(state) -> state``
+  (a static or class method) mapping another codebase's parameter names to its own, which ``ltr import`` uses
+  when a file's names do not fit (plugin API 1.3)
 * objective  -- ``factory(**kw) -> torch.nn.Module`` computing named loss terms
 * actor      -- ``factory(net, objective, **kw) -> ltr_core.api.Actor``; its ``__call__(batch)`` returns
   ``(loss, stats)``: a one-element floating tensor and a dict of str to numbers or one-element tensors

@@ -235,17 +235,21 @@ def import_cmd(plugin, source, output, config, overrides):
     from ltr_core.components import build_net
     from ltr_core.provenance import load_weights, versions_for
     from ltr_core.train.checkpoint import FORMAT
-    from ltr_core.train.importing import extract_state_dict, read_foreign
+    from ltr_core.train.importing import adapt_foreign_state, extract_state_dict, read_foreign
 
     cfg = load_config(config or f"{plugin}/default", overrides)
-    state = extract_state_dict(read_foreign(source), source)
     net = build_net(cfg, pretrained=False)
+    read = extract_state_dict(read_foreign(source), source)
+    state = adapt_foreign_state(net, read, source)
     load_weights(net, state, source, what=f"network of {cfg['_name']}")
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"format": FORMAT, "epoch": 0, "net": net.state_dict(), "config": cfg, "history": [],
                 "imported_from": str(source), "versions": versions_for(cfg)}, out)
-    click.echo(f"imported {len(state)} tensors from {source} into {out} (config {cfg['_name']})")
+    unused = len(read) - len(state)
+    click.echo(f"imported {len(state)} tensors from {source}"
+               + (f" (of its {len(read)}: {unused} the network does not use left out)" if unused > 0 else "")
+               + f" into {out} (config {cfg['_name']})")
 
 
 COMMANDS = [bench_group, import_cmd]

@@ -46,3 +46,22 @@ def load_net_weights(path: str | Path) -> dict[str, torch.Tensor]:
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
         return inference_weights(obj)
     return extract_state_dict(obj, path)
+
+
+def adapt_foreign_state(net: torch.nn.Module, state: dict[str, torch.Tensor], source) -> dict[str, torch.Tensor]:
+    """``state`` under ``net``'s parameter names: as it is when the names already fit, else through the net
+    class's optional ``adapt_foreign_state(state) -> state`` (a plugin's map from the original codebase's names,
+    e.g. pytracking's, to its own; plugin API 1.3). What the adapter raises is one line naming the file."""
+    own = net.state_dict()
+    adapt = getattr(type(net), "adapt_foreign_state", None)
+    if adapt is None or set(state) == set(own):
+        return state
+    try:
+        adapted = adapt(dict(state))
+    except Exception as e:
+        raise CheckpointError(f"{source}: {type(net).__name__}.adapt_foreign_state could not map its names "
+                              f"({type(e).__name__}: {e})") from None
+    if not isinstance(adapted, dict) or not all(torch.is_tensor(v) for v in adapted.values()):
+        raise CheckpointError(f"{source}: {type(net).__name__}.adapt_foreign_state returned "
+                              f"{type(adapted).__name__}, not a dict of tensors")
+    return adapted

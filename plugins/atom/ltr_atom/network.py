@@ -44,6 +44,21 @@ class ATOMBoxNet(nn.Module):
             for p in self.feature_extractor.parameters():
                 p.requires_grad_(False)
 
+    @staticmethod
+    def adapt_foreign_state(state: dict) -> dict:
+        """pytracking's names (``atom_default.pth``'s ``net``) as this network's: its trunk's ``conv1``/``bn1``
+        are the ``stem``'s here, and its ``layer4`` and ``fc``, which ATOM never runs, are left out. The IoU-Net's
+        names are pytracking's already."""
+        out = {}
+        for name, value in state.items():
+            if name.startswith(("feature_extractor.layer4.", "feature_extractor.fc.")):
+                continue
+            for part in ("conv1.", "bn1."):
+                if name.startswith("feature_extractor." + part):
+                    name = "feature_extractor.stem." + name[len("feature_extractor."):]
+            out[name] = value
+        return out
+
     def train(self, mode: bool = True):
         super().train(mode)
         if self.freeze_backbone:
