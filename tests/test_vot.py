@@ -79,6 +79,21 @@ def test_the_trax_client_gets_the_boxes_ltr_track_gives(served, demo_tree, tmp_p
     np.testing.assert_allclose(polygon_boxes, expected[:12], rtol=2.4e-7, atol=0.005 + 1e-4)
 
 
+def test_with_onnx_runtime_the_session_answers_as_ltr_track_does_with_it(served, demo_tree, tmp_path):
+    import trax
+
+    ws, env = served
+    seq = demo_tree / "zebra" / "zebra-3"
+    frames = sorted((seq / "img").glob("*.jpg"))[:15]
+    init = [float(v) for v in (seq / "groundtruth.txt").read_text().splitlines()[0].split(",")]
+    (boxes, _), = trax_sessions(env, [(frames, trax.Rectangle.create(*init))], "--runtime", "onnx")
+    track = run_ltr("track", "tiny/tiny", "--frames", str(seq / "img"), "--init", ",".join(map(str, init)),
+                    "--runtime", "onnx", "--boxes", str(tmp_path / "onnx.txt"), env=env)
+    assert track.returncode == 0, track.stderr
+    expected = np.loadtxt(tmp_path / "onnx.txt", delimiter=",")[:15]
+    np.testing.assert_allclose(boxes, expected, rtol=2.4e-7, atol=0.005 + 1e-4)
+
+
 def test_a_frame_that_cannot_be_read_ends_the_session_with_the_reason_and_one_line(served, demo_tree, tmp_path):
     import trax
     import trax.client

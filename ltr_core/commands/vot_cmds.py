@@ -57,7 +57,9 @@ def vot_serve_cmd(config, checkpoint, device, amp, runtime, ort_dtype, ort_threa
     ws = ltr_env.workspace_dir(workspace)
     ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if tracker_needs_net(cfg) else None
     factory, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")
-    factory = onnx_factory(factory, runtime, ws, ort_threads, ort_opt, ort_dtype)
+    # standard output carries the protocol: what the export says goes to standard error
+    factory = onnx_factory(factory, runtime, ws, ort_threads, ort_opt, ort_dtype,
+                           report=lambda message: click.echo(message, err=True))
     if factory.version_note():
         click.echo(factory.version_note(), err=True)
     serve(factory, cfg["_name"], log=lambda m: click.echo(m, err=True))
