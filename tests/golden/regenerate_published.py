@@ -83,15 +83,7 @@ def run_pytracking(root: Path) -> dict:
     import torch
 
     with tempfile.TemporaryDirectory() as tmp:
-        base._forget(("pytracking", "ltr"))
-        sys.path.insert(0, str(root))
-        for pkg in ("pytracking", "pytracking/evaluation", "pytracking/analysis", "pytracking/utils", "ltr",
-                    "ltr/data"):
-            base._namespace(pkg.replace("/", "."), root / pkg)
-        base._namespace("jpeg4py")
-        base._namespace("tikzplotlib")
-        local = base._namespace("pytracking.evaluation.local")
-        local.local_env_settings = lambda: types.SimpleNamespace(result_plot_path=str(Path(tmp) / "plots"))
+        base.import_pytracking_analysis(root, Path(tmp) / "plots")
         extract = importlib.import_module("pytracking.analysis.extract_results")
         plot = importlib.import_module("pytracking.analysis.plot_results")
         lasot_mod = importlib.import_module("pytracking.evaluation.lasotdataset")

@@ -56,21 +56,24 @@ def _forget(prefixes: tuple[str, ...]) -> None:
             del sys.modules[name]
 
 
-def run_pytracking(root: Path, plots: Path) -> dict:
-    import torch
-
+def import_pytracking_analysis(root: Path, plots: Path) -> None:
+    """Make pytracking's analysis and evaluation modules importable from the checkout at ``root``, with the
+    packages around them as bare namespaces (their ``__init__`` files import trackers and CUDA code), the image
+    and TikZ libraries stubbed, and its ``local.py`` settings pointing its plots at ``plots``."""
     _forget(("pytracking", "ltr"))
     sys.path.insert(0, str(root))
-    _namespace("pytracking", root / "pytracking")
-    _namespace("pytracking.evaluation", root / "pytracking" / "evaluation")
-    _namespace("pytracking.analysis", root / "pytracking" / "analysis")
-    _namespace("pytracking.utils", root / "pytracking" / "utils")
-    _namespace("ltr", root / "ltr")
-    _namespace("ltr.data", root / "ltr" / "data")
+    for pkg in ("pytracking", "pytracking/evaluation", "pytracking/analysis", "pytracking/utils", "ltr", "ltr/data"):
+        _namespace(pkg.replace("/", "."), root / pkg)
     _namespace("jpeg4py")
     _namespace("tikzplotlib")
     local = _namespace("pytracking.evaluation.local")
     local.local_env_settings = lambda: types.SimpleNamespace(result_plot_path=str(plots))
+
+
+def run_pytracking(root: Path, plots: Path) -> dict:
+    import torch
+
+    import_pytracking_analysis(root, plots)
     extract = importlib.import_module("pytracking.analysis.extract_results")
     plot = importlib.import_module("pytracking.analysis.plot_results")
     lasot_mod = importlib.import_module("pytracking.evaluation.lasotdataset")
