@@ -412,6 +412,7 @@ def report_cmd(results, dataset, out, split, protocol, labels, skip_missing, box
     table and frame strips with every set's box. --format latex writes the tables for a paper instead."""
     from ltr_core.evaluation.report import build_report
     from ltr_core.evaluation.score import format_attribute_latex, format_latex
+    from ltr_core.locking import tmp_name
 
     ws = ltr_env.workspace_dir(workspace)
     out = Path(out)
@@ -428,7 +429,7 @@ def report_cmd(results, dataset, out, split, protocol, labels, skip_missing, box
     else:
         text = build_report(scores, dataset, protocol, entries, reader, reader.sequence_names(), per_attribute,
                             attributes, box_format=box_format, strips=strips, title=title)
-    tmp = out.with_name(out.name + ".part")
+    tmp = tmp_name(out)                   # this process's own: two reports to one path do not mix
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, out)                  # a reader of OUT never sees half a page
     click.echo(f"wrote {out} ({len(text.encode()) / 1e6:.1f} MB): {len(scores)} result sets, "

@@ -25,6 +25,7 @@ import numpy as np
 from ltr_core import contract
 from ltr_core.data.image import ImageReadError, read_image
 from ltr_core.errors import ComponentError, UserError
+from ltr_core.locking import tmp_name
 
 INSTALL = "pip install 'ltr-core[vot]' (the vot-trax package)"
 
@@ -163,7 +164,7 @@ def write_workspace(workspace: Path, stack: str, configs: list[str], ltr_workspa
                                                     str(Path(ltr_workspace).resolve())))
         ini[name] = {"label": f"ltr {config}", "protocol": "trax", "command": command}
         written.append(name)
-    tmp = path.with_name(path.name + ".part")
+    tmp = tmp_name(path)
     with open(tmp, "w", encoding="utf-8") as f:
         ini.write(f)
     os.replace(tmp, path)
