@@ -427,7 +427,7 @@ def report_cmd(results, dataset, out, split, protocol, labels, skip_missing, box
         text = format_latex(scores, dataset) + ("\n\n" + format_attribute_latex(per_attribute, dataset)
                                                 if per_attribute else "") + "\n"
     else:
-        text = build_report(scores, dataset, protocol, entries, reader, reader.sequence_names(), per_attribute,
+        text = build_report(scores, dataset, protocol, entries, reader, seqs, per_attribute,
                             attributes, box_format=box_format, strips=strips, title=title)
     tmp = tmp_name(out)                   # this process's own: two reports to one path do not mix
     tmp.write_text(text, encoding="utf-8")

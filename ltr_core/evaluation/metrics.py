@@ -280,13 +280,19 @@ def as_xywh(boxes: np.ndarray, box_format: str) -> np.ndarray:
     return out
 
 
-def _mean_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean IoU of x,y,w,h boxes, a box of negative size overlapping nothing."""
+def box_overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of each row of ``a`` with the same row of ``b`` (x,y,w,h boxes), a box of ``a`` of negative size
+    overlapping nothing, and 0 where the union is empty."""
     tl = np.maximum(a[:, :2], b[:, :2])
     br = np.minimum(a[:, :2] + a[:, 2:], b[:, :2] + b[:, 2:])
     inter = np.clip(br - tl, 0, None).prod(1)
     union = np.clip(a[:, 2:], 0, None).prod(1) + b[:, 2:].prod(1) - inter
-    return float(np.mean(np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)))
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def _mean_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean IoU of x,y,w,h boxes, a box of negative size overlapping nothing."""
+    return float(np.mean(box_overlaps(a, b)))
 
 
 def convention_problem(boxes: np.ndarray, gt: np.ndarray) -> str | None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ltr_core.data.dataset import DataError, VideoDataset
 from ltr_core.evaluation.attributes import Attributes, write_attribute_outputs
-from ltr_core.evaluation.metrics import as_xywh, parse_result_text
+from ltr_core.evaluation.metrics import as_xywh, box_overlaps, parse_result_text
 from ltr_core.evaluation.plots import PALETTE
 from ltr_core.evaluation.published import Run
 from ltr_core.evaluation.score import over_runs, write_plots
@@ -119,16 +119,6 @@ def most_different(scores: dict[str, dict], k: int) -> list[str]:
     return [names[i] for i in order[:k]]
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x1, y1 = np.maximum(a[:, 0], b[:, 0]), np.maximum(a[:, 1], b[:, 1])
-    x2 = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2])
-    y2 = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.nan_to_num(inter / union)
-
-
 def pick_frames(gt: np.ndarray, boxes: list[np.ndarray], n: int) -> list[int]:
     """``n`` frames in time order where the sets' overlaps with the ground truth differ most (with one set: where
     it overlaps least), at least a ``len/(2n)`` apart; the first frame is never picked (every tracker starts from
@@ -136,7 +126,7 @@ def pick_frames(gt: np.ndarray, boxes: list[np.ndarray], n: int) -> list[int]:
     length = len(gt)
     if length <= n + 1:
         return list(range(1, length)) or [0]
-    ious = np.stack([_iou(np.nan_to_num(b[:length]), np.nan_to_num(gt)) for b in boxes])
+    ious = np.stack([box_overlaps(np.nan_to_num(b[:length]), np.nan_to_num(gt)) for b in boxes])
     key = ious.max(0) - ious.min(0) if len(boxes) > 1 else 1 - ious[0]
     key[0] = -1
     gap = max(1, length // (2 * n))
@@ -198,11 +188,12 @@ def _table(head: list[str], rows: list[list], cls: str = "", best: tuple[int, ..
 
 
 def build_report(scores: dict[str, dict], dataset: str, protocol: str, entries: list[tuple], reader: VideoDataset,
-                 names: list[str], per_attribute: dict | None = None, attributes: Attributes | None = None,
+                 seqs: list, per_attribute: dict | None = None, attributes: Attributes | None = None,
                  box_format: str | None = "xywh", strips: int = 4, frames_per_strip: int = 6,
                  title: str | None = None) -> str:
-    """The page's HTML. ``entries``: ``(label, run, folder)`` as ``ltr score`` builds them; ``names``: the reader's
-    sequence names in the order of its ids (result sets name sequences as :func:`sequences_from_dataset` does)."""
+    """The page's HTML. ``entries``: ``(label, run, folder)`` as ``ltr score`` builds them; ``seqs``: the scored
+    sequences (:func:`ltr_core.track.runner.sequences_from_dataset` of ``reader``), whose ground truth the strips
+    draw; ``reader`` gives their frames."""
     labels = list(scores)
     parts = [f"<h1>{_e(title or 'Tracking results on ' + dataset)}</h1>",
              f'<p class="note">protocol {_e(protocol)}; {next(iter(scores.values()))["sequences"]} sequences; '
@@ -240,13 +231,14 @@ def build_report(scores: dict[str, dict], dataset: str, protocol: str, entries: 
                       for k, l in enumerate(labels))
         parts.append(f'<p class="key"><span><i style="background: #fff; outline: 2px solid #000"></i>ground truth'
                      f"</span>{key}</p>")
-        ids = {n.replace("/", "__"): i for i, n in enumerate(names)}
+        ids = {n.replace("/", "__"): i for i, n in enumerate(reader.sequence_names())}    # as seqs name them
+        truth = {seq.name: seq.gt for seq in seqs}
         runs = {label: run for label, run, _ in entries}
         for seq in most_different(scores, strips):
             row = " · ".join(f"{_e(l)} {scores[l]['per_sequence'][seq]['auc']:.1f}" for l in labels)
             parts.append(f'<div class="strip"><h3>{_e(seq)}</h3><p class="note">AUC: {row}</p>')
             try:
-                gt, _ = reader.eval_annotations(ids[seq])
+                gt = truth[seq]
                 boxes = [result_boxes(runs[l], seq, box_format) for l in labels]
                 frames = pick_frames(gt, boxes, frames_per_strip)
                 strip = frame_strip(reader, ids[seq], gt, boxes, frames)
