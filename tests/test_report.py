@@ -117,3 +117,13 @@ def test_latex_tables_and_a_missing_output_folder(report, tmp_path):
                   "-o", str(tmp_path / "nowhere" / "r.html"), "--workspace", str(tmp / "ws"))
     assert out.returncode == 2 and out.stderr.startswith("error: -o ") and "does not exist" in out.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_frames_are_picked_where_the_sets_differ_and_a_short_result_counts_as_lost_after_its_end():
+    from ltr_core.evaluation.report import pick_frames
+
+    gt = np.tile([10.0, 10.0, 20.0, 20.0], (30, 1))
+    drifting = gt.copy()
+    drifting[20:, 0] += 15                                   # off the target from frame 21 on
+    assert pick_frames(gt, [gt, drifting], 2) == [20, 27]  # differing frames, at least 30 // 4 = 7 apart
+    assert pick_frames(gt, [gt[:12], gt], 3) == [12, 17, 22]     # results may stop early outside LaSOT's rules

@@ -126,7 +126,10 @@ def pick_frames(gt: np.ndarray, boxes: list[np.ndarray], n: int) -> list[int]:
     length = len(gt)
     if length <= n + 1:
         return list(range(1, length)) or [0]
-    ious = np.stack([box_overlaps(np.nan_to_num(b[:length]), np.nan_to_num(gt)) for b in boxes])
+    # a result shorter than the sequence (allowed outside LaSOT's rules) overlaps nothing after its end, as
+    # scoring pads it with zero boxes
+    padded = [np.concatenate([b[:length], np.zeros((max(0, length - len(b)), 4))]) for b in boxes]
+    ious = np.stack([box_overlaps(np.nan_to_num(b), np.nan_to_num(gt)) for b in padded])
     key = ious.max(0) - ious.min(0) if len(boxes) > 1 else 1 - ious[0]
     key[0] = -1
     gap = max(1, length // (2 * n))
