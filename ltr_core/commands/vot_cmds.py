@@ -19,7 +19,7 @@ class _VotGroup(click.Group):
     """``ltr vot setup ...`` is the subcommand; anything else is ``ltr vot CONFIG ...``, the server."""
 
     def resolve_command(self, ctx, args):
-        if args and args[0] in self.commands and args[0] != "serve":
+        if args and args[0] == "setup":
             return super().resolve_command(ctx, args)
         return "serve", self.commands["serve"], args
 
