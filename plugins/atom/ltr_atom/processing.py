@@ -23,27 +23,41 @@ def iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(union, 1e-9)
 
 
-def perturb_box(box: np.ndarray, rng: np.random.Generator, min_iou: float, sigma_factors=SIGMA_FACTORS,
+def perturb_box(box: np.ndarray, rng, min_iou: float, sigma_factors=SIGMA_FACTORS,
                 max_tries: int = 100) -> np.ndarray:
-    """A Gaussian perturbation of centre and size (sigma = sqrt(w*h) * s, s drawn from ``sigma_factors``),
-    redrawn until its IoU with ``box`` exceeds ``min_iou``; the sigma shrinks if that takes long."""
-    x, y, w, h = box
-    sigma = np.sqrt(w * h) * sigma_factors[rng.integers(len(sigma_factors))]
-    for attempt in range(max_tries):
-        cx, cy = rng.normal(x + w / 2, sigma), rng.normal(y + h / 2, sigma)
+    """A proposal around ``box`` (x, y, w, h), as pytracking's ``perturb_box`` draws it: one sigma factor ``s`` per
+    proposal, sigma = sqrt(w*h) * s; centre and size drawn from normals, a drawn size <= 1 replaced by
+    ``U(0.15, 0.5)`` of the box's; the box rounded to whole pixels (half to even), a rounded size <= 1 replaced
+    the same way; accepted when its IoU with ``box`` exceeds ``min_iou``, otherwise sigma shrinks by 0.9 and it is
+    drawn again. After ``max_tries`` the last draw is kept, whatever its IoU.
+
+    ``rng`` needs ``integers(n)``, ``normal(loc, scale)`` and ``uniform(low, high)`` (a NumPy ``Generator``); the
+    draws come in pytracking's order, which the golden test replays through both."""
+    x, y, w, h = (float(v) for v in box)
+    sigma = np.sqrt(w * h) * sigma_factors[int(rng.integers(len(sigma_factors)))]
+    target = np.array([x, y, w, h])
+    for _ in range(max_tries):
+        cx, cy = rng.normal(x + 0.5 * w, sigma), rng.normal(y + 0.5 * h, sigma)
         pw, ph = rng.normal(w, sigma), rng.normal(h, sigma)
-        pw = pw if pw > 1 else w * rng.uniform(0.15, 0.5)
-        ph = ph if ph > 1 else h * rng.uniform(0.15, 0.5)
-        cand = np.array([cx - pw / 2, cy - ph / 2, pw, ph])
-        if iou_xywh(cand, box) > min_iou:
-            return cand
+        if pw <= 1:
+            pw = w * rng.uniform(0.15, 0.5)
+        if ph <= 1:
+            ph = h * rng.uniform(0.15, 0.5)
+        cand = np.round(np.array([cx - 0.5 * pw, cy - 0.5 * ph, pw, ph], dtype=np.float64))
+        if cand[2] <= 1:
+            cand[2] = w * rng.uniform(0.15, 0.5)
+        if cand[3] <= 1:
+            cand[3] = h * rng.uniform(0.15, 0.5)
+        if iou_xywh(cand, target) > min_iou:
+            break
         sigma *= 0.9
-    return np.array(box, dtype=np.float64)
+    return cand
 
 
 @renamed_keys(test_center_jitter="search_center_jitter", test_scale_jitter="search_scale_jitter")
 class ATOMProcessing(CropPairProcessing):
-    """Crops at 5x the target's size (288 px); 16 proposals per search frame with IoU targets 2*IoU - 1."""
+    """Crops at 5x the target's size (288 px); 16 proposals per search frame (:func:`perturb_box`, in crop pixels)
+    with IoU targets 2*IoU - 1."""
 
     def __init__(self, area_factor: PositiveFloat = 5.0, output_size: CropSize = 288,
                  search_center_jitter: NonNegativeFloat = 4.5, search_scale_jitter: NonNegativeFloat = 0.5,

@@ -4,6 +4,11 @@ Golden: ``golden/pytracking_atom.json`` holds what pytracking's ``atom_resnet18`
 ``AtomIoUNet``, float64 on the CPU, ltr-atom's PrRoIPool standing in for the CUDA one) computes with seeded weights
 under its own parameter names, and those names and shapes. Regenerate it with
 ``python plugins/atom/tests/golden/regenerate_pytracking.py /path/to/pytracking``.
+
+``golden/pytracking_proposals.json`` holds the training proposals and IoU targets pytracking's
+``ATOMProcessing._generate_proposals`` makes from replayed draws (hard cases: the crop's border, one-pixel boxes, a
+threshold no draw meets, half pixels). Regenerate it with
+``python plugins/atom/tests/golden/regenerate_proposals.py /path/to/pytracking``.
 """
 
 import json
@@ -15,11 +20,13 @@ import pytest
 import torch
 
 from ltr_atom.network import ATOMBoxNet, build_net
+from ltr_atom.processing import ATOMProcessing
 from ltr_core.cli_runner import run_ltr
 from ltr_core.train.importing import adapt_foreign_state
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 sys.path.insert(0, str(GOLDEN_DIR))
+import regenerate_proposals as proposal_harness  # noqa: E402  the cases and replayed draws
 import regenerate_pytracking as harness  # noqa: E402  the seeded weights and inputs, shared with the harness
 
 GOLDEN = json.loads((GOLDEN_DIR / "pytracking_atom.json").read_text())
@@ -88,3 +95,19 @@ def test_the_name_map_is_the_networks_own_and_leaves_fitting_names_alone():
             def adapt_foreign_state(state):
                 raise KeyError("nope")
         adapt_foreign_state(Broken(), {"a": torch.zeros(1)}, "f.pth")
+
+
+@pytest.mark.parametrize("case", sorted(proposal_harness.CASES))
+def test_training_proposals_and_iou_targets_are_pytrackings_from_the_same_draws(case):
+    box, params, _ = proposal_harness.CASES[case]
+    want = json.loads((GOLDEN_DIR / "pytracking_proposals.json").read_text())["cases"][case]
+    processing = ATOMProcessing(proposals_per_frame=params["boxes_per_frame"], min_iou=params["min_iou"],
+                                sigma_factors=params["sigma_factor"])
+    draws = proposal_harness.Draws(**proposal_harness.streams(case))
+    out = processing.targets({"search_anno": torch.tensor([box])}, draws)
+    assert draws.used == want["used"]                       # the same draws, taken in the same order
+    torch.testing.assert_close(out["proposals"][0].double(), torch.tensor(want["proposals"], dtype=torch.float64),
+                               rtol=0, atol=1e-4)
+    # pytracking computes in float32: corners near 140 px and sub-pixel sizes keep ~1e-5 of an IoU (one_pixel)
+    torch.testing.assert_close(out["proposal_iou"][0].double(), torch.tensor(want["iou_target"], dtype=torch.float64),
+                               rtol=0, atol=2e-5)
