@@ -43,7 +43,8 @@ def conv_same(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 class SampleMemory:
     """A fixed number of (sample, label) slots with weights: a new sample replaces the lowest-weighted slot
-    (past the first frame's ones when those keep a minimum share) and gets weight ``lr`` relative to the rest."""
+    (past the first frame's ones when those keep a minimum share) and gets weight ``lr`` relative to the rest;
+    pytracking's ``update_sample_weights`` arithmetic, step for step."""
 
     def __init__(self, samples: torch.Tensor, labels: torch.Tensor, size: int, learning_rate: float,
                  init_min_weight: float):
@@ -78,8 +79,9 @@ class SampleMemory:
         w /= w.sum()
         share = self.init_min_weight
         if share is not None and float(w[:self.num_init].sum()) < share:
-            # pytracking divides by (share + later weights), which leaves a sum above 1; rescale exactly instead
-            w[self.num_init:] *= (1 - share) / w[self.num_init:].sum()
+            # pytracking's arithmetic (its golden test): the later weights are divided by share + their sum, so
+            # all weights together come to slightly more than 1
+            w /= share + w[self.num_init:].sum()
             w[:self.num_init] = share / self.num_init
         self._previous = slot
         self.samples[slot] = sample
@@ -135,7 +137,7 @@ class OnlineClassifier:
             u = torch.linalg.svd(x @ x.T)[0]
             self.projection = u[:, :self.compressed_dim].T.reshape(self.compressed_dim, c, 1, 1).contiguous()
         else:
-            self.projection = torch.randn(self.compressed_dim, c, 1, 1, device=features.device) / math.sqrt(c)
+            self.projection = features.new_zeros(self.compressed_dim, c, 1, 1).normal_(0, 1 / math.sqrt(c))
         self.filter = features.new_zeros((1, self.compressed_dim) + self.kernel_size)
         if self.filter_init_method == "randn":
             self.filter.normal_(0, 1 / self.filter.numel())

@@ -9,6 +9,11 @@ under its own parameter names, and those names and shapes. Regenerate it with
 ``ATOMProcessing._generate_proposals`` makes from replayed draws (hard cases: the crop's border, one-pixel boxes, a
 threshold no draw meets, half pixels). Regenerate it with
 ``python plugins/atom/tests/golden/regenerate_proposals.py /path/to/pytracking``.
+
+``golden/pytracking_classifier.json`` holds what pytracking's ATOM tracker code learns on a fixed feature map: the
+projection and filter after the first frame's Gauss-Newton/CG, and the memory's weights and the filter over 24 later
+frames (replacement, the first frame's minimum share, hard negatives). Regenerate it with
+``python plugins/atom/tests/golden/regenerate_classifier.py /path/to/pytracking``.
 """
 
 import json
@@ -19,6 +24,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from ltr_atom.classifier import OnlineClassifier
 from ltr_atom.network import ATOMBoxNet, build_net
 from ltr_atom.processing import ATOMProcessing
 from ltr_core.cli_runner import run_ltr
@@ -26,6 +32,7 @@ from ltr_core.train.importing import adapt_foreign_state
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 sys.path.insert(0, str(GOLDEN_DIR))
+import regenerate_classifier as classifier_harness  # noqa: E402  the feature maps and the schedule
 import regenerate_proposals as proposal_harness  # noqa: E402  the cases and replayed draws
 import regenerate_pytracking as harness  # noqa: E402  the seeded weights and inputs, shared with the harness
 
@@ -111,3 +118,41 @@ def test_training_proposals_and_iou_targets_are_pytrackings_from_the_same_draws(
     # pytracking computes in float32: corners near 140 px and sub-pixel sizes keep ~1e-5 of an IoU (one_pixel)
     torch.testing.assert_close(out["proposal_iou"][0].double(), torch.tensor(want["iou_target"], dtype=torch.float64),
                                rtol=0, atol=2e-5)
+
+
+@pytest.mark.parametrize("init", classifier_harness.CASES)
+def test_the_online_classifier_learns_what_pytrackings_atom_learns(init):
+    want = json.loads((GOLDEN_DIR / "pytracking_classifier.json").read_text())["cases"][init]
+    p = classifier_harness.PARAMS
+    x, y, later, later_y, hard = classifier_harness.data()
+    torch.manual_seed(classifier_harness.SEED)                  # the random initialisations: the same calls
+    clf = OnlineClassifier(kernel_size=classifier_harness.KERNEL, compressed_dim=classifier_harness.COMPRESSED,
+                           filter_reg=p["filter_reg"], projection_reg=p["projection_reg"],
+                           learning_rate=p["learning_rate"], init_samples_minimum_weight=p["init_samples_minimum_weight"],
+                           sample_memory_size=p["sample_memory_size"], response_activation=tuple(p["response_activation"]),
+                           proj_init_method=init, filter_init_method="randn")
+    clf.initialize(x, y, p["init_GN_iter"], p["init_CG_iter"], 0)
+
+    def close(got, expected, what):
+        torch.testing.assert_close(got.flatten(), torch.tensor(expected, dtype=torch.float64), rtol=1e-7, atol=1e-9,
+                                   msg=lambda m: f"{what}: {m}")
+
+    close(clf.projection, want["projection"], "projection after the first frame")
+    close(clf.filter, want["filter"], "filter after the first frame")
+    assert torch.linalg.norm(clf.filter) > 0.01                 # it learned something
+    for frame, event in enumerate(want["events"]):
+        lr = p["hard_negative_learning_rate"] if hard[frame] else None
+        clf.add_sample(clf.project(later[frame:frame + 1]), later_y[frame:frame + 1], lr)
+        n = len(event["weights"])
+        memory_weights = torch.zeros(n, dtype=torch.float64)
+        memory_weights[:clf.memory.filled()[2].shape[0]] = clf.memory.filled()[2]
+        close(memory_weights, event["weights"], f"frame {frame + 2}: sample weights")
+        assert clf.memory._previous == event["replaced"]
+        if hard[frame]:
+            clf.train(p["hard_negative_CG_iter"])
+        elif (frame + 1) % p["train_skipping"] == 0:
+            clf.train(p["CG_iter"])
+        assert event["trained"] == ("hard_negative" if hard[frame] else
+                                    "skipping" if (frame + 1) % p["train_skipping"] == 0 else None)
+        if event["trained"]:
+            close(clf.filter, event["filter"], f"frame {frame + 2}: filter")
