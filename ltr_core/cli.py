@@ -12,7 +12,7 @@ import click
 from ltr_core.commands.options import device_option, processes, set_option, workspace_option
 
 from ltr_core import env as ltr_env
-from ltr_core.config import dump_config, load_config
+from ltr_core.config import dump_config, load_config, require_sections
 from ltr_core.errors import UserError, debug_enabled, one_line
 from ltr_core.registry import RegistryError, get_registry
 from ltr_core.versions import distribution_version
@@ -185,6 +185,7 @@ def train_cmd(config, overrides, workspace, init_from, init_partial, no_resume, 
     from ltr_core.train.trainer import Trainer
 
     cfg = load_config(config, overrides)
+    require_sections(cfg, ("net", "objective", "actor", "data.train"), "train")
     ws = ltr_env.workspace_dir(workspace)
     ctx = D.setup(cfg["trainer"]["device"])
     lock = FolderLock(checkpoint_dir(ws, cfg["_name"]), "ltr train") if ctx.is_main else contextlib.nullcontext()

@@ -1,5 +1,6 @@
 """Configs: addressing, inheritance, overrides and validation errors that name the key path."""
 
+import os
 
 import pytest
 import yaml
@@ -96,3 +97,27 @@ def test_the_resolved_config_is_the_same_text_whatever_the_hash_seed(tiny_env):
                             text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
              for seed in ("1", "2")}
     assert len(shown) == 1 and "root_env: LTR_DEMO_DIR\n      weight: 1" in shown.pop()
+
+
+def test_a_command_refuses_a_config_without_the_sections_it_needs_in_one_line(tiny_env, tmp_path):
+    net_only = tmp_path / "net_only.yaml"                 # e.g. a config made to import weights into
+    net_only.write_text("net: {name: tiny/tiny, width: 4}\n")
+    no_net = tmp_path / "no_net.yaml"
+    no_net.write_text("base: tiny/tiny\n")
+    name = load_config(str(net_only))["_name"]
+    for args, missing in [(["train", net_only], "objective"), (["bench", "train", net_only], "objective"),
+                          (["eval", net_only, "--untrained"], "tracker"),
+                          (["bench", "track", net_only, "--untrained"], "tracker"),
+                          (["export", net_only, "--untrained", "--out", tmp_path / "x.onnx"], "tracker"),
+                          (["bench", "data", net_only], "data.train")]:
+        out = run_ltr(*args, env={**os.environ, "LTR_WORKSPACE": str(tmp_path / "ws")})
+        command = " ".join(a for a in args[:2] if isinstance(a, str))
+        assert out.returncode == 2, (args, out.stderr)
+        assert out.stderr.splitlines() == [
+            f"error: config {name} has no '{missing}' section, which `ltr {command}` needs (its sections: net, seed, "
+            f"trainer, eval, optimizer, scheduler; see `ltr config show {name}`)"], args
+    assert not (tmp_path / "ws" / "checkpoints").exists() and not (tmp_path / "x.onnx").exists()
+    # a net-only config is a complete answer for what only needs the net
+    assert run_ltr("config", "show", net_only).returncode == 0
+    # and the rule is per section: tiny/tiny has them all, so a config based on it passes the check
+    assert "has no" not in run_ltr("bench", "data", no_net, "--batches", "1").stderr

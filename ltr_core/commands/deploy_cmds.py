@@ -8,7 +8,7 @@ import click
 
 from ltr_core import env as ltr_env
 from ltr_core.commands.options import device_option, set_option, workspace_option
-from ltr_core.config import load_config
+from ltr_core.config import load_config, require_sections
 from ltr_core.errors import UserError
 
 
@@ -62,6 +62,7 @@ def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, d
     except ImportError:
         raise UserError("ltr export needs onnx: pip install 'ltr-core[onnx]'") from None
     cfg = load_config(config, overrides)
+    require_sections(cfg, ("tracker", "net"), "export")
     from ltr_core.components import tracker_needs_net
 
     if not tracker_needs_net(cfg):

@@ -17,7 +17,7 @@ from ltr_core import env as ltr_env
 from ltr_core.components import tracker_needs_net
 from ltr_core.data.dataset import parse_number
 from ltr_core.device import resolve as resolve_device
-from ltr_core.config import load_config, validate_component
+from ltr_core.config import load_config, require_sections, validate_component
 from ltr_core.errors import UserError
 from ltr_core.registry import get_registry
 from ltr_core.evaluation.datasets import eval_dataset
@@ -165,6 +165,7 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     cfg = load_config(config, overrides)
     if baseline:
         cfg["tracker"] = validate_component({"name": baseline}, "tracker", "--baseline", get_registry())
+    require_sections(cfg, ("tracker",), "eval")
     ws = ltr_env.workspace_dir(workspace)
     dataset = dataset or cfg["eval"]["dataset"]
     split = split or cfg["eval"]["split"]
@@ -469,6 +470,7 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, device, a
         raise click.BadParameter(f"{init!r}: expected x,y,w,h as plain decimal numbers with w, h > 0",
                                  param_hint="--init") from None
     cfg = load_config(config, overrides)
+    require_sections(cfg, ("tracker",), "track")
     ws = ltr_env.workspace_dir(workspace)
     ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if tracker_needs_net(cfg) else None
     factory, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")

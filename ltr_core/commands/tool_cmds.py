@@ -13,7 +13,7 @@ from ltr_core.commands.options import (MAX_BATCH, MAX_FRAMES, MAX_PROCESSES, MAX
                                        runtime_options, set_option, workspace_option)
 
 from ltr_core import env as ltr_env
-from ltr_core.config import load_config
+from ltr_core.config import load_config, require_sections
 
 
 
@@ -40,6 +40,7 @@ def bench_train_cmd(config, batch, steps, device, epoch, as_json, overrides):
     from ltr_core.device import describe, resolve
 
     cfg = load_config(config, overrides)
+    require_sections(cfg, ("net", "objective", "actor", "data.train"), "bench train")
     device = resolve(device)
     r = bench_train(cfg, batch, steps, device=str(device), epoch=epoch)
     if as_json:
@@ -101,6 +102,7 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
         raise click.BadParameter(f"{size!r}: expected WxH from 64x64 to 16384x16384, e.g. 640x480",
                                  param_hint="--size") from None
     cfg = load_config(config, overrides)
+    require_sections(cfg, ("tracker",), "bench track")
     ws = ltr_env.workspace_dir(workspace)
     ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint))
     if batches:
@@ -202,6 +204,7 @@ def bench_data_cmd(config, data, workers, batches, parse_all, packed, rounds, wo
     if data and "=" not in data:
         raise click.BadParameter(f"{data!r}: expected READER=ROOT, e.g. lasot=/data/lasot", param_hint="--data")
     cfg = load_config(config, overrides)
+    require_sections(cfg, ("data.train",), "bench data")
     r = bench_data(cfg, ltr_env.workspace_dir(workspace), batches, workers, data, parse_all, packed, rounds)
     click.echo(f"opened {r['sequences']} sequences in {r['open_s']:.2f} s")
     if r["parse"]:
@@ -238,6 +241,7 @@ def import_cmd(plugin, source, output, config, overrides):
     from ltr_core.train.importing import adapt_foreign_state, extract_state_dict, read_foreign
 
     cfg = load_config(config or f"{plugin}/default", overrides)
+    require_sections(cfg, ("net",), "import")
     net = build_net(cfg, pretrained=False)
     read = extract_state_dict(read_foreign(source), source)
     state = adapt_foreign_state(net, read, source)

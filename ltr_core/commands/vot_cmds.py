@@ -10,7 +10,7 @@ import click
 from ltr_core import env as ltr_env
 from ltr_core.commands.options import amp_option, device_option, runtime_options, set_option, workspace_option
 from ltr_core.components import tracker_needs_net
-from ltr_core.config import load_config
+from ltr_core.config import load_config, require_sections
 from ltr_core.device import resolve as resolve_device
 from ltr_core.errors import UserError
 
@@ -54,6 +54,7 @@ def vot_serve_cmd(config, checkpoint, device, amp, runtime, ort_dtype, ort_threa
     import_trax()                       # before anything slow: a missing or foreign trax is one line
     resolve_device(device)
     cfg = load_config(config, overrides)
+    require_sections(cfg, ("tracker",), "vot")
     ws = ltr_env.workspace_dir(workspace)
     ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if tracker_needs_net(cfg) else None
     factory, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")

@@ -30,8 +30,8 @@ from ltr_core.config.schema import (COMPONENT_SECTIONS, INT_RANGE, MAX_CONFIG_BY
                                     TOP_LEVEL, ConfigError, EvalConfig, LoaderConfig, ParamGroupConfig, TrainerConfig,
                                     check_plain_tree)
 from ltr_core.config.typecheck import check_type, yaml_word
-from ltr_core.config.validate import (factory_params, validate_component, validate_config, validate_dataclass,
-                                      validate_optimizer)
+from ltr_core.config.validate import (factory_params, require_sections, validate_component, validate_config,
+                                      validate_dataclass, validate_optimizer)
 # the value types, re-exported: their 0.2 import path (ltr_core.api is 0.3's)
 from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
                                  Probability, UnitInterval)
@@ -39,7 +39,7 @@ from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeI
 __all__ = ["COMPONENT_SECTIONS", "ConfigError", "EvalConfig", "INT_RANGE", "LoaderConfig", "MAX_CONFIG_BYTES",
            "MAX_CONFIG_DEPTH", "ParamGroupConfig", "SECTIONS", "TOP_LEVEL", "TrainerConfig", "apply_override",
            "check_plain_tree", "check_type", "config_from_dict", "deep_merge", "dump_config", "factory_params",
-           "file_config_name", "load_config", "parse_override", "read_yaml", "resolve_config_path",
+           "file_config_name", "load_config", "parse_override", "read_yaml", "require_sections", "resolve_config_path",
            "validate_component", "validate_config", "validate_dataclass", "validate_optimizer", "yaml_load",
            "yaml_word", "Bound", "CropSize", "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt",
            "Probability", "UnitInterval"]

@@ -62,6 +62,19 @@ def validate_config(cfg: dict, registry: Registry) -> dict:
     return cfg
 
 
+def require_sections(cfg: dict, sections: tuple[str, ...], command: str) -> None:
+    """Stop a command whose config lacks a section it needs (``data.train`` names a subsection) with one line,
+    before anything is built: a config may describe only a network (to import weights into) or only a tracker."""
+    for path in sections:
+        node: Any = cfg
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            present = ", ".join(k for k in cfg if not k.startswith("_"))
+            raise ConfigError(f"config {cfg.get('_name')} has no '{path}' section, which `ltr {command}` needs "
+                              f"(its sections: {present}; see `ltr config show {cfg.get('_name')}`)")
+
+
 def validate_optimizer(section: Any, registry: Registry) -> dict:
     """``{name: <optimizer>, <its keys>, param_groups: [...]}``: the optimizer's keys are its factory's keyword
     arguments (``ltr list optimizer``); ``param_groups`` (the core's) gives parameters matched by name their
