@@ -128,9 +128,11 @@ def test_the_online_classifier_learns_what_pytrackings_atom_learns(init):
     torch.manual_seed(classifier_harness.SEED)                  # the random initialisations: the same calls
     clf = OnlineClassifier(kernel_size=classifier_harness.KERNEL, compressed_dim=classifier_harness.COMPRESSED,
                            filter_reg=p["filter_reg"], projection_reg=p["projection_reg"],
-                           learning_rate=p["learning_rate"], init_samples_minimum_weight=p["init_samples_minimum_weight"],
-                           sample_memory_size=p["sample_memory_size"], response_activation=tuple(p["response_activation"]),
-                           proj_init_method=init, filter_init_method="randn")
+                           learning_rate=p["learning_rate"],
+                           init_samples_minimum_weight=p["init_samples_minimum_weight"],
+                           sample_memory_size=p["sample_memory_size"],
+                           response_activation=tuple(p["response_activation"]), proj_init_method=init,
+                           filter_init_method="randn")
     clf.initialize(x, y, p["init_GN_iter"], p["init_CG_iter"], 0)
 
     def close(got, expected, what):
@@ -156,3 +158,12 @@ def test_the_online_classifier_learns_what_pytrackings_atom_learns(init):
                                     "skipping" if (frame + 1) % p["train_skipping"] == 0 else None)
         if event["trained"]:
             close(clf.filter, event["filter"], f"frame {frame + 2}: filter")
+
+
+def test_the_classifier_golden_runs_where_rounding_is_not_amplified():
+    # the fixture's 6 x 5 Gauss-Newton/CG iterations: inputs changed by 1e-15 move the projection by ~1e-13, so a
+    # 1e-7 comparison with another implementation tests the arithmetic, not the summation order
+    moved = classifier_harness.sensitivity(((classifier_harness.PARAMS["init_GN_iter"],
+                                             classifier_harness.PARAMS["init_CG_iter"]
+                                             // classifier_harness.PARAMS["init_GN_iter"]),))
+    assert len(moved) == 2 and max(moved.values()) < 1e-9, moved

@@ -8,8 +8,8 @@ On a fixed, seeded feature map (float64, CPU) this runs the parts of pytracking'
 as ``pytracking/parameter/atom/default.py`` sets them (smaller sizes, a faster learning rate and a small memory so
 that replacement and the first frame's minimum weight are reached): ``init_projection_matrix`` (randn and pca),
 ``init_memory``, ``init_optimization`` (``FactorizedConvProblem`` solved by ``GaussNewtonCG``, 6 x 5 CG
-iterations: see ``PARAMS``), then a schedule of new samples through ``update_memory`` (with the hard-negative learning rate on some)
-and ``filter_optimizer.run`` (``ConvProblem`` by ``ConjugateGradient``) every ``train_skipping`` frames or after a
+iterations: see ``PARAMS``), then a schedule of new samples through ``update_memory`` (with the hard-negative
+learning rate on some) and ``filter_optimizer.run`` (``ConvProblem`` by ``ConjugateGradient``) every ``train_skipping`` frames or after a
 hard negative. The random initialisations come from torch's generator seeded with ``SEED``; ltr-atom draws them with
 the same calls in the same order. Nothing of the network is involved. One import fix: pytracking's ``TensorList``
 answers any attribute, ``__torch_function__`` included, which torch 2's ``autograd.grad`` takes for an override; the
@@ -150,7 +150,32 @@ def run_case(ATOM, TensorList, init_method: str) -> dict:
     return out
 
 
+def sensitivity(iterations=((6, 5), (6, 10))) -> dict:
+    """How far ltr-atom's first-frame projection moves when its samples are multiplied by 1 + 1e-15, per start
+    and Gauss-Newton x CG iterations (no pytracking needed): ``--sensitivity``."""
+    from ltr_atom.classifier import OnlineClassifier
+
+    x, y, *_ = data()
+    out = {}
+    for init in CASES:
+        for gn, cg in iterations:
+            runs = []
+            for factor in (1.0, 1.0 + 1e-15):
+                torch.manual_seed(SEED)
+                clf = OnlineClassifier(kernel_size=KERNEL, compressed_dim=COMPRESSED, filter_reg=PARAMS["filter_reg"],
+                                       projection_reg=PARAMS["projection_reg"],
+                                       response_activation=PARAMS["response_activation"], proj_init_method=init)
+                clf.initialize(x * factor, y, gn, gn * cg, 0)
+                runs.append(clf.projection)
+            out[f"{init} {gn}x{cg}"] = float((runs[0] - runs[1]).abs().max())
+    return out
+
+
 def main(root: str) -> None:
+    if root == "--sensitivity":
+        for case, moved in sensitivity().items():
+            print(f"{case}: projection moved by {moved:.1e}")
+        return
     ATOM, TensorList = pytracking_atom(Path(root).resolve())
     golden = {"seed": SEED, "params": PARAMS, "cases": {}}
     for case in CASES:
