@@ -1,0 +1,1 @@
+"""DiMP and PrDiMP for ltr (entry point ``dimp``), built on ltr-atom's IoU-Net."""

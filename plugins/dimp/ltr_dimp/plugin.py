@@ -1,0 +1,31 @@
+"""ltr-dimp's registrations (entry point ``dimp`` in the group ``ltr``): so far the network, ``dimp/dimp_net``
+(DiMP-18/50 and PrDiMP-18/50 by its keys), which loads pytracking's weights, and network-only configs named after
+pytracking's train settings; the sampler, processing, objectives, actor, tracker and training recipes are still to
+come."""
+
+from pathlib import Path
+
+from ltr_core.api import hookimpl
+from ltr_dimp.network import build_dimp_net
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+@hookimpl
+def ltr_plugin_api():
+    return ">=1.3,<2"
+
+
+@hookimpl
+def ltr_requires():
+    return ["ltr-atom>=0.2.4,<0.3"]
+
+
+@hookimpl
+def ltr_nets():
+    return {"dimp_net": build_dimp_net}
+
+
+@hookimpl
+def ltr_configs():
+    return {p.stem: p for p in sorted(CONFIG_DIR.glob("*.yaml"))}

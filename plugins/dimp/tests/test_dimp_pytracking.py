@@ -1,0 +1,101 @@
+"""ltr-dimp against pytracking's own DiMP and PrDiMP networks, and pytracking's checkpoint format through `ltr import`.
+
+Golden: ``golden/pytracking_dimp.json`` holds what pytracking's ``dimpnet18``, ``dimpnet50``, ``klcedimpnet18`` and
+``klcedimpnet50`` (built with its train settings' arguments, float64 on the CPU, eval mode, ltr-atom's PrRoIPool
+standing in for the CUDA one) compute with seeded weights under its own parameter names: the test scores for the
+filter before and after each optimiser step, the optimiser's losses, the filters and the IoU predictions. Regenerate
+it with ``python plugins/dimp/tests/golden/regenerate_pytracking.py /path/to/pytracking``.
+"""
+
+import json
+import os
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from ltr_core.cli_runner import run_ltr
+from ltr_core.train.importing import adapt_foreign_state
+from ltr_dimp.network import build_dimp_net
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+sys.path.insert(0, str(GOLDEN_DIR))
+import regenerate_pytracking as harness  # noqa: E402  the cases, seeded weights and inputs, shared with the harness
+
+GOLDEN = json.loads((GOLDEN_DIR / "pytracking_dimp.json").read_text())
+
+
+@pytest.fixture
+def float64():
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+@pytest.mark.parametrize("name", sorted(harness.CASES))
+def test_the_network_with_pytrackings_weights_computes_pytrackings_filters_scores_and_ious(name, float64):
+    want = GOLDEN["nets"][name]
+    net = build_dimp_net(**harness.CASES[name][2]).double().eval()
+    state = adapt_foreign_state(net, harness.seeded_weights(want["state"]), "pytracking's state dict")
+    net.load_state_dict(state, strict=True)                  # every name mapped, nothing missing or left over
+    train, test, boxes, proposals = harness.inputs()
+    with torch.no_grad():
+        scores, iou = net(train, test, boxes, proposals)
+        l2, l3 = net.backbone(train.reshape(-1, 3, harness.SIZE, harness.SIZE))
+        _, filters, losses = net.classifier.get_filter(net.classifier.extract_classification_feat(l3, 2), boxes)
+    assert len(scores) == len(want["scores"]) == 6                      # the initial filter and 5 steps
+    for i, (got, expected) in enumerate(zip(scores, want["scores"])):
+        torch.testing.assert_close(got, torch.tensor(expected), rtol=1e-9, atol=1e-12, msg=lambda m: f"step {i}: {m}")
+    assert float(torch.tensor(want["scores"][-1]).std()) > 1e-3          # not a flat map
+    torch.testing.assert_close(iou, torch.tensor(want["iou"]), rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(torch.stack(losses).reshape(-1), torch.tensor(want["losses"]), rtol=1e-9, atol=1e-12)
+    assert want["losses"][-1] < want["losses"][0]                        # the optimiser's steps lower its loss
+    torch.testing.assert_close(torch.tensor(harness.summary(filters)), torch.tensor(want["filters"]),
+                               rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, config", [("dimp18", "dimp/dimp18"), ("prdimp18", "dimp/prdimp18")])
+def test_ltr_import_reads_a_checkpoint_in_pytrackings_format(tmp_path, name, config):
+    state = {k: v.float() if v.is_floating_point() else v
+             for k, v in harness.seeded_weights(GOLDEN["nets"][name]["state"]).items()}
+    assert any(k.startswith("feature_extractor.layer4.") for k in state) and "feature_extractor.fc.weight" in state
+    source = tmp_path / f"{name}.pth.tar"
+    # what pytracking's trainer saves: the weights under "net" beside pickled objects of its own classes
+    torch.save({"epoch": 50, "actor_type": "DiMPActor", "net_type": "DiMPnet", "net": state, "net_info": None,
+                "constructor": types.SimpleNamespace(fun_name="dimpnet18", fun_module="ltr.models.tracking.dimpnet"),
+                "optimizer": {"state": {}, "param_groups": []}, "stats": None}, source)
+    out = run_ltr("import", "dimp", str(source), "--config", config, "-o", str(tmp_path / "ckpt.pth"))
+    assert out.returncode == 0, out.stderr
+    kept = sum(1 for k in state if not k.startswith(("feature_extractor.layer4.", "feature_extractor.fc.")))
+    assert out.stdout.startswith(f"imported {kept} tensors from {source} (of its {len(state)}: "
+                                 f"{len(state) - kept} the network does not use left out) into ")
+    ckpt = torch.load(tmp_path / "ckpt.pth", weights_only=True)
+    for key in ("classifier.filter_optimizer.log_step_length", "classifier.filter_initializer.filter_conv.weight",
+                "bb_regressor.iou_predictor.weight", "feature_extractor.layer3.1.conv2.weight"):
+        assert torch.equal(ckpt["net"][key], state[key]), key
+    assert ckpt["config"]["net"]["optimizer"] == ("newton" if name.startswith("pr") else "steepest_descent_gn")
+
+    # DiMP's weights into PrDiMP's network (or back): the optimiser's parameters do not fit, named in one line
+    other = "dimp/prdimp18" if config == "dimp/dimp18" else "dimp/dimp18"
+    bad = run_ltr("import", "dimp", str(source), "--config", other, "-o", str(tmp_path / "bad.pth"))
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1, bad.stderr
+    assert str(source) in bad.stderr and "filter_optimizer" in bad.stderr
+    assert not (tmp_path / "bad.pth").exists()
+
+
+def test_a_network_only_config_says_what_it_cannot_do_yet(tmp_path):
+    out = run_ltr("train", "dimp/dimp50", env={**os.environ, "LTR_WORKSPACE": str(tmp_path)})
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: config dimp/dimp50 has no 'objective' section, which `ltr train` needs")
+
+
+def test_bad_network_keys_are_refused_naming_the_key():
+    with pytest.raises(ValueError, match="net.optimizer 'adam'"):
+        build_dimp_net(pretrained_backbone=False, optimizer="adam")
+    with pytest.raises(ValueError, match=r"net.frozen_backbone_layers: unknown layer\(s\) \['layer4'\]"):
+        build_dimp_net(pretrained_backbone=False, frozen_backbone_layers=["layer4"])
+    with pytest.raises(ValueError, match="net.backbone 'resnet34'"):
+        build_dimp_net(backbone="resnet34", pretrained_backbone=False)
