@@ -10,8 +10,8 @@ that replacement and the first frame's minimum weight are reached): ``init_proje
 ``init_memory``, ``init_optimization`` (``FactorizedConvProblem`` solved by ``GaussNewtonCG``, 6 x 5 CG
 iterations: see ``PARAMS``), then a schedule of new samples through ``update_memory`` (with the hard-negative
 learning rate on some) and ``filter_optimizer.run`` (``ConvProblem`` by ``ConjugateGradient``) every
-``train_skipping`` frames or after a hard negative. The random initialisations come from torch's generator seeded with ``SEED``; ltr-atom draws them with
-the same calls in the same order. Nothing of the network is involved. One import fix: pytracking's ``TensorList``
+``train_skipping`` frames or after a hard negative. The random initialisations come from torch's generator
+seeded with ``SEED``; ltr-atom draws them with the same calls in the same order. Nothing of the network is involved. One import fix: pytracking's ``TensorList``
 answers any attribute, ``__torch_function__`` included, which torch 2's ``autograd.grad`` takes for an override; the
 harness makes it refuse dunder names.
 
