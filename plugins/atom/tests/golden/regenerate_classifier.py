@@ -11,9 +11,9 @@ that replacement and the first frame's minimum weight are reached): ``init_proje
 iterations: see ``PARAMS``), then a schedule of new samples through ``update_memory`` (with the hard-negative
 learning rate on some) and ``filter_optimizer.run`` (``ConvProblem`` by ``ConjugateGradient``) every
 ``train_skipping`` frames or after a hard negative. The random initialisations come from torch's generator
-seeded with ``SEED``; ltr-atom draws them with the same calls in the same order. Nothing of the network is involved. One import fix: pytracking's ``TensorList``
-answers any attribute, ``__torch_function__`` included, which torch 2's ``autograd.grad`` takes for an override; the
-harness makes it refuse dunder names.
+seeded with ``SEED``; ltr-atom draws them with the same calls in the same order. Nothing of the network is
+involved. One import fix: pytracking's ``TensorList`` answers any attribute, ``__torch_function__`` included,
+which torch 2's ``autograd.grad`` takes for an override; the harness makes it refuse dunder names.
 
 Writes ``pytracking_classifier.json``: per case the projection and filter after the first frame, and after every
 scheduled event the sample weights and (when it trained) the filter.
