@@ -1,11 +1,14 @@
 """ltr-dimp's registrations (entry point ``dimp`` in the group ``ltr``): so far the network, ``dimp/dimp_net``
-(DiMP-18/50 and PrDiMP-18/50 by its keys), which loads pytracking's weights, and network-only configs named after
-pytracking's train settings; the sampler, processing, objectives, actor, tracker and training recipes are still to
-come."""
+(DiMP-18/50 and PrDiMP-18/50 by its keys), which loads pytracking's weights, the objectives (``dimp``: hinge + IoU
+MSE; ``prdimp``: KL regression; ``superdimp``: KL regression of boxes + hinge) and actors, and configs named after
+pytracking's train settings; the processing (labels, proposals, densities), the tracker and the training data are
+still to come."""
 
 from pathlib import Path
 
 from ltr_core.api import hookimpl
+from ltr_dimp.actor import (DiMPActor, KLDiMPActor, build_dimp_objective, build_prdimp_objective,
+                            build_superdimp_objective)
 from ltr_dimp.network import build_dimp_net
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -24,6 +27,16 @@ def ltr_requires():
 @hookimpl
 def ltr_nets():
     return {"dimp_net": build_dimp_net}
+
+
+@hookimpl
+def ltr_objectives():
+    return {"dimp": build_dimp_objective, "prdimp": build_prdimp_objective, "superdimp": build_superdimp_objective}
+
+
+@hookimpl
+def ltr_actors():
+    return {"dimp": DiMPActor, "prdimp": KLDiMPActor}
 
 
 @hookimpl

@@ -4,7 +4,8 @@ Golden: ``golden/pytracking_dimp.json`` holds what pytracking's ``dimpnet18``, `
 ``klcedimpnet50`` (built with its train settings' arguments, float64 on the CPU, eval mode, ltr-atom's PrRoIPool
 standing in for the CUDA one) compute with seeded weights under its own parameter names: the test scores for the
 filter before and after each optimiser step, the optimiser's losses, the filters and the IoU predictions. Regenerate
-it with ``python plugins/dimp/tests/golden/regenerate_pytracking.py /path/to/pytracking``.
+it with ``python plugins/dimp/tests/golden/regenerate_pytracking.py /path/to/pytracking``. The same fixture holds the
+training loss and its terms of pytracking's ``DiMPActor`` and ``KLDiMPActor`` on a fixed batch.
 """
 
 import json
@@ -18,6 +19,8 @@ import torch
 
 from ltr_core.cli_runner import run_ltr
 from ltr_core.train.importing import adapt_foreign_state
+from ltr_dimp.actor import (DiMPActor, KLDiMPActor, build_dimp_objective, build_prdimp_objective,
+                            build_superdimp_objective)
 from ltr_dimp.network import build_dimp_net
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -89,7 +92,7 @@ def test_ltr_import_reads_a_checkpoint_in_pytrackings_format(tmp_path, name, con
 def test_a_network_only_config_says_what_it_cannot_do_yet(tmp_path):
     out = run_ltr("train", "dimp/dimp50", env={**os.environ, "LTR_WORKSPACE": str(tmp_path)})
     assert out.returncode == 2
-    assert out.stderr.startswith("error: config dimp/dimp50 has no 'objective' section, which `ltr train` needs")
+    assert out.stderr.startswith("error: config dimp/dimp50 has no 'data.train' section, which `ltr train` needs")
 
 
 def test_bad_network_keys_are_refused_naming_the_key():
@@ -99,3 +102,37 @@ def test_bad_network_keys_are_refused_naming_the_key():
         build_dimp_net(pretrained_backbone=False, frozen_backbone_layers=["layer4"])
     with pytest.raises(ValueError, match="net.backbone 'resnet34'"):
         build_dimp_net(backbone="resnet34", pretrained_backbone=False)
+
+
+# ltr's stats name -> pytracking's, for the actors' loss terms
+TERMS = {"dimp": {"loss_iou": "Loss/iou", "loss_test_clf": "Loss/target_clf",
+                       "loss_test_init_clf": "Loss/test_init_clf", "loss_test_iter_clf": "Loss/test_iter_clf"},
+         "prdimp": {"bb_ce": "Loss/bb_ce", "loss_bb_ce": "Loss/loss_bb_ce", "loss_clf_ce": "Loss/clf_ce",
+                    "loss_clf_ce_init": "Loss/clf_ce_init", "loss_clf_ce_iter": "Loss/clf_ce_iter"},
+         "superdimp": {"bb_ce": "Loss/bb_ce", "loss_bb_ce": "Loss/loss_bb_ce", "loss_test_clf": "Loss/target_clf",
+                       "loss_test_init_clf": "Loss/test_init_clf", "loss_test_iter_clf": "Loss/test_iter_clf"}}
+
+
+@pytest.mark.parametrize("name", sorted(harness.LOSS_CASES))
+def test_the_actors_training_loss_and_its_terms_are_pytrackings(name, float64):
+    net_name, _, kind, weights = harness.LOSS_CASES[name]
+    want = GOLDEN["losses"][name]
+    net = build_dimp_net(**harness.CASES[net_name][2]).double()
+    net.load_state_dict(adapt_foreign_state(net, harness.seeded_weights(GOLDEN["nets"][net_name]["state"]), "x"))
+    net.train()
+    objective = {"dimp": build_dimp_objective, "prdimp": build_prdimp_objective,
+                 "superdimp": build_superdimp_objective}[kind]()
+    actor = (DiMPActor if kind == "dimp" else KLDiMPActor)(net, objective, weights)
+    theirs = harness.loss_batch()          # pytracking's layout (frames, sequences, ...) -> ltr's (sequences, frames)
+    keys = {"train_images": "template_images", "test_images": "search_images", "train_anno": "template_anno",
+            "test_anno": "search_anno", "test_proposals": "proposals", "proposal_iou": "proposal_iou",
+            "test_label": "search_label", "proposal_density": "proposal_density", "gt_density": "gt_density",
+            "test_label_density": "search_label_density"}
+    batch = {keys[k]: v.transpose(0, 1) for k, v in theirs.items()}
+    loss, stats = actor(batch)
+    assert abs(float(loss.detach()) - want["loss"]) <= 1e-9 * abs(want["loss"])
+    for ours, theirs_name in TERMS[kind].items():
+        assert abs(float(stats[ours]) - want["stats"][theirs_name]) <= 1e-9 * abs(want["stats"][theirs_name]), ours
+    loss.backward()                                              # the whole loss reaches every trainable part
+    assert net.classifier.filter_optimizer.log_step_length.grad is not None
+    assert net.bb_regressor.iou_predictor.weight.grad.abs().sum() > 0

@@ -13,7 +13,10 @@ tests); the packages' ``__init__``s are not run (they import every backbone and 
 
 Writes ``pytracking_dimp.json``: per network the state's names and shapes, the test scores for the filter before
 and after each of the 5 optimiser steps, the optimiser's losses, each filter's sum, norm and dot product with a
-seeded probe, and the IoU-Net's predictions for the proposals.
+seeded probe, and the IoU-Net's predictions for the proposals; and the training loss and its terms that
+pytracking's ``DiMPActor`` (objectives and loss weights of ``dimp50.py``) and ``KLDiMPActor`` (of ``prdimp50.py``
+and of ``super_dimp.py``) compute on a fixed batch (:func:`loss_batch`) with the 18-layer networks in training
+mode.
 """
 
 from __future__ import annotations
@@ -111,6 +114,35 @@ def inputs(seed: int = SEED + 1):
     return train, test, boxes, proposals
 
 
+# the actors' objectives and loss weights as the train settings give them
+# case: (network, pytracking's actor, objective: dimp50.py's, prdimp50.py's or super_dimp.py's, loss weights)
+DIMP_WEIGHTS = {"iou": 1, "test_clf": 100, "test_init_clf": 100, "test_iter_clf": 400}
+PRDIMP_WEIGHTS = {"bb_ce": 0.0025, "clf_ce": 0.25, "clf_ce_init": 0.25, "clf_ce_iter": 1.0}
+SUPERDIMP_WEIGHTS = {"bb_ce": 0.01, "test_clf": 100, "test_init_clf": 100, "test_iter_clf": 400}
+LOSS_CASES = {"dimp": ("dimp18", "DiMPActor", "dimp", DIMP_WEIGHTS),
+              "prdimp": ("prdimp18", "KLDiMPActor", "prdimp", PRDIMP_WEIGHTS),
+              "superdimp": ("dimp18", "KLDiMPActor", "superdimp", SUPERDIMP_WEIGHTS)}
+HINGE_THRESHOLD = 0.05
+
+
+def loss_batch(seed: int = SEED + 3) -> dict:
+    """A fixed training batch in pytracking's layout (frames, sequences, ...): the images and boxes of
+    :func:`inputs`, IoU targets, Gaussian labels with cells under the hinge threshold, proposal and ground-truth
+    densities, label densities; the second sequence's test frame has no target (x = 99999 or more)."""
+    g = np.random.default_rng(seed)
+    train, test, boxes, proposals = inputs()
+    rows, cols = np.mgrid[0:9, 0:9]
+    label = np.exp(-((rows - 4.2) ** 2 + (cols - 3.6) ** 2) / (2 * 1.2 ** 2))[None, None].repeat(2, 1)
+    density = g.uniform(0.5, 1.5, (1, 2, 9, 9))
+    return {"train_images": train, "test_images": test, "train_anno": boxes, "test_proposals": proposals,
+            "proposal_iou": torch.from_numpy(g.uniform(-1, 1, (1, 2, 8))),
+            "test_label": torch.from_numpy(label + g.normal(0, 0.01, label.shape)),
+            "test_anno": torch.tensor([[[40.0, 44.0, 48.0, 40.0], [99999.0, 99999.0, 0.0, 0.0]]]),
+            "proposal_density": torch.from_numpy(g.uniform(0.01, 0.2, (1, 2, 8))),
+            "gt_density": torch.from_numpy(g.uniform(0.0, 0.3, (1, 2, 8))),
+            "test_label_density": torch.from_numpy(density / density.sum((-2, -1), keepdims=True))}
+
+
 def probe(shape, seed: int = SEED + 2) -> torch.Tensor:
     return torch.from_numpy(np.random.default_rng(seed).normal(0, 1, shape))
 
@@ -137,13 +169,14 @@ def pytracking_dimpnet(root: Path):
 
     tv_resnet.model_urls = {}
     sys.path.insert(0, str(root))
-    for pkg in ("ltr", "ltr/models", "ltr/models/backbone", "ltr/models/bbreg", "ltr/models/meta",
+    for pkg in ("ltr", "ltr/actors", "ltr/models/loss", "ltr/models", "ltr/models/backbone", "ltr/models/bbreg",
+                "ltr/models/meta",
                 "ltr/models/layers", "ltr/models/target_classifier", "ltr/models/tracking", "ltr/external",
                 "ltr/external/PreciseRoIPooling", "ltr/external/PreciseRoIPooling/pytorch", "ltr/admin",
                 "pytracking"):
         _stub(pkg.replace("/", "."), root / pkg)
     libs = importlib.import_module("pytracking.libs")
-    sys.modules["pytracking"].TensorList = libs.TensorList
+    sys.modules["pytracking"].TensorList, sys.modules["pytracking"].TensorDict = libs.TensorList, libs.TensorDict
 
     class PrRoIPool2D(torch.nn.Module):
         def __init__(self, pooled_height, pooled_width, spatial_scale):
@@ -159,6 +192,7 @@ def pytracking_dimpnet(root: Path):
     sys.modules["ltr.models.backbone"].resnet18, sys.modules["ltr.models.backbone"].resnet50 = \
         resnet.resnet18, resnet.resnet50
     sys.modules["ltr.models.bbreg"].AtomIoUNet = importlib.import_module("ltr.models.bbreg.atom_iou_net").AtomIoUNet
+    sys.modules["ltr.actors"].BaseActor = importlib.import_module("ltr.actors.base_actor").BaseActor
     return importlib.import_module("ltr.models.tracking.dimpnet")
 
 
@@ -181,6 +215,22 @@ def main(root: str) -> None:
         print(f"{name}: {len(shapes)} state entries; losses {np.round([float(v) for v in losses], 5).tolist()}; "
               f"IoU {np.round(iou.numpy().ravel()[:4], 4).tolist()}...; score range "
               f"{float(scores[-1].min()):.4f}..{float(scores[-1].max()):.4f}")
+    actors = importlib.import_module("ltr.actors.tracking")
+    losses = importlib.import_module("ltr.models.loss.target_classification")
+    klreg = importlib.import_module("ltr.models.loss.kl_regression")
+    golden["losses"] = {}
+    for name, (net_name, actor_name, kind, weights) in LOSS_CASES.items():
+        net = getattr(dimpnet, CASES[net_name][0])(**CASES[net_name][1]).double()
+        net.load_state_dict(seeded_weights({k: list(v.shape) for k, v in net.state_dict().items()}), strict=True)
+        net.train()                                   # as in training: batch statistics, the training transpose
+        objective = {"dimp": {"iou": torch.nn.MSELoss(), "test_clf": losses.LBHinge(threshold=HINGE_THRESHOLD)},
+                     "prdimp": {"bb_ce": klreg.KLRegression(), "clf_ce": klreg.KLRegressionGrid()},
+                     "superdimp": {"bb_ce": klreg.KLRegression(),
+                                   "test_clf": losses.LBHinge(threshold=HINGE_THRESHOLD)}}[kind]
+        actor = getattr(actors, actor_name)(net=net, objective=objective, loss_weight=dict(weights))
+        loss, stats = actor(loss_batch())
+        golden["losses"][name] = {"loss": float(loss.detach()), "stats": stats}
+        print(f"{name} {actor_name}: loss {float(loss.detach()):.6f}; {stats}")
     OUT.write_text(json.dumps(golden, separators=(",", ":")) + "\n")
 
 
