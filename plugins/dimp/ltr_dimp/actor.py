@@ -151,10 +151,7 @@ class KLDiMPActor(Actor):
             density = _frames_first(batch, "search_label_density")
             clf = [self.objective["clf_ce"](s, density, grid_dim=(-2, -1)) for s in scores]
             terms.update(_iterate_terms(clf, self.loss_weight, "clf_ce", "clf_ce_init", "clf_ce_iter"))
-        loss = sum(terms.values())
-        if not bool(torch.isfinite(loss)):
-            raise FloatingPointError(f"PrDiMP's loss is {float(loss)} (terms: "
-                                     + ", ".join(f"{k} {float(v):.4g}" for k, v in terms.items()) + ")")
+        loss = sum(terms.values())           # a non-finite loss: the trainer stops at its next check, naming it
         stats = {f"loss_{k}": v.detach() for k, v in terms.items()}
         stats["bb_ce"] = bb_ce.detach()
         return loss, stats

@@ -1,8 +1,7 @@
-"""ltr-dimp's registrations (entry point ``dimp`` in the group ``ltr``): so far the network, ``dimp/dimp_net``
-(DiMP-18/50 and PrDiMP-18/50 by its keys), which loads pytracking's weights, the objectives (``dimp``: hinge + IoU
-MSE; ``prdimp``: KL regression; ``superdimp``: KL regression of boxes + hinge) and actors, and configs named after
-pytracking's train settings; the processing (labels, proposals, densities), the tracker and the training data are
-still to come."""
+"""ltr-dimp's registrations (entry point ``dimp`` in the group ``ltr``): the network ``dimp/dimp_net`` (DiMP-18/50
+and PrDiMP-18/50 by its keys), which loads pytracking's weights, the processing ``dimp`` (labels, proposals,
+densities), the objectives (``dimp``: hinge + IoU MSE; ``prdimp``: KL regression; ``superdimp``: KL regression of
+boxes + hinge) and actors, and the training recipes of pytracking's train settings; the tracker is still to come."""
 
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from ltr_core.api import hookimpl
 from ltr_dimp.actor import (DiMPActor, KLDiMPActor, build_dimp_objective, build_prdimp_objective,
                             build_superdimp_objective)
 from ltr_dimp.network import build_dimp_net
+from ltr_dimp.processing import DiMPProcessing
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -27,6 +27,11 @@ def ltr_requires():
 @hookimpl
 def ltr_nets():
     return {"dimp_net": build_dimp_net}
+
+
+@hookimpl
+def ltr_processings():
+    return {"dimp": DiMPProcessing}
 
 
 @hookimpl

@@ -89,10 +89,10 @@ def test_ltr_import_reads_a_checkpoint_in_pytrackings_format(tmp_path, name, con
     assert not (tmp_path / "bad.pth").exists()
 
 
-def test_a_network_only_config_says_what_it_cannot_do_yet(tmp_path):
-    out = run_ltr("train", "dimp/dimp50", env={**os.environ, "LTR_WORKSPACE": str(tmp_path)})
-    assert out.returncode == 2
-    assert out.stderr.startswith("error: config dimp/dimp50 has no 'data.train' section, which `ltr train` needs")
+def test_a_config_without_a_tracker_says_so_in_one_line(tmp_path):
+    out = run_ltr("eval", "dimp/dimp50", "--untrained", env={**os.environ, "LTR_WORKSPACE": str(tmp_path)})
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1
+    assert out.stderr.startswith("error: config dimp/dimp50 has no 'tracker' section, which `ltr eval` needs")
 
 
 def test_bad_network_keys_are_refused_naming_the_key():
@@ -136,3 +136,11 @@ def test_the_actors_training_loss_and_its_terms_are_pytrackings(name, float64):
     loss.backward()                                              # the whole loss reaches every trainable part
     assert net.classifier.filter_optimizer.log_step_length.grad is not None
     assert net.bb_regressor.iou_predictor.weight.grad.abs().sum() > 0
+
+
+def test_the_conformance_kit_trains_a_recipe_and_finds_no_gpu_hazard(tmp_path):
+    # PrDiMP-18: the GMM proposals and label densities, KL actor, Newton optimiser; two steps on generated data
+    out = run_ltr("check-plugin", "dimp", "--config", "dimp/prdimp18", "--workdir", str(tmp_path))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "PASS  config dimp/prdimp18: 2 training steps" in out.stdout
+    assert "0 host syncs per training step" in out.stdout and out.stdout.rstrip().endswith(", 0 failed")
