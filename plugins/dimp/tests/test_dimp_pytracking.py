@@ -4,7 +4,7 @@ Golden: ``golden/pytracking_dimp.json`` holds what pytracking's ``dimpnet18``, `
 ``klcedimpnet50`` (built with its train settings' arguments, float64 on the CPU, eval mode, ltr-atom's PrRoIPool
 standing in for the CUDA one) compute with seeded weights under its own parameter names: the test scores for the
 filter before and after each optimiser step, the optimiser's losses, the filters and the IoU predictions. Regenerate
-it with ``python plugins/dimp/tests/golden/regenerate_pytracking.py /path/to/pytracking``. The same fixture holds the
+it with ``python plugins/dimp/tests/golden/regenerate_dimp.py /path/to/pytracking``. The same fixture holds the
 training loss and its terms of pytracking's ``DiMPActor`` and ``KLDiMPActor`` on a fixed batch.
 """
 
@@ -25,7 +25,7 @@ from ltr_dimp.network import build_dimp_net
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 sys.path.insert(0, str(GOLDEN_DIR))
-import regenerate_pytracking as harness  # noqa: E402  the cases, seeded weights and inputs, shared with the harness
+import regenerate_dimp as harness  # noqa: E402  the cases, seeded weights and inputs, shared with the harness
 
 GOLDEN = json.loads((GOLDEN_DIR / "pytracking_dimp.json").read_text())
 

@@ -1,7 +1,7 @@
 """Regenerate the DiMP network's golden fixture from pytracking's own code.
 
     git clone https://github.com/visionml/pytracking /tmp/pytracking
-    python plugins/dimp/tests/golden/regenerate_pytracking.py /tmp/pytracking
+    python plugins/dimp/tests/golden/regenerate_dimp.py /tmp/pytracking
 
 pytracking's ``dimpnet18``/``dimpnet50`` (DiMP) and ``klcedimpnet18``/``klcedimpnet50`` (PrDiMP) are built with the
 arguments of its train settings ``ltr/train_settings/dimp/{dimp18,dimp50,prdimp18,prdimp50}.py`` (``dimp50``'s are
