@@ -10,6 +10,7 @@ train) frames, ``Ns`` search (test) frames, ``P`` proposals, ``h x w`` the class
   truth's at them; ``search_label_density`` (B, Ns, h, w) summing to 1 (PrDiMP).
 
 A search frame whose box's x is 99999 or more has no target (PrDiMP's box loss leaves it out, as pytracking's).
+``loss_weight``'s keys are pytracking's (``test_clf`` weighs the search frames' classification loss).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _iterate_terms(losses: list, weight: dict, final: str, init: str, iterations
 class DiMPActor(Actor):
     """DiMP's training step: classifier hinge losses and the IoU-Net's MSE, weighted.
 
-    The hinge loss of the test scores after every optimiser step (the final one, the initial filter's and the
+    The hinge loss of the search scores after every optimiser step (the final one, the initial filter's and the
     intermediate ones' with ``loss_weight``'s factors) plus the IoU-Net's MSE."""
 
     def __init__(self, net, objective, loss_weight: dict = DIMP_LOSS_WEIGHT):

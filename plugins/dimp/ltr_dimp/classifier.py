@@ -1,5 +1,5 @@
 """DiMP's target classifier: a feature block on the trunk's layer3, a filter initialised from the target region and
-refined by a few unrolled optimiser steps on the training frames, then correlated with the test frame.
+refined by a few unrolled optimiser steps on the template frames, then correlated with the search frames.
 
 Two optimisers, with the parameter names of pytracking's ``ltr/models/target_classifier`` so its weights load:
 
@@ -91,7 +91,7 @@ class FilterPool(nn.Module):
 
 
 class FilterInitializer(nn.Module):
-    """A 3x3 convolution, then the target region pooled into the filter, averaged over the training frames."""
+    """A 3x3 convolution, then the target region pooled into the filter, averaged over the template frames."""
 
     def __init__(self, filter_size: int, feature_dim: int, stride: int = 16, zero_init: bool = False):
         super().__init__()
@@ -288,10 +288,11 @@ class TargetClassifier(nn.Module):
         weights = self.filter_initializer(feat, boxes)
         return self.filter_optimizer(weights, feat, boxes, **kw)
 
-    def forward(self, train_feat, test_feat, train_boxes, **kw) -> list[torch.Tensor]:
-        """Scores of the test frames for the filter after every optimiser step (the first: the initial filter)."""
-        sequences = train_boxes.shape[1]
-        train = self.extract_classification_feat(train_feat, sequences)
-        test = self.extract_classification_feat(test_feat, sequences)
-        _, iterates, _ = self.get_filter(train, train_boxes, **kw)
-        return [correlate(test, w) for w in iterates]
+    def forward(self, template_feat, search_feat, template_boxes, **kw) -> list[torch.Tensor]:
+        """Scores of the search frames for the filter after every optimiser step (the first: the initial filter),
+        the filter learned on the template frames (pytracking's train frames)."""
+        sequences = template_boxes.shape[1]
+        template = self.extract_classification_feat(template_feat, sequences)
+        search = self.extract_classification_feat(search_feat, sequences)
+        _, iterates, _ = self.get_filter(template, template_boxes, **kw)
+        return [correlate(search, w) for w in iterates]

@@ -43,9 +43,10 @@ class Trunk(nn.Module):
 
 
 class DiMPNet(nn.Module):
-    """``net(train_imgs, test_imgs, train_bb, test_proposals)`` with images ``(images, sequences, 3, H, W)``,
-    boxes ``(images, sequences, 4)``, proposals ``(images, sequences, P, 4)`` -> (test scores for the filter after
-    every optimiser step, predicted IoUs ``(images, sequences, P)``), as pytracking's ``DiMPnet.forward``."""
+    """``net(template_imgs, search_imgs, template_box, proposals)`` with images ``(frames, sequences, 3, H, W)``,
+    boxes ``(frames, sequences, 4)``, proposals ``(frames, sequences, P, 4)`` -> (search scores for the filter after
+    every optimiser step, predicted IoUs ``(frames, sequences, P)``): pytracking's ``DiMPnet.forward``, whose
+    train and test frames are ltr's template and search frames."""
 
     def __init__(self, feature_extractor: Trunk, classifier: TargetClassifier, bb_regressor: AtomIoUNet,
                  frozen_layers: tuple[str, ...] = ()):
@@ -74,19 +75,19 @@ class DiMPNet(nn.Module):
         """(N, 3, H, W) -> layer2, layer3."""
         return self.feature_extractor(images)
 
-    def forward(self, train_imgs, test_imgs, train_bb, test_proposals, **classifier_kw):
-        images, sequences = test_proposals.shape[:2]
-        train2, train3 = self.backbone(train_imgs.reshape(-1, *train_imgs.shape[-3:]))
-        test2, test3 = self.backbone(test_imgs.reshape(-1, *test_imgs.shape[-3:]))
-        scores = self.classifier(train3, test3, train_bb, **classifier_kw)
-        # the IoU-Net's reference is the first training frame of each sequence
-        first2 = train2.reshape(-1, sequences, *train2.shape[-3:])[0]
-        first3 = train3.reshape(-1, sequences, *train3.shape[-3:])[0]
-        modulation = self.bb_regressor.get_modulation(first2, first3, train_bb[0])
-        modulation = tuple(m.repeat(images, 1, 1, 1) for m in modulation)      # image-major, as the test frames
-        iou_feat = self.bb_regressor.get_iou_feat(test2, test3)
-        iou = self.bb_regressor.predict_iou(modulation, iou_feat, test_proposals.reshape(images * sequences, -1, 4))
-        return scores, iou.reshape(images, sequences, -1)
+    def forward(self, template_imgs, search_imgs, template_box, proposals, **classifier_kw):
+        frames, sequences = proposals.shape[:2]
+        template2, template3 = self.backbone(template_imgs.reshape(-1, *template_imgs.shape[-3:]))
+        search2, search3 = self.backbone(search_imgs.reshape(-1, *search_imgs.shape[-3:]))
+        scores = self.classifier(template3, search3, template_box, **classifier_kw)
+        # the IoU-Net's reference is the first template frame of each sequence
+        first2 = template2.reshape(-1, sequences, *template2.shape[-3:])[0]
+        first3 = template3.reshape(-1, sequences, *template3.shape[-3:])[0]
+        modulation = self.bb_regressor.get_modulation(first2, first3, template_box[0])
+        modulation = tuple(m.repeat(frames, 1, 1, 1) for m in modulation)      # frame-major, as the search frames
+        iou_feat = self.bb_regressor.get_iou_feat(search2, search3)
+        iou = self.bb_regressor.predict_iou(modulation, iou_feat, proposals.reshape(frames * sequences, -1, 4))
+        return scores, iou.reshape(frames, sequences, -1)
 
 
 def build_dimp_net(backbone: str = "resnet50", pretrained_backbone: bool = True, filter_size: int = 4,
