@@ -25,7 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECTS = {"ltr-core": ROOT, "ltr-hcat": ROOT / "plugins" / "hcat", "ltr-atom": ROOT / "plugins" / "atom",
-            "ltr-ostrack": ROOT / "plugins" / "ostrack"}
+            "ltr-ostrack": ROOT / "plugins" / "ostrack", "ltr-dimp": ROOT / "plugins" / "dimp"}
 pytestmark = pytest.mark.slow
 
 
@@ -98,34 +98,37 @@ def test_the_wheels_carry_code_package_data_licence_and_readme(wheel_env):
             assert "ltr_core/scaffold/template/tests/test_plugin.py.tmpl" in names
         else:
             package = dist.replace("-", "_")
-            assert f"{package}/configs/demo.yaml" in names and f"{package}/configs/default.yaml" in names
+            configs = ("dimp50", "prdimp50") if dist == "ltr-dimp" else ("demo", "default")
+            assert all(f"{package}/configs/{c}.yaml" in names for c in configs), names
             assert any(r.startswith("ltr-core") and "<" in r for r in meta.get_all("Requires-Dist")), \
                 meta.get_all("Requires-Dist")
 
 
 def test_installed_wheels_load_strictly_from_the_environment_and_report_their_versions(wheel_env):
-    where = run([wheel_env["python"], "-c", "import ltr_core, ltr_hcat, ltr_atom, ltr_ostrack; "
+    where = run([wheel_env["python"], "-c", "import ltr_core, ltr_hcat, ltr_atom, ltr_ostrack, ltr_dimp; "
                  "print(ltr_core.__file__); print(ltr_hcat.__file__); print(ltr_atom.__file__); "
-                 "print(ltr_ostrack.__file__)"], env=wheel_env["env"], cwd=wheel_env["tmp"])
+                 "print(ltr_ostrack.__file__); print(ltr_dimp.__file__)"], env=wheel_env["env"], cwd=wheel_env["tmp"])
     for path in where.stdout.split():
         assert Path(path).is_relative_to(wheel_env["tmp"] / "venv"), path
     listed = ltr(wheel_env, "list", "--strict")
-    assert all(f"{p}/{p}" in listed.stdout for p in ("hcat", "atom", "ostrack")) and "FAILED" not in listed.stdout
+    assert all(f"{p}/{p}" in listed.stdout for p in ("hcat", "atom", "ostrack", "dimp"))
+    assert "FAILED" not in listed.stdout
     version = ltr(wheel_env, "--version").stdout.splitlines()
     assert version[0] == "ltr-core 0.3.3 (package 0.3.3, plugin API 1.3)"
     assert "plugin hcat: ltr-hcat 0.2.1 (plugin API >=1.0,<2)" in version
     assert "plugin atom: ltr-atom 0.2.4 (plugin API >=1.0,<2)" in version
     assert "plugin ostrack: ltr-ostrack 0.2.0 (plugin API >=1.0,<2)" in version
+    assert "plugin dimp: ltr-dimp 0.1.0 (plugin API >=1.3,<2)" in version
     run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "check"], cwd=wheel_env["tmp"])
 
 
 @pytest.mark.parametrize("plugin, only", [
     ("hcat", ["--config", "hcat/default", "--config", "hcat/demo"]), ("atom", []),
-    ("ostrack", ["--config", "ostrack/demo"])])
+    ("ostrack", ["--config", "ostrack/demo"]), ("dimp", ["--config", "dimp/prdimp18"])])
 def test_the_in_repo_plugins_pass_the_conformance_kit_as_installed(wheel_env, plugin, only):
     # the whole kit over every config takes minutes on 2 CPU cores (`ltr check-plugin hcat`: ResNet-50 tracking;
     # `ltr check-plugin ostrack`: ViT-B at 256 and 384 px, 4 min); here the paper recipe and the demo, or the
-    # demo alone for OSTrack, whose ViT-B the golden tests build
+    # demo alone for OSTrack, whose ViT-B the golden tests build; for ltr-dimp (built on ltr-atom) PrDiMP-18
     out = ltr(wheel_env, "check-plugin", plugin, *only)
     assert out.stdout.splitlines()[-1].endswith(" 0 failed") and "FAIL " not in out.stdout
 
@@ -226,13 +229,14 @@ def test_a_plugin_built_on_ltr_ostrack_installs_beside_it_and_passes_the_kit(whe
 
 
 def test_without_its_base_a_derived_plugin_fails_saying_what_to_install_and_core_names_hold(wheel_env, tmp_path):
-    """A second environment: ltr-core and ltr-hcat, the derived plugin without ltr-ostrack, and a vendor's plugin
-    registering names the core has."""
+    """A second environment: ltr-core and ltr-hcat, the derived plugins without their bases (the worked example
+    without ltr-ostrack, ltr-dimp without ltr-atom), and a vendor's plugin registering names the core has."""
     clash = tmp_path / "src-ltr-clash"
     for rel, text in CLASH.items():
         (clash / rel).parent.mkdir(parents=True, exist_ok=True)
         (clash / rel).write_text(textwrap.dedent(text).lstrip())
-    wheels = [wheel_env["wheels"]["ltr-core"], wheel_env["wheels"]["ltr-hcat"], _wheel(wheel_env, clash),
+    wheels = [wheel_env["wheels"]["ltr-core"], wheel_env["wheels"]["ltr-hcat"], wheel_env["wheels"]["ltr-dimp"],
+              _wheel(wheel_env, clash),
               _wheel(wheel_env, _copy(EXAMPLE, tmp_path / "src-ltr-ostrack-quality"))]
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
@@ -251,6 +255,8 @@ def test_without_its_base_a_derived_plugin_fails_saying_what_to_install_and_core
     assert "pip install 'ltr-ostrack<0.3,>=0.2' (ltr-ostrack-quality requires it)" in failed[0] or \
         "pip install 'ltr-ostrack>=0.2,<0.3' (ltr-ostrack-quality requires it)" in failed[0], failed[0]
     assert str(python) in failed[0] or str(env_dir) in failed[0]
+    dimp = [line for line in listed.stdout.splitlines() if line.startswith("FAILED plugin 'dimp'")]
+    assert dimp and any(f"pip install 'ltr-atom{r}'" in dimp[0] for r in (">=0.2.4,<0.3", "<0.3,>=0.2.4")), dimp
     assert "clash/lasot" in listed.stdout and "has the short name of the core's 'core/lasot'" in listed.stderr
     strict = subprocess.run([python, "-m", "ltr_core", "list", "--strict"], capture_output=True, text=True, env=env,
                             cwd=tmp_path, timeout=300)
