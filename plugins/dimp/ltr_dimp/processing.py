@@ -16,12 +16,57 @@ from __future__ import annotations
 import math
 from typing import Literal, Union
 
+import cv2
 import numpy as np
 import torch
 
 from ltr_atom.processing import SIGMA_FACTORS, iou_xywh, perturb_box
 from ltr_core.api import CropSize, NonNegativeFloat, PositiveFloat, PositiveInt, Probability
 from ltr_core.data.processing import CropPairProcessing
+
+
+CROP_MODES = ("replicate", "inside", "inside_major")
+
+
+def adaptive_crop(image: np.ndarray, around, box, area_factor: float, out_size: int, mode: str = "replicate",
+                  max_scale_change: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """pytracking's ``sample_target_adaptive`` and ``transform_box_to_crop``: the square of side
+    ``ceil(sqrt(w * h) * area_factor)`` around ``around`` (the jittered box), shifted to lie inside the frame where
+    it fits; ``inside`` / ``inside_major`` shrink it to fit the frame in both axes / in the smaller one (by at
+    most ``max_scale_change``); what still sticks out is padded by replicating the border (one pixel more on the
+    right and bottom than needed, as pytracking's code does), then resized to ``out_size`` (bilinear). Returns the
+    crop and ``box`` in crop pixels. The side is computed in float32, as pytracking computes it from its tensors."""
+    h_img, w_img = image.shape[:2]
+    t = torch.tensor([float(v) for v in around], dtype=torch.float32)
+    out = torch.tensor([float(out_size), float(out_size)], dtype=torch.float32)
+    sx, sy = (out * (t[2:].prod() / out.prod()).sqrt() * area_factor).ceil().long().tolist()
+    if mode in ("inside", "inside_major"):
+        factors = [sx / w_img, sy / h_img]
+        factor = max(factors) if mode == "inside" else min(factors)
+        factor = min(max(1.0, factor), math.inf if max_scale_change is None else max_scale_change)
+        sx, sy = math.floor(sx / factor), math.floor(sy / factor)
+    if sx < 1 or sy < 1:
+        raise ValueError(f"box {list(around)} gives an empty crop")
+    bx, by, bw, bh = t.tolist()
+    x1 = round(bx + 0.5 * bw - sx * 0.5)
+    y1 = round(by + 0.5 * bh - sy * 0.5)
+    x2, y2 = x1 + sx, y1 + sy
+    dx, dy = max(0, -x1) + min(0, w_img - x2), max(0, -y1) + min(0, h_img - y2)     # move inside where it fits
+    x1, x2, y1, y2 = x1 + dx, x2 + dx, y1 + dy, y2 + dy
+    out_x = (max(0, -x1) + max(0, x2 - w_img)) // 2                                  # larger than the frame: centre
+    out_y = (max(0, -y1) + max(0, y2 - h_img)) // 2
+    dx, dy = (-x1 - out_x) * (out_x > 0), (-y1 - out_y) * (out_y > 0)
+    x1, x2, y1, y2 = x1 + dx, x2 + dx, y1 + dy, y2 + dy
+    pad_l, pad_r = max(0, -x1), max(x2 - w_img + 1, 0)
+    pad_t, pad_b = max(0, -y1), max(y2 - h_img + 1, 0)
+    crop = image[y1 + pad_t:y2 - pad_b, x1 + pad_l:x2 - pad_r]
+    crop = cv2.copyMakeBorder(crop, pad_t, pad_b, pad_l, pad_r, cv2.BORDER_REPLICATE)
+    crop = cv2.resize(crop, (int(out_size), int(out_size)))
+    window = torch.tensor([x1, y1, x2 - x1, y2 - y1], dtype=torch.float32)
+    b = torch.tensor([float(v) for v in box], dtype=torch.float32)
+    scale = out / window[2:]
+    mapped = torch.cat([(b[:2] - window[:2]) * scale, b[2:] * scale])
+    return crop, mapped.numpy()
 
 
 def gaussian_label(boxes: np.ndarray, sigma_factor: float, kernel_size: int, feature_size: int, image_size: float,
@@ -99,17 +144,23 @@ class DiMPProcessing(CropPairProcessing):
                  gt_sigma: list = [0.05, 0.05], label: bool = True, label_density: bool = False,
                  density_normalize: bool = True, density_threshold: NonNegativeFloat = 0.0,
                  density_uni_weight: Probability = 0.0, density_shrink: Probability = 0.0,
-                 transforms: Union[list, None] = None):
+                 crop_mode: Literal["replicate", "inside", "inside_major"] = "replicate",
+                 max_scale_change: Union[PositiveFloat, None] = None, transforms: Union[list, None] = None):
         """``feature_size``/``kernel_size``: the classifier's grid and filter; ``label_sigma_factor``: the label's
         sigma relative to the grid (output_sigma_factor / search_area_factor). ``proposal_method``: ``perturb``
         (DiMP: ``min_iou``, ``sigma_factors``; targets ``proposal_iou``) or ``gmm`` (PrDiMP: ``proposal_sigma``
         [[centre, size], ...], ``gt_sigma``; targets ``proposal_density``, ``gt_density``). ``label``: the hinge
         label ``search_label``; ``label_density``: ``search_label_density`` (``density_*``: pytracking's
-        ``normalize``, ``threshold``, ``uni_weight``, ``shrink``)."""
+        ``normalize``, ``threshold``, ``uni_weight``, ``shrink``). ``crop_mode``/``max_scale_change``: pytracking's
+        ``crop_type`` (:func:`adaptive_crop`; SuperDiMP: ``inside_major``, 1.5); frames are decoded in full with
+        the accurate inverse DCT, as pytracking reads them."""
         super().__init__(area_factor, output_size, area_factor, output_size, search_center_jitter, search_scale_jitter,
                          template_center_jitter, template_scale_jitter,
                          transforms if transforms is not None else [{"name": "core/grayscale", "p": 0.05}],
-                         center_jitter_base="sqrt_area")
+                         center_jitter_base="sqrt_area", dct_downscale=False, fast_decode=False)
+        if crop_mode not in CROP_MODES:
+            raise ValueError(f"crop_mode {crop_mode!r}: use {', '.join(CROP_MODES)}")
+        self.crop_mode, self.max_scale_change = crop_mode, max_scale_change
         if proposal_method not in ("perturb", "gmm"):
             raise ValueError(f"proposal_method {proposal_method!r}: use perturb (DiMP) or gmm (PrDiMP)")
         if not all(isinstance(p, (list, tuple)) and len(p) == 2 and p[0] > 0 and p[1] > 0 for p in proposal_sigma):
@@ -122,6 +173,10 @@ class DiMPProcessing(CropPairProcessing):
         self.label, self.label_density = label, label_density
         self.density = dict(normalize=density_normalize, threshold=density_threshold, uni_weight=density_uni_weight,
                             shrink=density_shrink)
+
+    def crop(self, frame, box, around, area_factor, out_size):
+        image, _ = frame.read(1.0, False, transient=True)
+        return adaptive_crop(image, around, box, area_factor, out_size, self.crop_mode, self.max_scale_change)
 
     def targets(self, data: dict[str, torch.Tensor], rng) -> dict[str, torch.Tensor]:
         boxes = data["search_anno"].numpy().astype(np.float64)            # (Ns, 4) in crop pixels

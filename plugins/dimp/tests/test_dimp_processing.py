@@ -3,10 +3,12 @@
 Golden: ``golden/pytracking_processing.json`` holds pytracking's ``gaussian_label_function`` (DiMP's labels and
 PrDiMP's label densities, normalised or not, thresholded, with a uniform weight and shrink) for boxes in the middle of
 a 288-pixel crop, on a half cell, over its border, of one pixel, nearly as large as the crop and far outside it, and
-``sample_box_gmm``'s proposals and densities from replayed draws. Regenerate it with
+``sample_box_gmm``'s proposals and densities from replayed draws, and ``target_image_crop``'s crops (SHA-256)
+and boxes for every crop type. Regenerate it with
 ``python plugins/dimp/tests/golden/regenerate_processing.py /path/to/pytracking``.
 """
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -15,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from ltr_dimp.processing import DiMPProcessing, gaussian_label, label_density, sample_box_gmm
+from ltr_dimp.processing import DiMPProcessing, adaptive_crop, gaussian_label, label_density, sample_box_gmm
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 sys.path.insert(0, str(GOLDEN_DIR))
@@ -78,3 +80,30 @@ def test_the_processing_gives_the_actors_keys_with_their_shapes():
         DiMPProcessing(proposal_method="grid")
     with pytest.raises(ValueError, match="proposal_sigma"):
         DiMPProcessing(proposal_sigma=[[0.05]])
+
+
+@pytest.mark.parametrize("i", range(len(harness.CROPS)))
+def test_training_crops_are_pytrackings_bit_for_bit(i):
+    around, box, factor, size, mode, change = harness.CROPS[i]
+    crop, mapped = adaptive_crop(harness.frame(), around, box, factor, size, mode, change)
+    want = GOLDEN["crops"][i]
+    assert list(crop.shape) == want["shape"] and crop.dtype == np.uint8
+    assert hashlib.sha256(np.ascontiguousarray(crop).tobytes()).hexdigest() == want["sha256"], \
+        f"crop {i} ({mode}): mean {crop.mean():.3f}, pytracking's {want['mean']:.3f}"
+    close(mapped, want["box"], f"box in crop {i}", rtol=0, atol=1e-4)
+
+
+def test_the_processing_crops_frames_as_pytracking_and_keeps_crops_inside_for_superdimp(tmp_path):
+    from ltr_core.data.dataset import FrameRef
+
+    class OneFrame:                                   # a dataset of one decoded frame, as FrameRef reads it
+        def read_frame(self, seq_id, frame_id, min_scale, fast, transient):
+            assert min_scale == 1.0 and not fast      # full, accurate decode: pytracking's frames
+            return harness.frame(), 1.0
+
+    around, box, factor, size, mode, change = harness.CROPS[5]
+    processing = DiMPProcessing(area_factor=factor, output_size=size, crop_mode=mode, max_scale_change=change)
+    crop, mapped = processing.crop(FrameRef(OneFrame(), 0, 0), np.array(box), np.array(around), factor, size)
+    assert hashlib.sha256(np.ascontiguousarray(crop).tobytes()).hexdigest() == GOLDEN["crops"][5]["sha256"]
+    with pytest.raises(ValueError, match="crop_mode 'outside'"):
+        DiMPProcessing(crop_mode="outside")

@@ -9,7 +9,10 @@ half cell, one over the top-left border, a one-pixel box, a large one and one fa
 ``KLDiMPProcessing``'s ``_generate_label_density`` does (``prdimp50.py``'s, normalised, and variants with a
 threshold, a uniform weight and a shrink; the box outside the crop gives a map summing under 0.01, made uniform);
 and ``sample_box_gmm`` (``prdimp50.py``'s proposal parameters, 32 of its 128 proposals) on replayed draws: its
-``torch.randint`` and ``torch.randn`` are fed from :class:`Draws`, ltr-dimp's generator interface gets the same.
+``torch.randint`` and ``torch.randn`` are fed from :class:`Draws`, ltr-dimp's generator interface gets the same;
+and ``target_image_crop`` (the crops of ``DiMPProcessing``, ``replicate``, ``inside`` and SuperDiMP's
+``inside_major`` with ``max_scale_change`` 1.5) on a generated frame, for crops inside it, past each border, larger
+than the frame and of a tiny box in a corner: each crop's SHA-256 and the box in the crop.
 
 Writes ``pytracking_processing.json`` (values to 9 significant digits: pytracking computes them in float32).
 """
@@ -35,6 +38,25 @@ BOXES = [[120.0, 110.0, 48.0, 68.0],        # centre (144, 144): the crop's midd
 LABEL = dict(sigma_factor=0.25 / 5.0, kernel_sz=4, feat_sz=18, image_sz=288)
 DENSITIES = {"prdimp50": dict(normalize=True), "plain": dict(),
              "threshold_uni_shrink": dict(threshold=0.05, uni_weight=0.1, shrink=0.05, normalize=True)}
+# crops: (around (the jittered box), box, area factor, output size, crop_type, max_scale_change) on a 240 x 320 frame
+CROPS = [([140.3, 100.7, 40.2, 30.9], [142.0, 102.0, 38.0, 29.0], 5.0, 288, "replicate", None),     # inside
+         ([290.5, 200.25, 20.0, 30.0], [291.0, 201.0, 19.0, 28.0], 5.0, 288, "replicate", None),   # right-bottom
+         ([-15.0, -10.5, 30.0, 24.0], [-14.0, -10.0, 29.0, 23.0], 5.0, 288, "replicate", None),     # top-left
+         ([100.0, 60.0, 120.0, 110.0], [105.0, 62.0, 110.0, 100.0], 5.0, 288, "replicate", None),   # > frame
+         ([100.0, 60.0, 120.0, 110.0], [105.0, 62.0, 110.0, 100.0], 5.0, 288, "inside", None),
+         ([100.0, 60.0, 120.0, 110.0], [105.0, 62.0, 110.0, 100.0], 6.0, 352, "inside_major", 1.5),  # SuperDiMP
+         ([250.0, 10.0, 50.0, 45.0], [252.0, 12.0, 48.0, 44.0], 6.0, 352, "inside_major", 1.5),
+         ([10.0, 180.0, 8.0, 6.0], [10.5, 180.5, 7.5, 5.5], 5.0, 288, "inside", None)]              # tiny, corner
+
+
+def frame(seed: int = SEED + 9) -> np.ndarray:
+    """A 240 x 320 colour frame: a gradient with noise, so every shift and padding shows."""
+    g = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:240, 0:320]
+    base = np.stack([rows * 0.9, cols * 0.7, (rows + cols) * 0.4], -1)
+    return np.clip(base + g.normal(0, 20, base.shape), 0, 255).astype(np.uint8)
+
+
 GMM = dict(proposal_sigma=[(0.05, 0.05), (0.5, 0.5)], gt_sigma=(0.05, 0.05), num_samples=32)
 
 
@@ -103,6 +125,14 @@ def main(root: str) -> None:
         prutils.torch = torch
         golden["gmm"].append({"proposals": short(proposals), "proposal_density": short(density),
                               "gt_density": short(gt), "used": [draws.used_ints, draws.used_normals]})
+    import hashlib
+    golden["crops"] = []
+    for around, box, factor, size, mode, change in CROPS:
+        crops, boxes_out = prutils.target_image_crop([frame()], [torch.tensor(around)], [torch.tensor(box)], factor,
+                                                     size, mode=mode, max_scale_change=change)
+        golden["crops"].append({"sha256": hashlib.sha256(np.ascontiguousarray(crops[0]).tobytes()).hexdigest(),
+                                "shape": list(crops[0].shape), "mean": float(crops[0].mean()),
+                                "box": [float(v) for v in boxes_out[0]]})
     sums = [float(s) for s in torch.tensor(golden["density"]["prdimp50"]).sum((-2, -1))]
     print(f"label maps {np.array(golden['label']).shape}; prdimp50 density sums {np.round(sums, 6).tolist()}")
     OUT.write_text(json.dumps(golden, separators=(",", ":")) + "\n")
