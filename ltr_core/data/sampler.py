@@ -38,8 +38,10 @@ class TrackingSampler(torch.utils.data.Dataset):
                  max_failure_fraction: float = 0.05):
         """``max_gap``: largest frame distance between template and search frames; widened by
         ``gap_increase`` until frames are found. ``mode``: ``interval`` draws all frames around a visible base
-        frame; ``causal`` puts every template frame before every search frame. A video sequence is used when it
-        has at least ``min_length`` frames and ``min_visible`` visible ones."""
+        frame; ``causal`` draws a base frame, the other template frames before it and the search frames after it,
+        as pytracking's and OSTrack's samplers do (the first template frame is the base, the one nearest the search
+        frames). A video sequence is used when it has at least ``min_length`` frames and ``min_visible`` visible
+        ones (pytracking's rule: more than twice a sample's frames)."""
         if not datasets:
             raise ValueError("TrackingSampler needs at least one dataset")
         self.datasets: list[VideoDataset] = list(datasets)
@@ -105,7 +107,7 @@ class TrackingSampler(torch.utils.data.Dataset):
             if dataset.is_video:
                 if len(info) < self.min_length or len(info.visible_idx) < self.min_visible:
                     continue
-                ids = self._frame_ids(info.visible_idx, rng)
+                ids = self._frame_ids(info.visible_idx, len(info), rng)
                 if ids is None:
                     continue
                 t_ids, s_ids = ids
@@ -128,29 +130,43 @@ class TrackingSampler(torch.utils.data.Dataset):
                         f"with frames within max_gap ({self.max_gap}) of each other; lower data.train.sampler."
                         "min_length / min_visible, or check the datasets' annotations (`ltr data check`)")
 
-    def _frame_ids(self, visible: np.ndarray, rng: np.random.Generator):
+    def _frame_ids(self, visible: np.ndarray, length: int, rng):
+        """Template and search frame ids among the ``visible`` ones of a ``length``-frame sequence, or None."""
         gap = self.max_gap
-        last = int(visible[-1])
         if self.mode == "interval":
             base = int(visible[rng.integers(len(visible))])
             window = _in_range(visible, base - gap, base + gap)   # never empty: it holds base
             extra_t = rng.choice(window, self.num_template - 1) if self.num_template > 1 else window[:0]
             t_ids = np.concatenate([[base], extra_t]).astype(np.int64)
             return t_ids, rng.choice(window, self.num_search).astype(np.int64)
-        # causal: templates from before the base frame, search frames after it
-        candidates = _in_range(visible, self.num_template - 1, last - self.num_search)
-        if len(candidates) == 0:
-            return None
-        base = int(candidates[rng.integers(len(candidates))])
-        while True:
-            before = _in_range(visible, base - gap, base)
-            after = _in_range(visible, base + 1, base + gap)
-            if len(before) > 0 and len(after) > 0:
-                return (np.sort(rng.choice(before, self.num_template)).astype(np.int64),
-                        np.sort(rng.choice(after, self.num_search)).astype(np.int64))
-            if gap > last:
+        # causal, as pytracking's and OSTrack's samplers draw: a base frame (the first template frame), the other
+        # template frames within max_gap before it, the search frames within max_gap after it; when the window
+        # before or after holds no visible frame, the gap widens by gap_increase and a new base is drawn
+        extra = 0
+        while extra <= length + self.gap_increase:          # beyond that the windows hold the whole sequence
+            base = _draw(visible, 1, self.num_template - 1, length - self.num_search, rng)
+            if base is None:
                 return None
-            gap += self.gap_increase
+            before = _draw(visible, self.num_template - 1, int(base[0]) - gap - extra, int(base[0]), rng)
+            if before is None:
+                extra += self.gap_increase
+                continue
+            after = _draw(visible, self.num_search, int(base[0]) + 1, int(base[0]) + gap + extra, rng)
+            extra += self.gap_increase
+            if after is not None:
+                return np.concatenate([base, before]).astype(np.int64), after.astype(np.int64)
+        return None
+
+
+def _draw(visible: np.ndarray, count: int, lo: int, hi: int, rng):
+    """``count`` draws with replacement among the visible frame ids in ``[lo, hi)`` (clipped to the sequence);
+    None when there is none, no draw for ``count`` 0 (pytracking's ``_sample_visible_ids``)."""
+    if count == 0:
+        return visible[:0]
+    ids = _in_range(visible, max(lo, 0), hi - 1)
+    if len(ids) == 0:
+        return None
+    return np.asarray(rng.choice(ids, count))
 
 
 def _in_range(sorted_ids: np.ndarray, lo: int, hi: int) -> np.ndarray:
