@@ -44,7 +44,7 @@ def test_yaml_booleans_mean_the_word_where_a_choice_of_words_is_expected(tiny_en
     ("trainer.epochs=three", r"trainer.epochs: expected int >= 1, got 'three'"),
     ("trainer.amp=fp8", r"trainer.amp: expected one of 'off', 'bf16', 'fp16'"),
     ("net.name=tinny", r"net.name: unknown net 'tinny'; did you mean 'tiny'\? Registered nets: .*tiny/tiny"),
-    ("data.train.sampler.mode=random", r"data.train.sampler.mode: expected one of 'interval', 'causal'"),
+    ("data.train.sampler.mode=random", r"data.train.sampler.mode: expected one of 'interval', 'causal', 'causal_spread'"),
     ("data.train.datasets.0.name=lasott", r"data.train.datasets.0.name: unknown dataset 'lasott'"),
     ("data.train.processing.transforms.0.name=swirl", r"data.train.processing.transforms.0.name: unknown transform"),
     ("tracker.search_size=1.5", r"tracker.search_size: expected int"),

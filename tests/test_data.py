@@ -187,13 +187,19 @@ def test_sampler_widens_the_gap_until_frames_are_found(tmp_path):
     assert searched_far
 
 
-def test_causal_mode_puts_templates_before_search_frames(demo_tree):
+@pytest.mark.parametrize("mode", ["causal", "causal_spread"])
+def test_causal_modes_put_templates_before_search_frames(demo_tree, mode):
     ds = LaSOT(demo_tree, split_file="train_split.txt")
-    sampler = TrackingSampler([ds], RecordFrames(), samples_per_epoch=100, max_gap=10, mode="causal",
+    sampler = TrackingSampler([ds], RecordFrames(), samples_per_epoch=100, max_gap=10, mode=mode,
                               num_template_frames=2, num_search_frames=1)
+    base_is_first = []
     for i in range(100):
         out = sampler[(0, i)]
         assert out["t"].max() < out["s"].min()
+        assert out["s"].min() - out["t"].max() <= 10 or mode == "causal_spread"     # one gap from the base
+        base_is_first.append(out["t"][0] == out["t"].max())
+    # pytracking's rule: the first template frame is the base, the latest; ltr's earlier one sorts them
+    assert all(base_is_first) if mode == "causal" else not all(base_is_first)
 
 
 def test_dataset_weights_are_respected(demo_tree):

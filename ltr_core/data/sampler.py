@@ -33,15 +33,17 @@ class TrackingSampler(torch.utils.data.Dataset):
     def __init__(self, datasets: list, processing, weights: Union[list, None] = None,
                  samples_per_epoch: PositiveInt = 1000, max_gap: NonNegativeInt = 100,
                  num_template_frames: PositiveInt = 1, num_search_frames: PositiveInt = 1,
-                 mode: Literal["interval", "causal"] = "interval", min_visible: PositiveInt = 5,
+                 mode: Literal["interval", "causal", "causal_spread"] = "interval", min_visible: PositiveInt = 5,
                  min_length: PositiveInt = 20, gap_increase: PositiveInt = 5, seed: int = 0,
                  max_failure_fraction: float = 0.05):
         """``max_gap``: largest frame distance between template and search frames; widened by
         ``gap_increase`` until frames are found. ``mode``: ``interval`` draws all frames around a visible base
         frame; ``causal`` draws a base frame, the other template frames before it and the search frames after it,
         as pytracking's and OSTrack's samplers do (the first template frame is the base, the one nearest the search
-        frames). A video sequence is used when it has at least ``min_length`` frames and ``min_visible`` visible
-        ones (pytracking's rule: more than twice a sample's frames)."""
+        frames); ``causal_spread`` (ltr's causal rule before 0.3.3, which ``ostrack/demo`` was tuned with) draws the
+        template frames anywhere within ``max_gap`` before the base. A video sequence is used when it has at least
+        ``min_length`` frames and ``min_visible`` visible ones (pytracking's rule: more than twice a sample's
+        frames)."""
         if not datasets:
             raise ValueError("TrackingSampler needs at least one dataset")
         self.datasets: list[VideoDataset] = list(datasets)
@@ -139,6 +141,23 @@ class TrackingSampler(torch.utils.data.Dataset):
             extra_t = rng.choice(window, self.num_template - 1) if self.num_template > 1 else window[:0]
             t_ids = np.concatenate([[base], extra_t]).astype(np.int64)
             return t_ids, rng.choice(window, self.num_search).astype(np.int64)
+        if self.mode == "causal_spread":
+            # ltr's causal rule before 0.3.3: template frames anywhere within max_gap before a base frame (the base
+            # not necessarily among them), search frames within max_gap after it; the gap widens around that base
+            last = int(visible[-1])
+            candidates = _in_range(visible, self.num_template - 1, last - self.num_search)
+            if len(candidates) == 0:
+                return None
+            base = int(candidates[rng.integers(len(candidates))])
+            while True:
+                before = _in_range(visible, base - gap, base)
+                after = _in_range(visible, base + 1, base + gap)
+                if len(before) > 0 and len(after) > 0:
+                    return (np.sort(rng.choice(before, self.num_template)).astype(np.int64),
+                            np.sort(rng.choice(after, self.num_search)).astype(np.int64))
+                if gap > last:
+                    return None
+                gap += self.gap_increase
         # causal, as pytracking's and OSTrack's samplers draw: a base frame (the first template frame), the other
         # template frames within max_gap before it, the search frames within max_gap after it; when the window
         # before or after holds no visible frame, the gap widens by gap_increase and a new base is drawn
