@@ -117,7 +117,7 @@ def test_installed_wheels_load_strictly_from_the_environment_and_report_their_ve
     assert version[0] == "ltr-core 0.3.3 (package 0.3.3, plugin API 1.3)"
     assert "plugin hcat: ltr-hcat 0.2.1 (plugin API >=1.0,<2)" in version
     assert "plugin atom: ltr-atom 0.2.4 (plugin API >=1.0,<2)" in version
-    assert "plugin ostrack: ltr-ostrack 0.2.0 (plugin API >=1.0,<2)" in version
+    assert "plugin ostrack: ltr-ostrack 0.2.1 (plugin API >=1.0,<2)" in version
     assert "plugin dimp: ltr-dimp 0.1.0 (plugin API >=1.3,<2)" in version
     run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "check"], cwd=wheel_env["tmp"])
 
