@@ -121,19 +121,37 @@ def _step(weights, grad, step_factor, alpha_num, alpha_den):
     return weights - (step_factor * alpha).reshape(-1, 1, 1, 1) * grad
 
 
-class SteepestDescentGN(nn.Module):
+class _UnrolledSteps(nn.Module):
+    """What DiMP's and PrDiMP's optimisers share: the learned step length and regulariser (pytracking's parameter
+    names), and each call's sizes."""
+
+    def __init__(self, num_iter: int, feat_stride: int, init_step_length: float, init_filter_reg: float,
+                 min_filter_reg: float, alpha_eps: float):
+        super().__init__()
+        self.num_iter, self.feat_stride = num_iter, feat_stride
+        self.min_filter_reg, self.alpha_eps = min_filter_reg, alpha_eps
+        self.log_step_length = nn.Parameter(torch.full((1,), math.log(init_step_length)))
+        self.filter_reg = nn.Parameter(torch.full((1,), float(init_filter_reg)))
+
+    def _setup(self, weights: torch.Tensor, feat: torch.Tensor, boxes: torch.Tensor, num_iter: int | None):
+        """-> steps, images, sequences, filter size, score map size, step factor, regulariser, target centres."""
+        images, sequences = feat.shape[:2]
+        ksize = tuple(weights.shape[-2:])
+        size = (feat.shape[-2] + (ksize[0] + 1) % 2, feat.shape[-1] + (ksize[1] + 1) % 2)
+        reg = (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
+        return (self.num_iter if num_iter is None else num_iter, images, sequences, ksize, size,
+                torch.exp(self.log_step_length), reg, _centres(boxes, self.feat_stride, ksize))
+
+
+class SteepestDescentGN(_UnrolledSteps):
     """DiMP's optimiser (pytracking's ``DiMPSteepestDescentGN`` with ``score_act='relu'``, ``mask_act='sigmoid'``)."""
 
     def __init__(self, num_iter: int = 5, feat_stride: int = 16, init_step_length: float = 1.0,
                  init_filter_reg: float = 1e-2, init_gauss_sigma: float = 1.0, num_dist_bins: int = 5,
                  bin_displacement: float = 1.0, mask_init_factor: float = 4.0, min_filter_reg: float = 1e-3,
                  alpha_eps: float = 0.0):
-        super().__init__()
-        self.num_iter, self.feat_stride = num_iter, feat_stride
+        super().__init__(num_iter, feat_stride, init_step_length, init_filter_reg, min_filter_reg, alpha_eps)
         self.num_bins, self.bin_displacement = num_dist_bins, bin_displacement
-        self.min_filter_reg, self.alpha_eps = min_filter_reg, alpha_eps
-        self.log_step_length = nn.Parameter(torch.full((1,), math.log(init_step_length)))
-        self.filter_reg = nn.Parameter(torch.full((1,), float(init_filter_reg)))
         d = torch.arange(num_dist_bins, dtype=torch.float32).reshape(1, -1, 1, 1) * bin_displacement
         gauss = torch.exp(-0.5 * (d / init_gauss_sigma) ** 2) if init_gauss_sigma else (d == 0).float()
         self.label_map_predictor = nn.Conv2d(num_dist_bins, 1, kernel_size=1, bias=False)
@@ -156,13 +174,9 @@ class SteepestDescentGN(nn.Module):
     def forward(self, weights: torch.Tensor, feat: torch.Tensor, boxes: torch.Tensor, sample_weight=None,
                 num_iter: int | None = None):
         """-> (final filter, [the filter before and after every step], [the loss at each step and after])."""
-        num_iter = self.num_iter if num_iter is None else num_iter
-        images, sequences = feat.shape[:2]
-        ksize = tuple(weights.shape[-2:])
-        size = (feat.shape[-2] + (ksize[0] + 1) % 2, feat.shape[-1] + (ksize[1] + 1) % 2)
-        step_factor = torch.exp(self.log_step_length)
-        reg = (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
-        bins = self.distance_bins(_centres(boxes, self.feat_stride, ksize), size)
+        num_iter, images, sequences, ksize, size, step_factor, reg, centres = self._setup(weights, feat, boxes,
+                                                                                          num_iter)
+        bins = self.distance_bins(centres, size)
         label = self.label_map_predictor(bins).reshape(images, sequences, *size)
         mask = self.target_mask_predictor(bins).reshape(images, sequences, *size)
         spatial = self.spatial_weight_predictor(bins).reshape(images, sequences, *size)
@@ -192,7 +206,7 @@ class SteepestDescentGN(nn.Module):
         return weights, iterates, losses
 
 
-class SteepestDescentNewton(nn.Module):
+class SteepestDescentNewton(_UnrolledSteps):
     """PrDiMP's optimiser (pytracking's ``PrDiMPSteepestDescentNewton``; ``softmax_reg``, uniform label weight,
     label shrink and threshold as there)."""
 
@@ -200,14 +214,11 @@ class SteepestDescentNewton(nn.Module):
                  init_filter_reg: float = 1e-2, gauss_sigma: float = 1.0, min_filter_reg: float = 1e-3,
                  alpha_eps: float = 0.0, init_uni_weight: float | None = None, normalize_label: bool = False,
                  label_shrink: float = 0.0, softmax_reg: float | None = None, label_threshold: float = 0.0):
-        super().__init__()
-        self.num_iter, self.feat_stride, self.gauss_sigma = num_iter, feat_stride, gauss_sigma
-        self.min_filter_reg, self.alpha_eps = min_filter_reg, alpha_eps
+        super().__init__(num_iter, feat_stride, init_step_length, init_filter_reg, min_filter_reg, alpha_eps)
+        self.gauss_sigma = gauss_sigma
         self.uni_weight = init_uni_weight or 0.0
         self.normalize_label, self.label_shrink = normalize_label, label_shrink
         self.softmax_reg, self.label_threshold = softmax_reg, label_threshold
-        self.log_step_length = nn.Parameter(torch.full((1,), math.log(init_step_length)))
-        self.filter_reg = nn.Parameter(torch.full((1,), float(init_filter_reg)))
 
     def label_density(self, centres: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """(images, sequences, H, W) Gaussian density around each centre (cells), thresholded, optionally
@@ -234,13 +245,9 @@ class SteepestDescentNewton(nn.Module):
 
     def forward(self, weights: torch.Tensor, feat: torch.Tensor, boxes: torch.Tensor, sample_weight=None,
                 num_iter: int | None = None):
-        num_iter = self.num_iter if num_iter is None else num_iter
-        images, sequences = feat.shape[:2]
-        ksize = tuple(weights.shape[-2:])
-        size = (feat.shape[-2] + (ksize[0] + 1) % 2, feat.shape[-1] + (ksize[1] + 1) % 2)
-        step_factor = torch.exp(self.log_step_length)
-        reg = (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
-        density = self.label_density(_centres(boxes, self.feat_stride, ksize), size)
+        num_iter, images, sequences, ksize, size, step_factor, reg, centres = self._setup(weights, feat, boxes,
+                                                                                          num_iter)
+        density = self.label_density(centres, size)
         if sample_weight is None:
             sw = feat.new_full((1, 1), 1.0 / images)
         else:
