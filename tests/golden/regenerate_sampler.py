@@ -17,9 +17,9 @@ how many uniforms were used.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -74,19 +74,15 @@ class Draws:
 
 
 def pytracking_sampler(root: Path):
+    """pytracking's ``ltr.data.sampler``, its packages' ``__init__``s (datasets, runners) not run."""
+    from regenerate_scores import _namespace                 # the scoring harness's bare packages
+
     sys.path.insert(0, str(root))
-    for name in ("ltr", "ltr.data"):
-        mod = types.ModuleType(name)
-        mod.__path__ = [str(root / name.replace(".", "/"))]
-        sys.modules[name] = mod
-    if "pytracking" not in sys.modules:
-        pt = types.ModuleType("pytracking")
-        pt.__path__ = [str(root / "pytracking")]
-        sys.modules["pytracking"] = pt
-        import pytracking.libs as libs
-        pt.TensorList, pt.TensorDict = libs.TensorList, libs.TensorDict
-    import ltr.data.sampler as sampler
-    return sampler
+    for pkg in ("ltr", "ltr/data", "pytracking"):
+        _namespace(pkg.replace("/", "."), root / pkg)
+    libs = importlib.import_module("pytracking.libs")
+    sys.modules["pytracking"].TensorList, sys.modules["pytracking"].TensorDict = libs.TensorList, libs.TensorDict
+    return importlib.import_module("ltr.data.sampler")
 
 
 class OneSequence:

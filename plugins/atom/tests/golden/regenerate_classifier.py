@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from regenerate_proposals import _stub  # noqa: E402
+from regenerate_pytracking import stub_packages, stub_pytracking  # noqa: E402
 
 OUT = Path(__file__).parent / "pytracking_classifier.json"
 SEED = 20261206
@@ -79,10 +79,8 @@ def data(seed: int = SEED):
 def pytracking_atom(root: Path):
     """pytracking's ``ATOM`` class, imported without running the packages' ``__init__``s (which import the
     dataset loaders and runners)."""
-    sys.path.insert(0, str(root))
-    for pkg in ("ltr", "ltr/data", "ltr/models", "ltr/models/layers", "pytracking", "pytracking/tracker"):
-        _stub(pkg.replace("/", "."), root / pkg)
-    libs = importlib.import_module("pytracking.libs")
+    stub_packages(root, ("ltr", "ltr/data", "ltr/models", "ltr/models/layers", "pytracking", "pytracking/tracker"))
+    libs = stub_pytracking(root)
     lookup = libs.TensorList.__getattr__
 
     def no_dunders(self, name):                 # torch >= 2 asks every argument for __torch_function__; a
@@ -92,7 +90,6 @@ def pytracking_atom(root: Path):
 
     libs.TensorList.__getattr__ = no_dunders
     top = sys.modules["pytracking"]
-    top.TensorList, top.TensorDict = libs.TensorList, libs.TensorDict
     for name in ("complex", "fourier", "operation", "dcf", "optimization"):
         setattr(top, name, importlib.import_module(f"pytracking.libs.{name}"))
     return importlib.import_module("pytracking.tracker.atom.atom").ATOM, libs.TensorList

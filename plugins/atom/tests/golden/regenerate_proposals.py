@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import json
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from regenerate_pytracking import stub_packages, stub_pytracking  # noqa: E402
 
 OUT = Path(__file__).parent / "pytracking_proposals.json"
 SEED = 20261205
@@ -90,25 +92,11 @@ class Draws:
         return (b - a) * torch.tensor([self._next("uniforms", self._uniforms)], dtype=torch.float32) + a
 
 
-def _stub(name: str, path: Path | None = None) -> types.ModuleType:
-    mod = types.ModuleType(name)
-    if path is not None:
-        mod.__path__ = [str(path)]
-    sys.modules[name] = mod
-    return mod
-
-
 def pytracking_processing(root: Path):
     """pytracking's ``ltr.data.processing`` and ``processing_utils``; the package ``__init__``s, which import the
     loaders and the tracker runner (jpeg4py, ...), are not run."""
-    sys.path.insert(0, str(root))
-    _stub("ltr", root / "ltr")
-    _stub("ltr.data", root / "ltr" / "data")
-    libs = __import__("importlib").import_module("pytracking.libs") if "pytracking" in sys.modules else None
-    if libs is None:
-        _stub("pytracking", root / "pytracking")
-        import pytracking.libs as libs
-        sys.modules["pytracking"].TensorList, sys.modules["pytracking"].TensorDict = libs.TensorList, libs.TensorDict
+    stub_packages(root, ("ltr", "ltr/data"))
+    stub_pytracking(root)
     import ltr.data.processing as processing
     import ltr.data.processing_utils as prutils
     return processing, prutils

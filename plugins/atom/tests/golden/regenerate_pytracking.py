@@ -73,6 +73,7 @@ def inputs(seed: int = SEED + 1):
 
 
 def _stub(name: str, path: Path | None = None) -> types.ModuleType:
+    """An empty module (a package rooted at ``path``) in place of one whose ``__init__`` must not run."""
     mod = types.ModuleType(name)
     if path is not None:
         mod.__path__ = [str(path)]
@@ -80,16 +81,26 @@ def _stub(name: str, path: Path | None = None) -> types.ModuleType:
     return mod
 
 
-def pytracking_net(root: Path):
-    """pytracking's ``atom_resnet18(backbone_pretrained=False)``, imported with the stubs described above."""
-    from ltr_atom.prroi_pool import prroi_pool2d
-    import torchvision.models.resnet as tv_resnet
-
-    tv_resnet.model_urls = {}                                   # removed from torchvision; never used here
+def stub_packages(root: Path, packages) -> None:
+    """pytracking's checkout on ``sys.path`` with ``packages`` (``"ltr/models"``, ...) as bare packages."""
     sys.path.insert(0, str(root))
-    for pkg in ("ltr", "ltr/models", "ltr/models/backbone", "ltr/external", "ltr/external/PreciseRoIPooling",
-                "ltr/external/PreciseRoIPooling/pytorch", "ltr/admin"):
+    for pkg in packages:
         _stub(pkg.replace("/", "."), root / pkg)
+
+
+def stub_pytracking(root: Path):
+    """The ``pytracking`` package without its ``__init__`` (which imports the runners), giving ``TensorList`` and
+    ``TensorDict`` as the modules under it import them; returns ``pytracking.libs``."""
+    if "pytracking" not in sys.modules:
+        _stub("pytracking", root / "pytracking")
+    libs = importlib.import_module("pytracking.libs")
+    sys.modules["pytracking"].TensorList, sys.modules["pytracking"].TensorDict = libs.TensorList, libs.TensorDict
+    return libs
+
+
+def stub_prroi_pool() -> None:
+    """pytracking's CUDA ``PrRoIPool2D`` replaced by ltr-atom's ``prroi_pool2d`` with the same interface."""
+    from ltr_atom.prroi_pool import prroi_pool2d
 
     class PrRoIPool2D(torch.nn.Module):
         def __init__(self, pooled_height, pooled_width, spatial_scale):
@@ -100,6 +111,16 @@ def pytracking_net(root: Path):
             return prroi_pool2d(features, rois, *self.args)
 
     _stub("ltr.external.PreciseRoIPooling.pytorch.prroi_pool").PrRoIPool2D = PrRoIPool2D
+
+
+def pytracking_net(root: Path):
+    """pytracking's ``atom_resnet18(backbone_pretrained=False)``, imported with the stubs described above."""
+    import torchvision.models.resnet as tv_resnet
+
+    tv_resnet.model_urls = {}                                   # removed from torchvision; never used here
+    stub_packages(root, ("ltr", "ltr/models", "ltr/models/backbone", "ltr/external", "ltr/external/PreciseRoIPooling",
+                         "ltr/external/PreciseRoIPooling/pytorch", "ltr/admin"))
+    stub_prroi_pool()
     sys.modules["ltr"].model_constructor = importlib.import_module("ltr.admin.model_constructor").model_constructor
     sys.modules["ltr.models.backbone"].resnet18 = importlib.import_module("ltr.models.backbone.resnet").resnet18
     atom = importlib.import_module("ltr.models.bbreg.atom")

@@ -25,11 +25,13 @@ import importlib
 import json
 import math
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).parents[3] / "atom" / "tests" / "golden"))
+from regenerate_pytracking import stub_packages, stub_prroi_pool, stub_pytracking  # noqa: E402  ltr-atom's harness
 
 OUT = Path(__file__).parent / "pytracking_dimp.json"
 SEED = 20261207
@@ -154,39 +156,18 @@ def summary(filters) -> list:
             for f in filters]
 
 
-def _stub(name: str, path: Path | None = None) -> types.ModuleType:
-    mod = types.ModuleType(name)
-    if path is not None:
-        mod.__path__ = [str(path)]
-    sys.modules[name] = mod
-    return mod
-
-
 def pytracking_dimpnet(root: Path):
-    """pytracking's ``ltr.models.tracking.dimpnet`` module, imported with the stubs described above."""
-    from ltr_atom.prroi_pool import prroi_pool2d
+    """pytracking's ``ltr.models.tracking.dimpnet`` module, imported with the stubs described above (ltr-atom's
+    harness makes them)."""
     import torchvision.models.resnet as tv_resnet
 
     tv_resnet.model_urls = {}
-    sys.path.insert(0, str(root))
-    for pkg in ("ltr", "ltr/actors", "ltr/models/loss", "ltr/models", "ltr/models/backbone", "ltr/models/bbreg",
-                "ltr/models/meta",
-                "ltr/models/layers", "ltr/models/target_classifier", "ltr/models/tracking", "ltr/external",
-                "ltr/external/PreciseRoIPooling", "ltr/external/PreciseRoIPooling/pytorch", "ltr/admin",
-                "pytracking"):
-        _stub(pkg.replace("/", "."), root / pkg)
-    libs = importlib.import_module("pytracking.libs")
-    sys.modules["pytracking"].TensorList, sys.modules["pytracking"].TensorDict = libs.TensorList, libs.TensorDict
-
-    class PrRoIPool2D(torch.nn.Module):
-        def __init__(self, pooled_height, pooled_width, spatial_scale):
-            super().__init__()
-            self.args = (pooled_height, pooled_width, spatial_scale)
-
-        def forward(self, features, rois):
-            return prroi_pool2d(features, rois, *self.args)
-
-    _stub("ltr.external.PreciseRoIPooling.pytorch.prroi_pool").PrRoIPool2D = PrRoIPool2D
+    stub_packages(root, ("ltr", "ltr/actors", "ltr/models/loss", "ltr/models", "ltr/models/backbone",
+                         "ltr/models/bbreg", "ltr/models/meta", "ltr/models/layers", "ltr/models/target_classifier",
+                         "ltr/models/tracking", "ltr/external", "ltr/external/PreciseRoIPooling",
+                         "ltr/external/PreciseRoIPooling/pytorch", "ltr/admin", "pytracking"))
+    stub_pytracking(root)
+    stub_prroi_pool()
     sys.modules["ltr"].model_constructor = importlib.import_module("ltr.admin.model_constructor").model_constructor
     resnet = importlib.import_module("ltr.models.backbone.resnet")
     sys.modules["ltr.models.backbone"].resnet18, sys.modules["ltr.models.backbone"].resnet50 = \

@@ -110,7 +110,7 @@ def label_density(prutils, boxes, normalize=False, threshold=0.0, uni_weight=0.0
 
 def main(root: str) -> None:
     sys.path.insert(0, str(Path(root).resolve()))
-    sys.path.insert(0, str(Path(__file__).parent.parents[2] / "atom" / "tests" / "golden"))
+    sys.path.insert(0, str(Path(__file__).parents[3] / "atom" / "tests" / "golden"))
     from regenerate_proposals import pytracking_processing          # ltr-atom's harness: the same stubs
     _, prutils = pytracking_processing(Path(root).resolve())
     boxes = torch.tensor(BOXES, dtype=torch.float32)
