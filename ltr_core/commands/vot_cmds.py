@@ -75,7 +75,7 @@ def vot_serve_cmd(config, checkpoint, device, amp, runtime, ort_dtype, ort_threa
 def vot_setup_cmd(folder, stack, configs, workspace):
     """Write a VOT toolkit workspace in FOLDER for STACK: config.yaml and trackers.ini entries (ltr_<plugin>_
     <config>) that start `ltr vot CONFIG` with this Python and this ltr workspace. Then: cd FOLDER; vot evaluate
-    ltr_hcat_default (the toolkit downloads the stack's sequences)."""
+    ltr_<plugin>_<config> (the toolkit downloads the stack's sequences)."""
     from ltr_core.registry import get_registry
     from ltr_core.track.vot import write_workspace
 

@@ -39,11 +39,10 @@ class TrackingSampler(torch.utils.data.Dataset):
         """``max_gap``: largest frame distance between template and search frames; widened by
         ``gap_increase`` until frames are found. ``mode``: ``interval`` draws all frames around a visible base
         frame; ``causal`` draws a base frame, the other template frames before it and the search frames after it,
-        as pytracking's and OSTrack's samplers do (the first template frame is the base, the one nearest the search
-        frames); ``causal_spread`` (ltr's causal rule before 0.3.3, which ``ostrack/demo`` was tuned with) draws the
-        template frames anywhere within ``max_gap`` before the base. A video sequence is used when it has at least
-        ``min_length`` frames and ``min_visible`` visible ones (pytracking's rule: more than twice a sample's
-        frames)."""
+        as pytracking's sampler does (the first template frame is the base, the one nearest the search frames);
+        ``causal_spread`` (ltr's causal rule before 0.3.3, kept for configs tuned with it) draws the template frames
+        anywhere within ``max_gap`` before the base. A video sequence is used when it has at least ``min_length``
+        frames and ``min_visible`` visible ones (pytracking's rule: more than twice a sample's frames)."""
         if not datasets:
             raise ValueError("TrackingSampler needs at least one dataset")
         self.datasets: list[VideoDataset] = list(datasets)
@@ -158,7 +157,7 @@ class TrackingSampler(torch.utils.data.Dataset):
                 if gap > last:
                     return None
                 gap += self.gap_increase
-        # causal, as pytracking's and OSTrack's samplers draw: a base frame (the first template frame), the other
+        # causal, as pytracking's sampler draws: a base frame (the first template frame), the other
         # template frames within max_gap before it, the search frames within max_gap after it; when the window
         # before or after holds no visible frame, the gap widens by gap_increase and a new base is drawn
         extra = 0
