@@ -9,6 +9,8 @@ trunk's ``layer4`` and ``fc``, which DiMP never runs, are left out of a loaded f
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import nn
 
@@ -90,8 +92,9 @@ class DiMPNet(nn.Module):
         return scores, iou.reshape(frames, sequences, -1)
 
 
-def build_dimp_net(backbone: str = "resnet50", pretrained_backbone: bool = True, filter_size: int = 4,
-                   optimizer: str = "steepest_descent_gn", optim_iter: int = 5, optim_init_step: float = 0.9,
+def build_dimp_net(backbone: Literal["resnet18", "resnet50"] = "resnet50", pretrained_backbone: bool = True,
+                   filter_size: int = 4, optimizer: Literal["steepest_descent_gn", "newton"] = "steepest_descent_gn",
+                   optim_iter: int = 5, optim_init_step: float = 0.9,
                    optim_init_reg: float = 0.1, optim_min_reg: float = 1e-3, clf_feat_blocks: int | None = None,
                    out_feature_dim: int | None = None, init_gauss_sigma: float = 1.0, num_dist_bins: int = 100,
                    bin_displacement: float = 0.1, mask_init_factor: float = 3.0, alpha_eps: float = 0.0,
