@@ -116,7 +116,7 @@ def test_installed_wheels_load_strictly_from_the_environment_and_report_their_ve
     version = ltr(wheel_env, "--version").stdout.splitlines()
     assert version[0] == "ltr-core 0.3.3 (package 0.3.3, plugin API 1.3)"
     assert "plugin hcat: ltr-hcat 0.2.1 (plugin API >=1.0,<2)" in version
-    assert "plugin atom: ltr-atom 0.2.4 (plugin API >=1.0,<2)" in version
+    assert "plugin atom: ltr-atom 0.2.5 (plugin API >=1.0,<2)" in version
     assert "plugin ostrack: ltr-ostrack 0.2.1 (plugin API >=1.0,<2)" in version
     assert "plugin dimp: ltr-dimp 0.1.0 (plugin API >=1.3,<2)" in version
     run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "check"], cwd=wheel_env["tmp"])
@@ -256,7 +256,7 @@ def test_without_its_base_a_derived_plugin_fails_saying_what_to_install_and_core
         "pip install 'ltr-ostrack>=0.2,<0.3' (ltr-ostrack-quality requires it)" in failed[0], failed[0]
     assert str(python) in failed[0] or str(env_dir) in failed[0]
     dimp = [line for line in listed.stdout.splitlines() if line.startswith("FAILED plugin 'dimp'")]
-    assert dimp and any(f"pip install 'ltr-atom{r}'" in dimp[0] for r in (">=0.2.4,<0.3", "<0.3,>=0.2.4")), dimp
+    assert dimp and any(f"pip install 'ltr-atom{r}'" in dimp[0] for r in (">=0.2.5,<0.3", "<0.3,>=0.2.5")), dimp
     assert "clash/lasot" in listed.stdout and "has the short name of the core's 'core/lasot'" in listed.stderr
     strict = subprocess.run([python, "-m", "ltr_core", "list", "--strict"], capture_output=True, text=True, env=env,
                             cwd=tmp_path, timeout=300)

@@ -48,3 +48,47 @@ def refine_on_pair(net, template_img, template_box, search_img, boxes, **kw):
         modulation = net.bb_regressor.get_modulation(ref2, ref3, template_box)
         iou_feat = net.bb_regressor.get_iou_feat(search2, search3)
     return refine_boxes(net.bb_regressor, modulation, iou_feat, boxes, **kw)
+
+
+def ascend_boxes(bb_regressor, modulation, iou_feat, boxes: torch.Tensor, iterations: int = 5,
+                 step_length: float | list[float] = 1.0, step_decay: float = 1.0,
+                 space: str = "default") -> tuple[torch.Tensor, torch.Tensor]:
+    """pytracking's refinement as its ATOM and DiMP trackers run it: ``iterations`` plain gradient-ascent steps
+    on the predicted IoU of (B, P, 4) boxes, returning the boxes after the last step and the IoU predicted *before*
+    it (the last forward pass), as pytracking's tracker does.
+
+    ``space``: ``default`` moves ``x, y, w, h`` by the gradient times the box's size (DiMP, ATOM);
+    ``relative`` (PrDiMP, SuperDiMP) moves the centre in units of the first box's size and the size in logarithms.
+    ``step_length``: one number, or ``[position, size]``.
+    """
+    if iterations < 1:
+        raise ValueError(f"tracker.box_refinement_iter must be at least 1, got {iterations}")
+    if space not in ("default", "relative"):
+        raise ValueError(f"tracker.box_refinement_space {space!r}: choose default or relative")
+    if isinstance(step_length, (list, tuple)):
+        step = torch.tensor([step_length[0], step_length[0], step_length[1], step_length[1]],
+                            dtype=boxes.dtype, device=boxes.device).view(1, 1, 4)
+    else:
+        step = step_length
+    unit = boxes[:, :1, 2:].clone()
+
+    def to_boxes(v):                    # the optimised variables -> x, y, w, h
+        if space == "default":
+            return v
+        size = torch.exp(v[..., 2:])
+        return torch.cat([v[..., :2] * unit - size / 2, size], -1)
+
+    if space == "default":
+        v = boxes.detach().clone()
+    else:
+        v = torch.cat([(boxes[..., :2] + boxes[..., 2:] / 2) / unit, torch.log(boxes[..., 2:])], -1).detach()
+    with torch.enable_grad():
+        for _ in range(iterations):
+            v = v.detach().requires_grad_(True)
+            b = to_boxes(v)
+            iou = bb_regressor.predict_iou(modulation, iou_feat, b)
+            grad = torch.autograd.grad(iou.sum(), v)[0]
+            scale = v[..., 2:].repeat(1, 1, 2).detach() if space == "default" else 1.0
+            v = v.detach() + step * grad * scale
+            step = step * step_decay
+    return to_boxes(v).detach(), iou.detach()

@@ -1,7 +1,8 @@
 """ltr-dimp's registrations (entry point ``dimp`` in the group ``ltr``): the network ``dimp/dimp_net`` (DiMP-18/50
 and PrDiMP-18/50 by its keys), which loads pytracking's weights, the processing ``dimp`` (labels, proposals,
 densities), the objectives (``dimp``: hinge + IoU MSE; ``prdimp``: KL regression; ``superdimp``: KL regression of
-boxes + hinge) and actors, and the training recipes of pytracking's train settings; the tracker is still to come."""
+boxes + hinge) and actors, the tracker ``dimp`` (DiMP, PrDiMP and SuperDiMP by its parameters) and the recipes of
+pytracking's train settings with its tracker parameter files."""
 
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from ltr_dimp.actor import (DiMPActor, KLDiMPActor, build_dimp_objective, build_
                             build_superdimp_objective)
 from ltr_dimp.network import build_dimp_net
 from ltr_dimp.processing import DiMPProcessing
+from ltr_dimp.tracker import DiMPTracker
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -21,7 +23,7 @@ def ltr_plugin_api():
 
 @hookimpl
 def ltr_requires():
-    return ["ltr-atom>=0.2.4,<0.3"]
+    return ["ltr-atom>=0.2.5,<0.3"]
 
 
 @hookimpl
@@ -42,6 +44,11 @@ def ltr_objectives():
 @hookimpl
 def ltr_actors():
     return {"dimp": DiMPActor, "prdimp": KLDiMPActor}
+
+
+@hookimpl
+def ltr_trackers():
+    return {"dimp": DiMPTracker}
 
 
 @hookimpl

@@ -1,0 +1,78 @@
+"""ltr-dimp's tracker against pytracking's own DiMP tracker.
+
+Golden: ``golden/pytracking_tracker.json`` holds the boxes, maximum scores and flags of pytracking's
+``pytracking/tracker/dimp/dimp.py`` over a generated 72-frame sequence (a border crossing, a look-alike distractor,
+an out-of-view spell) with the parameters of its ``dimp18.py`` and ``prdimp18.py`` and seeded weights, float64 on
+the CPU. Regenerate it with ``python plugins/dimp/tests/golden/regenerate_tracker.py /path/to/pytracking``.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ltr_core.train.importing import adapt_foreign_state
+from ltr_dimp.network import build_dimp_net
+from ltr_dimp.tracker import DiMPTracker
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+sys.path.insert(0, str(GOLDEN_DIR))
+import regenerate_dimp as nets  # noqa: E402  the networks' cases and seeded weights
+import regenerate_tracker as harness  # noqa: E402  the sequence, the trackers' parameters and weights
+
+GOLDEN = json.loads((GOLDEN_DIR / "pytracking_tracker.json").read_text())
+NET_GOLDEN = json.loads((GOLDEN_DIR / "pytracking_dimp.json").read_text())       # pytracking's parameter names
+
+
+@pytest.fixture(scope="module")
+def sequence():
+    frames, box, truth = harness.make_sequence()
+    return frames, box, truth
+
+
+def run_ltr(name, frames, box):
+    net_case, _, keys = harness.TRACKERS[name]
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        net = build_dimp_net(**nets.CASES[net_case][2]).double().eval()
+        weights = harness.tracking_weights(NET_GOLDEN["nets"][net_case]["state"])
+        state = adapt_foreign_state(net, weights, "pytracking's state dict")
+        net.load_state_dict(state, strict=True)
+        tracker = DiMPTracker(net, **keys, **harness.PARAMS[name])
+        torch.manual_seed(harness.SEED)
+        tracker.initialize(frames[0], box)
+        out = {"boxes": [list(box)], "scores": [None], "flags": [None]}
+        for image in frames[1:]:
+            b, score = tracker.track(image)
+            out["boxes"].append(b.tolist())
+            out["scores"].append(score)
+            out["flags"].append(tracker.flag)
+        return out
+    finally:
+        torch.set_default_dtype(before)
+
+
+@pytest.mark.parametrize("name", sorted(harness.TRACKERS))
+def test_the_tracker_follows_pytrackings_boxes_scores_and_flags_frame_for_frame(name, sequence):
+    frames, box, truth = sequence
+    want = GOLDEN["cases"][name]
+    got = run_ltr(name, frames, box)
+    assert len(frames) == len(want["boxes"]) == 72
+    for t in range(1, len(frames)):
+        assert got["flags"][t] == want["flags"][t], f"frame {t}"
+        np.testing.assert_allclose(got["boxes"][t], want["boxes"][t], rtol=1e-7, atol=1e-6, err_msg=f"frame {t}")
+        assert got["scores"][t] == pytest.approx(want["scores"][t], rel=1e-7, abs=1e-9), f"frame {t}"
+    # the sequence exercises what it is made for: found targets and a target lost while out of view
+    assert {"normal", "not_found"} <= set(want["flags"][1:])
+    assert all(truth[t][0] < 0 for t in harness.OUT_OF_VIEW)
+    assert sum(want["flags"][t] == "not_found" for t in harness.OUT_OF_VIEW) >= 7
+    assert min(want["min_gaps"].values()) > 1e-5          # no choice decided by float noise
+
+
+def test_the_golden_sequences_take_every_branch_of_the_target_found_logic():
+    flags = {f for case in GOLDEN["cases"].values() for f in case["flags"][1:]}
+    assert flags == {"normal", "not_found", "uncertain", "hard_negative"}
