@@ -122,3 +122,22 @@ def test_a_command_refuses_a_config_without_the_sections_it_needs_in_one_line(ti
     assert run_ltr("config", "show", net_only).returncode == 0
     # and the rule is per section: tiny/tiny has them all, so a config based on it passes the check
     assert "has no" not in run_ltr("bench", "data", no_net, "--batches", "1").stderr
+
+
+def test_released_weights_are_checked_and_named_when_a_config_has_no_checkpoint(tiny_env, tmp_path):
+    mine = tmp_path / "released.yaml"
+    mine.write_text("base: tiny/tiny\nreleased_weights: {file: tiny_ep300.pth, source: the authors' page}\n")
+    assert load_config(str(mine))["released_weights"] == {"file": "tiny_ep300.pth", "source": "the authors' page"}
+    with pytest.raises(ConfigError, match="released_weights.url"):              # a wrong key, named
+        load_config(str(mine), ["released_weights.url=http://x"])
+    with pytest.raises(ConfigError, match="released_weights.file: give the published file's name"):
+        load_config(str(mine), ["released_weights.file=''"])
+    name = load_config(str(mine))["_name"]
+    out = run_ltr("eval", mine, env={**os.environ, "LTR_WORKSPACE": str(tmp_path / "ws")})
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
+    assert out.stderr.endswith(f"download the released tiny_ep300.pth from the authors' page, convert it with "
+                               f"`ltr import {name.split('/')[0]} tiny_ep300.pth --config {name} -o "
+                               "tiny_ep300.ltr.pth` and pass --checkpoint tiny_ep300.ltr.pth\n")
+    # without the section, the line stays what it was
+    plain = run_ltr("eval", "tiny/tiny", env={**os.environ, "LTR_WORKSPACE": str(tmp_path / "ws")})
+    assert plain.returncode == 2 and plain.stderr.rstrip().endswith("or pass --checkpoint")

@@ -114,21 +114,21 @@ def test_installed_wheels_load_strictly_from_the_environment_and_report_their_ve
     assert all(f"{p}/{p}" in listed.stdout for p in ("hcat", "atom", "ostrack", "dimp"))
     assert "FAILED" not in listed.stdout
     version = ltr(wheel_env, "--version").stdout.splitlines()
-    assert version[0] == "ltr-core 0.3.3 (package 0.3.3, plugin API 1.3)"
+    assert version[0] == "ltr-core 0.3.4 (package 0.3.4, plugin API 1.3)"
     assert "plugin hcat: ltr-hcat 0.2.1 (plugin API >=1.0,<2)" in version
     assert "plugin atom: ltr-atom 0.2.5 (plugin API >=1.0,<2)" in version
     assert "plugin ostrack: ltr-ostrack 0.2.1 (plugin API >=1.0,<2)" in version
-    assert "plugin dimp: ltr-dimp 0.1.0 (plugin API >=1.3,<2)" in version
+    assert "plugin dimp: ltr-dimp 0.2.0 (plugin API >=1.3,<2)" in version
     run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "check"], cwd=wheel_env["tmp"])
 
 
 @pytest.mark.parametrize("plugin, only", [
     ("hcat", ["--config", "hcat/default", "--config", "hcat/demo"]), ("atom", []),
-    ("ostrack", ["--config", "ostrack/demo"]), ("dimp", ["--config", "dimp/prdimp18"])])
+    ("ostrack", ["--config", "ostrack/demo"]), ("dimp", ["--config", "dimp/demo"])])
 def test_the_in_repo_plugins_pass_the_conformance_kit_as_installed(wheel_env, plugin, only):
     # the whole kit over every config takes minutes on 2 CPU cores (`ltr check-plugin hcat`: ResNet-50 tracking;
     # `ltr check-plugin ostrack`: ViT-B at 256 and 384 px, 4 min); here the paper recipe and the demo, or the
-    # demo alone for OSTrack, whose ViT-B the golden tests build; for ltr-dimp (built on ltr-atom) PrDiMP-18
+    # demo alone for OSTrack, whose ViT-B the golden tests build; for ltr-dimp (built on ltr-atom) its demo (train, track at 144 px)
     out = ltr(wheel_env, "check-plugin", plugin, *only)
     assert out.stdout.splitlines()[-1].endswith(" 0 failed") and "FAIL " not in out.stdout
 

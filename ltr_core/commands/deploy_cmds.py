@@ -52,7 +52,7 @@ def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, d
     from ltr_core.deploy.runtime import ExportError
     from ltr_core.deploy.verify import compare_with_torch
     from ltr_core.track.factory import TrackerFactory
-    from ltr_core.train.checkpoint import resolve_checkpoint
+    from ltr_core.train.checkpoint import config_checkpoint
 
     from ltr_core.device import resolve
 
@@ -69,7 +69,7 @@ def export_cmd(config, checkpoint, epoch, untrained, out, opset, dtype, check, d
         raise UserError(f"{cfg['_name']} tracks with {cfg['tracker']['name']}, which runs no network: "
                                    "there is nothing to export")
     ws = ltr_env.workspace_dir(workspace)
-    ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
+    ckpt = None if untrained else str(config_checkpoint(ws, cfg, checkpoint, epoch))
     factory = TrackerFactory(cfg, ckpt, device=device)
     if factory.version_note():
         click.echo(factory.version_note(), err=True)

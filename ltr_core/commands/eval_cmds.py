@@ -155,7 +155,7 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     from ltr_core.paths import check_name
     from ltr_core.provenance import prepare_results_folder, results_record
     from ltr_core.track.runner import sequences_from_dataset
-    from ltr_core.train.checkpoint import resolve_checkpoint
+    from ltr_core.train.checkpoint import config_checkpoint
 
     resolve_device(device)                  # a GPU that is not there stops before anything is read
     if tag is not None:
@@ -172,7 +172,7 @@ def eval_cmd(config, checkpoint, epoch, untrained, baseline, dataset, split, seq
     workers = workers or cfg["eval"]["workers"]
     ckpt = None
     if not untrained and tracker_needs_net(cfg):
-        ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint, epoch))
+        ckpt = str(config_checkpoint(ws, cfg, checkpoint, epoch))
     onnx = runtime == "onnx" and not baseline
     factory, amp = _torch_factory(cfg, ckpt, device, amp, onnx)
     name = tag or (f"baseline/{cfg['tracker']['name'].split('/')[-1]}" if baseline else
@@ -458,7 +458,7 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, device, a
               ort_opt, overrides, workspace):
     """Track a target through a video or a folder of frames."""
     from ltr_core.track.video import track_frames
-    from ltr_core.train.checkpoint import resolve_checkpoint
+    from ltr_core.train.checkpoint import config_checkpoint
 
     if bool(video) == bool(frames_dir):
         raise click.UsageError("give exactly one of --video or --frames")
@@ -472,7 +472,7 @@ def track_cmd(config, checkpoint, video, frames_dir, init, out, boxes, device, a
     cfg = load_config(config, overrides)
     require_sections(cfg, ("tracker",), "track")
     ws = ltr_env.workspace_dir(workspace)
-    ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if tracker_needs_net(cfg) else None
+    ckpt = str(config_checkpoint(ws, cfg, checkpoint)) if tracker_needs_net(cfg) else None
     factory, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")
     factory = onnx_factory(factory, runtime, ws, ort_threads, ort_opt, ort_dtype)
     if factory.version_note():

@@ -92,7 +92,7 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
     from ltr_core.commands.deploy_cmds import onnx_factory
     from ltr_core.commands.eval_cmds import _torch_factory, _where
     from ltr_core.device import resolve
-    from ltr_core.train.checkpoint import resolve_checkpoint
+    from ltr_core.train.checkpoint import config_checkpoint
 
     resolve(device)
     try:
@@ -104,7 +104,7 @@ def bench_track_cmd(config, checkpoint, untrained, size, frames, compare, rounds
     cfg = load_config(config, overrides)
     require_sections(cfg, ("tracker",), "bench track")
     ws = ltr_env.workspace_dir(workspace)
-    ckpt = None if untrained else str(resolve_checkpoint(ws, cfg["_name"], checkpoint))
+    ckpt = None if untrained else str(config_checkpoint(ws, cfg, checkpoint))
     if batches:
         _bench_batched(cfg, ckpt, (w, h), frames, batches, rounds, as_json, device, amp, runtime, ort_dtype,
                        ort_threads, ort_opt, ws)

@@ -49,14 +49,14 @@ def vot_serve_cmd(config, checkpoint, device, amp, runtime, ort_dtype, ort_threa
     from ltr_core.commands.deploy_cmds import onnx_factory
     from ltr_core.commands.eval_cmds import _torch_factory
     from ltr_core.track.vot import import_trax, serve
-    from ltr_core.train.checkpoint import resolve_checkpoint
+    from ltr_core.train.checkpoint import config_checkpoint
 
     import_trax()                       # before anything slow: a missing or foreign trax is one line
     resolve_device(device)
     cfg = load_config(config, overrides)
     require_sections(cfg, ("tracker",), "vot")
     ws = ltr_env.workspace_dir(workspace)
-    ckpt = str(resolve_checkpoint(ws, cfg["_name"], checkpoint)) if tracker_needs_net(cfg) else None
+    ckpt = str(config_checkpoint(ws, cfg, checkpoint)) if tracker_needs_net(cfg) else None
     factory, _ = _torch_factory(cfg, ckpt, device, amp, runtime == "onnx")
     # standard output carries the protocol: what the export says goes to standard error
     factory = onnx_factory(factory, runtime, ws, ort_threads, ort_opt, ort_dtype,

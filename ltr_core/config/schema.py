@@ -78,8 +78,16 @@ class EvalConfig:
     amp: Literal["off", "bf16", "fp16"] = "off"
 
 
+@dataclass
+class ReleasedWeights:
+    """``released_weights``: the original authors' published weights for this config's network (core 0.3.4), named
+    in the line a command prints when the config has no checkpoint, with how to bring them in (``ltr import``)."""
+    file: str = ""                 # the file's name as published, e.g. dimp50.pth
+    source: str = ""               # where it is published, e.g. pytracking's MODEL_ZOO.md
+
+
 TOP_LEVEL = {"description", "base", "seed", "data", "net", "objective", "actor", "tracker",
-             "optimizer", "scheduler", "trainer", "eval"}
+             "optimizer", "scheduler", "trainer", "eval", "released_weights"}
 SECTIONS = ("data", "net", "objective", "actor", "tracker", "optimizer", "scheduler", "trainer", "eval")
 COMPONENT_SECTIONS = {"net": "net", "objective": "objective", "actor": "actor", "tracker": "tracker"}
 LOADER_KEYS = {"datasets", "sampler", "processing", "processing_schedule", "loader"}

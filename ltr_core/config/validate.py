@@ -13,6 +13,7 @@ from typing import Any
 
 from ltr_core.config.schema import (COMPONENT_SECTIONS, DATASET_ENTRY_KEYS, DEFAULT_OPTIMIZER, DEFAULT_SCHEDULER,
                                     LOADER_KEYS, OPTIMIZER_CORE_KEYS, TOP_LEVEL, ConfigError, EvalConfig, LoaderConfig,
+                                    ReleasedWeights,
                                     ParamGroupConfig, TrainerConfig, _refuse_null_sections, check_plain_tree)
 from ltr_core.config.typecheck import (_expect_dict, _expect_list, _is_plain, _unknown_key_message, check_type,
                                        yaml_word)
@@ -45,6 +46,10 @@ def validate_config(cfg: dict, registry: Registry) -> dict:
             data[split] = validate_loader_section(loader_cfg, f"data.{split}", registry)
     for section, cls in (("trainer", TrainerConfig), ("eval", EvalConfig)):
         cfg[section] = validate_dataclass(cfg.get(section) or {}, cls, section)
+    if cfg.get("released_weights") is not None:
+        cfg["released_weights"] = validate_dataclass(cfg["released_weights"], ReleasedWeights, "released_weights")
+        if not cfg["released_weights"]["file"]:
+            raise ConfigError("released_weights.file: give the published file's name (or leave the section out)")
     cfg["optimizer"] = validate_optimizer(cfg.get("optimizer") or DEFAULT_OPTIMIZER, registry)
     cfg["scheduler"] = validate_component(cfg.get("scheduler") or DEFAULT_SCHEDULER, "scheduler", "scheduler",
                                           registry, skip=("optimizer", "epochs"))

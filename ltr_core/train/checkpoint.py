@@ -163,9 +163,15 @@ def load_latest(directory: Path, map_location="cpu", report=log.warning) -> tupl
     return None
 
 
+def config_checkpoint(workspace: Path, cfg: dict, checkpoint: str | None = None, epoch: int | None = None) -> Path:
+    """:func:`resolve_checkpoint` for a resolved config (its name and ``released_weights``)."""
+    return resolve_checkpoint(workspace, cfg["_name"], checkpoint, epoch, cfg.get("released_weights"))
+
+
 def resolve_checkpoint(workspace: Path, config_name: str, checkpoint: str | None = None,
-                       epoch: int | None = None) -> Path:
-    """Path given by ``--checkpoint``, or ``--epoch N``, or the latest of the config's folder."""
+                       epoch: int | None = None, released: dict | None = None) -> Path:
+    """Path given by ``--checkpoint``, or ``--epoch N``, or the latest of the config's folder. ``released``: the
+    config's ``released_weights``, named (with the ``ltr import`` that brings them in) when there is none."""
     if checkpoint:
         return Path(checkpoint)
     directory = checkpoint_dir(workspace, config_name)
@@ -177,6 +183,13 @@ def resolve_checkpoint(workspace: Path, config_name: str, checkpoint: str | None
                                   f"(have: {', '.join(str(e) for e, _ in found) or 'none'})")
         return path
     if not found:
+        if released and released.get("file"):
+            plugin, file = config_name.split("/")[0], released["file"]
+            source = f" from {released['source']}" if released.get("source") else ""
+            converted = Path(file).name.split(".")[0] + ".ltr.pth"
+            raise CheckpointError(f"no checkpoint in {directory}: train first (`ltr train {config_name}`), or "
+                                  f"download the released {file}{source}, convert it with `ltr import {plugin} "
+                                  f"{file} --config {config_name} -o {converted}` and pass --checkpoint {converted}")
         raise CheckpointError(f"no checkpoint in {directory}: train first (`ltr train {config_name}`) "
                               "or pass --checkpoint")
     return found[-1][1]

@@ -89,10 +89,16 @@ def test_ltr_import_reads_a_checkpoint_in_pytrackings_format(tmp_path, name, con
     assert not (tmp_path / "bad.pth").exists()
 
 
-def test_a_config_without_a_tracker_says_so_in_one_line(tmp_path):
-    out = run_ltr("eval", "dimp/dimp50", "--untrained", env={**os.environ, "LTR_WORKSPACE": str(tmp_path)})
-    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1
-    assert out.stderr.startswith("error: config dimp/dimp50 has no 'tracker' section, which `ltr eval` needs")
+@pytest.mark.parametrize("command,config,file", [("eval", "dimp/dimp50", "dimp50.pth"),
+                                                 ("export", "dimp/super_dimp", "super_dimp.pth.tar")])
+def test_without_weights_one_line_names_the_released_file_and_how_to_import_it(tmp_path, command, config, file):
+    extra = ["--out", str(tmp_path / "onnx")] if command == "export" else []
+    out = run_ltr(command, config, *extra, env={**os.environ, "LTR_WORKSPACE": str(tmp_path)})
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
+    assert out.stderr.startswith(f"error: no checkpoint in {tmp_path / 'checkpoints/ltr' / config}: train first")
+    assert f"download the released {file} from pytracking's MODEL_ZOO.md" in out.stderr
+    assert f"`ltr import dimp {file} --config {config} -o {file.split('.')[0]}.ltr.pth`" in out.stderr
+    assert not (tmp_path / "checkpoints/ltr" / config).exists() and not (tmp_path / "onnx").exists()
 
 
 def test_bad_network_keys_are_refused_naming_the_key():
