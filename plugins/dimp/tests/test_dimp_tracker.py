@@ -76,3 +76,49 @@ def test_the_tracker_follows_pytrackings_boxes_scores_and_flags_frame_for_frame(
 def test_the_golden_sequences_take_every_branch_of_the_target_found_logic():
     flags = {f for case in GOLDEN["cases"].values() for f in case["flags"][1:]}
     assert flags == {"normal", "not_found", "uncertain", "hard_negative"}
+
+
+def test_ltr_track_runs_imported_pytracking_weights_on_a_folder_of_frames(tmp_path, sequence):
+    """pytracking-format weights -> ``ltr import`` -> ``ltr track --frames``: the boxes the command writes are
+    the in-process tracker's from the same checkpoint (float32, the config's seed)."""
+    import cv2
+
+    from ltr_core.cli_runner import run_ltr as ltr
+    from ltr_core.config import load_config
+    from ltr_core.track.factory import TrackerFactory
+
+    frames, box, _ = sequence
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, image in enumerate(frames[:10]):
+        cv2.imwrite(str(folder / f"{i:04d}.png"), image[:, :, ::-1])
+    weights = {k: v.float() if v.is_floating_point() else v
+               for k, v in harness.tracking_weights(NET_GOLDEN["nets"]["dimp18"]["state"]).items()}
+    torch.save({"net": weights, "epoch": 50}, tmp_path / "dimp18.pth")
+    env = {**__import__("os").environ, "LTR_WORKSPACE": str(tmp_path / "ws")}
+    out = ltr("import", "dimp", tmp_path / "dimp18.pth", "--config", "dimp/demo", "-o", tmp_path / "ck.pth", env=env)
+    assert out.returncode == 0, out.stderr
+    init = ",".join(f"{v:g}" for v in box)
+    out = ltr("track", "dimp/demo", "--checkpoint", tmp_path / "ck.pth", "--frames", folder, "--init", init,
+              "--boxes", tmp_path / "boxes.txt", "--device", "cpu", env=env)
+    assert out.returncode == 0, out.stderr
+    written = np.loadtxt(tmp_path / "boxes.txt", delimiter=",")
+
+    tracker = TrackerFactory(load_config("dimp/demo"), str(tmp_path / "ck.pth"), device="cpu")()
+    tracker.initialize(frames[0], box)
+    mine = np.array([box] + [tracker.track(image)[0] for image in frames[1:10]])
+    assert written.shape == (10, 4)
+    np.testing.assert_allclose(written, mine, atol=0.02)
+    assert np.abs(np.diff(mine[:, :2], axis=0)).max() > 1           # the box moved: the tracker tracked
+
+
+def test_the_onnx_runtime_is_refused_in_one_line(tmp_path):
+    from ltr_core.cli_runner import run_ltr as ltr
+
+    env = {**__import__("os").environ, "LTR_WORKSPACE": str(tmp_path)}
+    out = ltr("export", "dimp/demo", "--untrained", "--out", tmp_path / "onnx", env=env)
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
+    assert out.stderr.startswith("error: net 'dimp/dimp_net' declares no ONNX export")
+    assert not (tmp_path / "onnx").exists()
+    with pytest.raises(ValueError, match="--runtime torch"):
+        DiMPTracker(object())
