@@ -496,7 +496,8 @@ def test_batches_of_the_core_processing_follow_the_batch_contract(tiny_env, demo
     from ltr_core.data.build import build_train_loader
     from ltr_core.data.processing import BATCH_CONTRACT
 
-    cfg = load_config("tiny/tiny", ["data.train.sampler.num_search_frames=2", f"data.train.loader.stack_dim={stack_dim}",
+    cfg = load_config("tiny/tiny", ["data.train.sampler.num_search_frames=2",
+                                    f"data.train.loader.stack_dim={stack_dim}",
                                     "data.train.loader.batch_size=3"])
     batch = next(iter(build_train_loader(cfg, tiny_env)))
     sizes = {"B": 3, "Nt": 1, "Ns": 2, "T": 16, "S": 32}

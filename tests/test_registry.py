@@ -235,7 +235,8 @@ def _fake_site(tmp_path, body="", broken=False):
     (site / "ltr_fake-0.3.dist-info").mkdir(parents=True)
     (site / "ltr_fake-0.3.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: ltr-fake\nVersion: 0.3\n")
     (site / "ltr_fake-0.3.dist-info" / "entry_points.txt").write_text("[ltr]\nfake = fake_plugin\n")
-    (site / "fake_plugin.py").write_text(textwrap.dedent(body) if not broken else "raise ImportError('boom: missing dependency xyz')\n")
+    broken_body = "raise ImportError('boom: missing dependency xyz')\n"
+    (site / "fake_plugin.py").write_text(textwrap.dedent(body) if not broken else broken_body)
     return site
 
 

@@ -48,8 +48,8 @@ def bench_train_cmd(config, batch, steps, device, epoch, as_json, overrides):
         return
     click.echo(f"{cfg['_name']}: batch {r['batch']}, {r['steps']} steps, {r['threads']} threads, "
                f"{r['ms_per_step']:.0f} ms/step (median)")
-    click.echo(f"device {describe(device)}  amp {r['amp']}  channels_last {r['channels_last']}  compile {r['compile']}  "
-               f"optimizer.impl {r['optimizer_impl']}")
+    click.echo(f"device {describe(device)}  amp {r['amp']}  channels_last {r['channels_last']}  "
+               f"compile {r['compile']}  optimizer.impl {r['optimizer_impl']}")
     click.echo(f"{r['gflop_per_step']:.4g} GFLOP/step  {r['gflops']:.4g} GFLOP/s achieved")
     n = r["peak_size"]
     click.echo(f"{r['peak_dtype']} matmul peak ({n}x{n}, this run): {r['peak_gflops']:.0f} GFLOP/s  "
