@@ -116,6 +116,16 @@ def _centres(boxes: torch.Tensor, stride: int, ksize: tuple[int, int]) -> torch.
     return ((boxes[..., :2] + boxes[..., 2:] / 2) / stride).flip(-1) - offset
 
 
+def softmax_reg(scores: torch.Tensor, reg: float | None = None) -> torch.Tensor:
+    """Softmax over each map's last two dimensions; with ``reg``, an extra logit of that value joins the
+    denominator (PrDiMP's ``softmax_reg``)."""
+    flat = scores.flatten(-2)
+    if reg is not None:
+        extra = flat.new_full((*flat.shape[:-1], 1), float(reg))
+        return torch.softmax(torch.cat([flat, extra], -1), -1)[..., :-1].reshape(scores.shape)
+    return torch.softmax(flat, -1).reshape(scores.shape)
+
+
 def _step(weights, grad, step_factor, alpha_num, alpha_den):
     alpha = alpha_num / alpha_den.clamp(min=1e-8)
     return weights - (step_factor * alpha).reshape(-1, 1, 1, 1) * grad
@@ -236,13 +246,6 @@ class SteepestDescentNewton(_UnrolledSteps):
             g = g / (g.sum((-2, -1), keepdim=True) + 1e-8)
         return (1.0 - self.label_shrink) * ((1.0 - self.uni_weight) * g + self.uni_weight / (size[0] * size[1]))
 
-    def _softmax(self, scores: torch.Tensor) -> torch.Tensor:
-        flat = scores.flatten(2)
-        if self.softmax_reg is not None:         # an extra logit of value softmax_reg in the denominator
-            extra = flat.new_full((*flat.shape[:2], 1), float(self.softmax_reg))
-            return torch.softmax(torch.cat([flat, extra], 2), 2)[..., :-1].reshape(scores.shape)
-        return torch.softmax(flat, 2).reshape(scores.shape)
-
     def forward(self, weights: torch.Tensor, feat: torch.Tensor, boxes: torch.Tensor, sample_weight=None,
                 num_iter: int | None = None):
         num_iter, images, sequences, ksize, size, step_factor, reg, centres = self._setup(weights, feat, boxes,
@@ -261,7 +264,7 @@ class SteepestDescentNewton(_UnrolledSteps):
         iterates, losses = [weights], []
         for _ in range(num_iter):
             scores = correlate(feat, weights)
-            prob = self._softmax(scores)
+            prob = softmax_reg(scores, self.softmax_reg)
             losses.append(loss(scores, weights))
             grad = correlate_transpose(feat, sw[..., None, None] * (prob - density), ksize) + reg * weights
             sg = correlate(feat, grad)

@@ -30,7 +30,7 @@ from ltr_atom.classifier import SampleMemory
 from ltr_atom.refine import ascend_boxes
 from ltr_core.api import Tracker
 from ltr_core.data.batch import IMAGENET_MEAN, IMAGENET_STD
-from ltr_dimp.classifier import correlate
+from ltr_dimp.classifier import correlate, softmax_reg
 from ltr_dimp.sampling import Augmentation, hann_window, sample_patch
 
 #: pytracking's first-frame augmentation for every DiMP parameter file
@@ -302,13 +302,7 @@ class DiMPTracker(Tracker):
         if p["score_preprocess"] == "exp":
             scores = scores.exp()
         elif p["score_preprocess"] == "softmax":
-            reg = getattr(self.net.classifier.filter_optimizer, "softmax_reg", None)
-            flat = scores.reshape(scores.shape[0], -1)
-            if reg is not None:
-                flat = torch.cat([flat, flat.new_full((flat.shape[0], 1), float(reg))], -1)
-                scores = torch.softmax(flat, -1)[:, :-1].reshape(scores.shape)
-            else:
-                scores = torch.softmax(flat, -1).reshape(scores.shape)
+            scores = softmax_reg(scores, getattr(self.net.classifier.filter_optimizer, "softmax_reg", None))
         size = scores.shape[-2:]
         score_sz = self._tensor(list(size))
         output_sz = score_sz - (self.kernel_size + 1) % 2
