@@ -15,7 +15,7 @@ negative.
 
 Conventions are pytracking's, so that the boxes equal its tracker's (``tests/golden/regenerate_tracker.py``):
 positions are ``(row, column)`` and a box ``x, y, w, h`` is centred at ``(y + (h - 1) / 2, x + (w - 1) / 2)``;
-crops are float and resized bilinearly (:mod:`ltr_dimp.sampling`); the tracker works in PyTorch's default dtype.
+crops are float and resized bilinearly (:mod:`ltr_atom.sampling`); the tracker works in PyTorch's default dtype.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ltr_atom.refine import ascend_boxes
 from ltr_core.api import Tracker
 from ltr_core.data.batch import IMAGENET_MEAN, IMAGENET_STD
 from ltr_dimp.classifier import correlate, softmax_reg
-from ltr_dimp.sampling import Augmentation, hann_window, sample_patch
+from ltr_atom.sampling import Augmentation, hann_window, sample_patch
 
 #: pytracking's first-frame augmentation for every DiMP parameter file
 DEFAULT_AUGMENTATION = {"fliplr": True, "rotate": [10, -10, 45, -45], "blur": [[3, 1], [1, 3], [2, 2]],

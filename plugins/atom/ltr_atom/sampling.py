@@ -1,4 +1,4 @@
-"""Image samples as pytracking's DiMP tracker takes them: the crop around the target and the first frame's
+"""Image samples as pytracking's ATOM and DiMP trackers take them: the crop around the target and the first frame's
 augmented copies.
 
 Conventions are pytracking's, kept so that boxes come out as its tracker's do: images are float ``(1, 3, H, W)``
