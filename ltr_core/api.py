@@ -8,6 +8,8 @@ registry, the config loader or a command, so importing it is cheap and cannot fo
 * Base classes: :class:`Actor`, :class:`Tracker` :class:`VideoDataset` with its
   records :class:`SequenceInfo` and :class:`FrameRef`, :class:`Processing` and :data:`BATCH_CONTRACT`,
   :class:`Transform`, :class:`ExportPart`, :class:`Benchmark`, :class:`TrainerHook`.
+* :class:`OnnxNet`, the ``net`` a tracker gets under ``--runtime onnx``: its exported parts as ONNX Runtime
+  sessions, and for a tracker with ``onnx_needs_torch`` the PyTorch network beside them (``pytorch``; API 1.4).
 * Value types for factory keywords: :class:`Bound`, :data:`PositiveInt`, :data:`NonNegativeInt`,
   :data:`PositiveFloat`, :data:`NonNegativeFloat`, :data:`Probability`, :data:`UnitInterval`, :data:`CropSize`.
 * Errors a plugin raises for its user: :class:`UserError` (one line, exit 2), :class:`DataError`.
@@ -20,6 +22,7 @@ from ltr_core.data.batch import BATCH_CONTRACT, IMAGENET_MEAN, IMAGENET_STD, Pro
 from ltr_core.data.dataset import DataError, FrameRef, SequenceInfo, VideoDataset
 from ltr_core.data.transforms import Transform
 from ltr_core.deploy.part import ExportPart
+from ltr_core.deploy.runtime import OnnxNet
 from ltr_core.errors import ComponentError, UserError
 from ltr_core.evaluation.benchmark import Benchmark
 from ltr_core.hookspecs import PLUGIN_API, follows, hookimpl, renamed_keys
@@ -31,5 +34,6 @@ from ltr_core.valuetypes import (Bound, CropSize, NonNegativeFloat, NonNegativeI
 
 __all__ = ["Actor", "BATCH_CONTRACT", "Benchmark", "Bound", "ComponentError", "CropSize", "DataError",
            "ExportPart", "FrameRef", "IMAGENET_MEAN", "IMAGENET_STD", "NonNegativeFloat", "NonNegativeInt",
-           "PLUGIN_API", "PositiveFloat", "PositiveInt", "Probability", "Processing", "SequenceInfo", "Tracker",
-           "TrainerHook", "Transform", "UnitInterval", "UserError", "VideoDataset", "follows", "hookimpl", "renamed_keys"]
+           "OnnxNet", "PLUGIN_API", "PositiveFloat", "PositiveInt", "Probability", "Processing", "SequenceInfo",
+           "Tracker", "TrainerHook", "Transform", "UnitInterval", "UserError", "VideoDataset", "follows", "hookimpl",
+           "renamed_keys"]

@@ -53,6 +53,15 @@ def tracker_needs_net(cfg: dict, registry: Registry | None = None) -> bool:
     return bool(getattr(factory, "needs_net", True))
 
 
+def tracker_needs_torch(cfg: dict, registry: Registry | None = None) -> bool:
+    """Whether the config's tracker asks, under ``--runtime onnx``, for the PyTorch network beside the ONNX
+    Runtime sessions (its factory's ``onnx_needs_torch``, :class:`ltr_core.api.Tracker`; plugin API 1.4)."""
+    if cfg.get("tracker") is None:
+        return False
+    factory = (registry or get_registry()).get("tracker", cfg["tracker"]["name"]).factory
+    return getattr(factory, "onnx_needs_torch", False) is True
+
+
 def build_tracker(cfg: dict, net, registry: Registry | None = None):
     if cfg.get("tracker") is None:
         raise ValueError(f"config {cfg.get('_name')} has no tracker section: it cannot be used for tracking")

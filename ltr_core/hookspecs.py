@@ -38,7 +38,9 @@ Component kinds and what their factories build:
 * actor      -- ``factory(net, objective, **kw) -> ltr_core.api.Actor``; its ``__call__(batch)`` returns
   ``(loss, stats)``: a one-element floating tensor and a dict of str to numbers or one-element tensors
 * tracker    -- ``factory(net, **kw) -> ltr_core.api.Tracker``; ``track(image)`` returns ``(box, score)``: four
-  numbers ``x, y, w, h`` and a number
+  numbers ``x, y, w, h`` and a number. A factory (class or function) with ``onnx_needs_torch = True`` gets under
+  ``--runtime onnx`` an ``OnnxNet`` whose ``pytorch`` is the network with the export's weights, for the parts it
+  keeps in PyTorch (plugin API 1.4; checked at load: its plugin's API range must start at 1.4 or later)
 * export     -- ``factory(net) -> list[ltr_core.api.ExportPart]``, keyed by the *net's* name (a short
   name means the plugin's own net, ``<plugin>/<net>`` another plugin's): the network methods its tracker calls
   at inference, which ``ltr export`` writes as ONNX files and ``--runtime onnx`` replaces with ONNX Runtime
@@ -59,7 +61,7 @@ Component kinds and what their factories build:
 import pluggy
 
 #: The plugin API this core implements (see the module docstring for what its numbers mean).
-PLUGIN_API = "1.3"
+PLUGIN_API = "1.4"
 
 hookspec = pluggy.HookspecMarker("ltr")
 hookimpl = pluggy.HookimplMarker("ltr")

@@ -262,6 +262,9 @@ class Registry:
             problem = _check_factory(kind, value)
             if problem:
                 raise PluginError(f"{where}: {kind} {key!r} is {problem}; expected {expected}")
+            problem = _newer_api_problem(kind, value, info.api)
+            if problem:
+                raise PluginError(f"{where}: {kind} {key!r} {problem}")
             if kind == "config":
                 value = Path(value)
             qual = key if "/" in key else f"{info.name}/{key}"
@@ -564,6 +567,19 @@ def _check_factory(kind: str, value) -> str | None:
         return f"{_what(value)}, not a class or function"
     if kind == "dataset" and isinstance(value, type):
         return eval_rules_problem(getattr(value, "eval_rules", None), value.__qualname__)
+    return None
+
+
+def _newer_api_problem(kind: str, factory, spec: str) -> str | None:
+    """What is wrong with a factory's use of an addition to the plugin API, or None: a declaration of the wrong
+    type, or one whose plugin also declares (``spec``) a core that predates it and would ignore it."""
+    if kind != "tracker" or getattr(factory, "onnx_needs_torch", False) is False:
+        return None
+    if factory.onnx_needs_torch is not True:
+        return f"sets onnx_needs_torch = {factory.onnx_needs_torch!r}; expected True or False"
+    if in_range("1.3", spec):
+        return (f"sets onnx_needs_torch (plugin API 1.4), but its plugin declares plugin API {spec}, which admits "
+                "1.3, whose cores give an ONNX tracker no PyTorch network: declare '>=1.4' in ltr_plugin_api()")
     return None
 
 

@@ -177,3 +177,99 @@ def test_int8_leaves_products_of_two_activations_in_float(tmp_path):
     weights = {t.name for t in graph.initializer}
     for node in matmuls:
         assert (node.name in excluded) == (not any(i in weights for i in node.input))
+
+
+# -- a tracker that keeps part of its network in PyTorch (plugin API 1.4) ------------------------------------
+@pytest.fixture
+def trained_hybrid(tiny_env, monkeypatch):
+    """The tests' hybrid plugin (hybrid_plugin.py: the tiny tracker with ``onnx_needs_torch``), trained one epoch."""
+    from ltr_core import registry
+
+    monkeypatch.setenv("LTR_PLUGINS", "tiny=tiny_plugin,hybrid=hybrid_plugin")
+    registry.set_registry(None)
+    out = ltr("train", "hybrid/hybrid", "--set", "trainer.epochs=1")
+    assert out.returncode == 0, out.stderr
+    return tiny_env
+
+
+def test_a_tracker_that_asks_gets_the_onnx_parts_and_the_checkpoints_pytorch_network(trained_hybrid, tmp_path):
+    from ltr_core.config import load_config
+    from ltr_core.track.factory import TrackerFactory
+    from ltr_core.train.checkpoint import inference_weights, load_checkpoint
+
+    torch_run = ltr("eval", "hybrid/hybrid", "--json")
+    onnx_run = ltr("eval", "hybrid/hybrid", "--runtime", "onnx", "--json")
+    assert torch_run.returncode == 0 and onnx_run.returncode == 0, onnx_run.stderr
+    res = trained_hybrid / "results"
+    files = sorted((res / "hybrid" / "hybrid" / "demo").glob("*-?.txt"))
+    assert files
+    for f in files:
+        a = np.loadtxt(f, delimiter=",")
+        b = np.loadtxt(res / "hybrid" / "hybrid-onnx" / "demo" / f.name, delimiter=",")
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=0.02)
+
+    ckpt = trained_hybrid / "checkpoints" / "ltr" / "hybrid" / "hybrid" / "ep0001.pth"
+    folder = trained_hybrid / "export" / "hybrid" / "hybrid" / "ep0001"
+    tracker = TrackerFactory(load_config("hybrid/hybrid"), str(ckpt), onnx_dir=str(folder))()
+    assert isinstance(tracker.net, OnnxNet) and isinstance(tracker.net.pytorch, torch.nn.Module)
+    weights = inference_weights(load_checkpoint(ckpt))
+    assert all(torch.equal(v, weights[k]) for k, v in tracker.net.pytorch.state_dict().items())
+    # a tracker that does not ask gets the ONNX parts alone, as before plugin API 1.4
+    plain = TrackerFactory(load_config("tiny/tiny"), None, onnx_dir=str(folder))()
+    assert plain.net.pytorch is None
+
+
+def test_onnx_parts_from_another_checkpoint_than_the_pytorch_ones_are_refused_naming_the_manifest(trained_hybrid,
+                                                                                                     tmp_path):
+    from ltr_core.config import load_config
+    from ltr_core.track.factory import TrackerFactory
+
+    assert ltr("export", "hybrid/hybrid", "--untrained", "--out", str(tmp_path / "u"), "--no-check").returncode == 0
+    ckpt = trained_hybrid / "checkpoints" / "ltr" / "hybrid" / "hybrid" / "ep0001.pth"
+    factory = TrackerFactory(load_config("hybrid/hybrid"), str(ckpt), onnx_dir=str(tmp_path / "u"))
+    with pytest.raises(ExportError, match=re.escape(str(tmp_path / "u" / "manifest.json")) +
+                       r": exported from config hybrid/hybrid, the untrained network, but hybrid/hybrid runs its "
+                       r"PyTorch parts from config hybrid/hybrid, checkpoint .*ep0001.pth: export that again"):
+        factory()
+    with pytest.raises(ExportError, match=r"manifest.json \(config hybrid/hybrid\) has no part 'backbone', which "
+                                          r"the tracker runs \(it has: forward\): export this config again"):
+        OnnxNet(tmp_path / "u").require("forward", "backbone")
+
+
+def _plugin_with_tracker(api: str, needs_torch):
+    import types
+
+    from ltr_core.api import Tracker
+
+    class Needy(Tracker):
+        """A tracker declaring onnx_needs_torch (test)."""
+        onnx_needs_torch = needs_torch
+
+        def initialize(self, image, box):
+            pass
+
+        def track(self, image):
+            return (0, 0, 1, 1), 1.0
+
+    mod = types.ModuleType("needy_plugin")
+    mod.ltr_plugin_api = lambda: api
+    mod.ltr_trackers = lambda: {"needy": Needy}
+    return mod
+
+
+@pytest.mark.parametrize("api, needs_torch, message", [
+    (">=1.0,<2", True, (r"tracker 'needy' sets onnx_needs_torch \(plugin API 1.4\), but its plugin declares "
+                        r"plugin API >=1.0,<2, which admits 1.3, .*: declare '>=1.4' in ltr_plugin_api\(\)")),
+    (">=1.4,<2", "yes", r"tracker 'needy' sets onnx_needs_torch = 'yes'; expected True or False"),
+    (">=1.4,<2", True, None)])
+def test_onnx_needs_torch_is_checked_when_the_plugin_loads(api, needs_torch, message):
+    from ltr_core.registry import PluginError, Registry
+
+    reg = Registry()
+    if message is None:
+        reg.add_plugin(_plugin_with_tracker(api, needs_torch), "needy", "ltr-needy", "0.1")
+        assert reg.get("tracker", "needy/needy").factory.onnx_needs_torch is True
+        return
+    with pytest.raises(PluginError, match=message):
+        reg.add_plugin(_plugin_with_tracker(api, needs_torch), "needy", "ltr-needy", "0.1")
+    assert "needy" not in reg.plugins

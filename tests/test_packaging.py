@@ -114,11 +114,11 @@ def test_installed_wheels_load_strictly_from_the_environment_and_report_their_ve
     assert all(f"{p}/{p}" in listed.stdout for p in ("hcat", "atom", "ostrack", "dimp"))
     assert "FAILED" not in listed.stdout
     version = ltr(wheel_env, "--version").stdout.splitlines()
-    assert version[0] == "ltr-core 0.3.4 (package 0.3.4, plugin API 1.3)"
+    assert version[0] == "ltr-core 0.3.5 (package 0.3.5, plugin API 1.4)"
     assert "plugin hcat: ltr-hcat 0.2.1 (plugin API >=1.0,<2)" in version
     assert "plugin atom: ltr-atom 0.2.5 (plugin API >=1.0,<2)" in version
     assert "plugin ostrack: ltr-ostrack 0.2.1 (plugin API >=1.0,<2)" in version
-    assert "plugin dimp: ltr-dimp 0.2.0 (plugin API >=1.3,<2)" in version
+    assert "plugin dimp: ltr-dimp 0.2.2 (plugin API >=1.4,<2)" in version
     run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "check"], cwd=wheel_env["tmp"])
 
 

@@ -128,10 +128,10 @@ def test_the_contract_is_checked_at_load_and_failures_name_plugin_distribution_v
 
 @pytest.mark.parametrize("declared, message", [
     (None, r"declares no plugin API range: add a hook `ltr_plugin_api\(\)` that returns the versions it "
-           r"supports, e.g. '>=1.3,<2' \(this core implements 1.3\)"),
-    (">=2.0,<3", r"supports plugin API >=2.0,<3, but ltr-core .* implements 1.3: upgrade ltr-core"),
-    ("<1.0", r"supports plugin API <1.0, but ltr-core .* implements 1.3: upgrade ltr-old to a release written for "
-             r"plugin API 1.3"),
+           r"supports, e.g. '>=1.4,<2' \(this core implements 1.4\)"),
+    (">=2.0,<3", r"supports plugin API >=2.0,<3, but ltr-core .* implements 1.4: upgrade ltr-core"),
+    ("<1.0", r"supports plugin API <1.0, but ltr-core .* implements 1.4: upgrade ltr-old to a release written for "
+             r"plugin API 1.4"),
     ("~1", r"ltr_plugin_api\(\) must return a version range such as '>=1.0,<2': '~1' in '~1' is not a clause"),
 ])
 def test_a_plugin_for_another_plugin_api_fails_saying_what_to_upgrade(declared, message):
@@ -269,7 +269,7 @@ def test_installing_a_distribution_makes_it_appear_and_uninstalling_makes_it_dis
                      "description": "A fake network for the discovery test."}]
     version = run_ltr_process("--version", env=env)
     assert version.returncode == 0
-    assert version.stdout.splitlines()[0].startswith("ltr-core 0.3.4 (package 0.3.4, plugin API 1.3)")
+    assert version.stdout.splitlines()[0].startswith("ltr-core 0.3.5 (package 0.3.5, plugin API 1.4)")
     assert "plugin fake: ltr-fake 0.3 (plugin API >=1.0,<2)" in version.stdout
     shutil.rmtree(site / "ltr_fake-0.3.dist-info")           # "uninstall": remove the dist-info
     out = run_ltr_process("list", "net", "--json", env=env)

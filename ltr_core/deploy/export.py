@@ -163,7 +163,10 @@ def _export_part(part: ExportPart, out: Path, opset: int, dtype: str, calibratio
     if dtype == "int8":
         if not (calibration or {}).get(part.name):
             tmp.unlink(missing_ok=True)
-            raise ExportError(f"int8 export of part {part.name!r} needs calibration inputs")
+            raise ExportError(f"int8 export of part {part.name!r} needs calibration inputs, and the PyTorch tracker "
+                              f"made no call to net.{part.name} on the calibration frames (a tracker that calls "
+                              "other methods of its network under --runtime torch cannot be calibrated): export "
+                              "fp32 or fp16")
         _quantise(tmp, calibration[part.name])
         onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
     os.replace(tmp, path)

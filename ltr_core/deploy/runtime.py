@@ -93,10 +93,20 @@ class _Part:
 
 
 class OnnxNet:
-    """Stands in for a network inside a tracker: ``net.<part>(...)`` runs that part's ONNX Runtime session."""
+    """Stands in for a network inside a tracker: ``net.<part>(...)`` runs that part's ONNX Runtime session.
 
-    def __init__(self, folder: Path, threads: int | None = None, opt_level: str = "all", verify: bool = True):
+    ``pytorch`` (plugin API 1.4): the PyTorch network, with the weights the parts were exported from, for what a
+    tracker keeps in PyTorch under ``--runtime onnx`` (an online optimiser, a gradient through a head). The core
+    gives it to trackers that set ``onnx_needs_torch = True`` (:class:`ltr_core.api.Tracker`), after checking that
+    the manifest names the same config and checkpoint; it is None otherwise. The parts stay the way to call what
+    was exported (``net.search_features(x)``, never ``net.pytorch.<...>`` for it), so the tracker's per-frame
+    network work runs in ONNX Runtime; ``eval()`` and ``to()`` apply to ``pytorch``.
+    """
+
+    def __init__(self, folder: Path, threads: int | None = None, opt_level: str = "all", verify: bool = True,
+                 pytorch: torch.nn.Module | None = None):
         ort = require_onnxruntime()
+        self.pytorch = pytorch
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder)
         so = ort_session_options(threads, opt_level)
@@ -131,11 +141,26 @@ class OnnxNet:
         """``net(...)``: the part named ``forward``."""
         return self.__getattr__("forward")(*args)
 
+    def require(self, *names: str, tracker: str = "the tracker") -> None:
+        """Stop with one line naming the manifest when a part ``tracker`` calls was not exported (a folder made
+        for another network, or by an older plugin); a plugin's tracker calls it when it is built."""
+        missing = [n for n in names if n not in self.parts
+                   and not any(n in p.entry.get("aliases", ()) for p in self.parts.values())]
+        if missing:
+            raise ExportError(f"{self.folder / MANIFEST} (config {self.manifest.get('config')}) has no part "
+                              f"{', '.join(map(repr, missing))}, which {tracker} runs (it has: "
+                              f"{', '.join(self.parts) or 'none'}): export this config again with `ltr export "
+                              f"CONFIG --out {self.folder}`")
+
     # the Tracker base class treats its net like a torch module
     def eval(self):
+        if self.pytorch is not None:
+            self.pytorch.eval()
         return self
 
     def to(self, *args, **kwargs):
+        if self.pytorch is not None:
+            self.pytorch.to(*args, **kwargs)
         return self
 
     def seconds(self) -> float:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import torch
 
 from ltr_core import device as device_rule
-from ltr_core.components import build_net, build_tracker, tracker_needs_net, without_pretrained
+from ltr_core.components import build_net, build_tracker, tracker_needs_net, tracker_needs_torch, without_pretrained
 from ltr_core.config import config_from_dict, factory_params
-from ltr_core.deploy.runtime import OnnxNet
+from ltr_core.deploy.runtime import MANIFEST, ExportError, OnnxNet
 from ltr_core.errors import UserError
+from ltr_core.paths import file_sha256
 from ltr_core.provenance import load_weights, version_differences
 from ltr_core.registry import get_registry
 from ltr_core.track.precision import AutocastNet
@@ -38,7 +40,9 @@ class TrackerFactory:
     """Picklable recipe: ``cfg`` (resolved config), ``checkpoint`` (path or None for an untrained net).
 
     ``onnx_dir``: run the network's exported parts with ONNX Runtime from that folder (``ltr export``) instead
-    of PyTorch; ``ort_threads`` / ``ort_opt`` are ONNX Runtime's intra-op threads and graph optimisation level.
+    of PyTorch (a tracker with ``onnx_needs_torch`` also gets the PyTorch network, as ``net.pytorch``, from this
+    recipe's checkpoint, which the folder's manifest must name); ``ort_threads`` / ``ort_opt`` are ONNX
+    Runtime's intra-op threads and graph optimisation level.
     ``device``: where the PyTorch network runs (``--device``, the rule of :mod:`ltr_core.device`); a tracker
     config whose ``device`` key differs from its tracker's default keeps its own. ONNX Runtime runs on the CPU.
     ``amp``: ``off``, ``bf16`` or ``fp16``: the network's calls under autocast (:mod:`ltr_core.track.precision`).
@@ -113,9 +117,32 @@ class TrackerFactory:
         if not tracker_needs_net(cfg):
             return self._tracker(None)
         if self.onnx_dir is not None:
-            return self._tracker(OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt))
+            net = OnnxNet(self.onnx_dir, self.ort_threads, self.ort_opt)
+            if tracker_needs_torch(cfg):
+                self._refuse_another_source(net.manifest)
+                net.pytorch = self.network()
+            return self._tracker(net)
         net = self.network()
         return self._tracker(AutocastNet(net, self.amp) if self.amp != "off" else net)
+
+    def _refuse_another_source(self, manifest: dict) -> None:
+        """A tracker that runs ONNX parts beside PyTorch ones needs both from one network: an export of another
+        config or checkpoint than this recipe's is refused naming the folder (its features would feed a PyTorch
+        head with other weights)."""
+        cfg, _ = self.resolved()
+        if "source_sha256" not in self._cache:
+            self._cache["source_sha256"] = file_sha256(Path(self.checkpoint)) if self.checkpoint else None
+        theirs = (manifest.get("config"), manifest.get("checkpoint_sha256"))
+        if theirs != (cfg["_name"], self._cache["source_sha256"]):
+            made = f"config {theirs[0]}, " + (f"checkpoint {manifest.get('checkpoint')}" if theirs[1] else
+                                              "the untrained network")
+            mine = f"config {cfg['_name']}, " + (f"checkpoint {self.checkpoint}" if self.checkpoint else
+                                                 "the untrained network")
+            if made == mine:
+                mine += " (changed since: its SHA-256 differs)"
+            raise ExportError(f"{Path(self.onnx_dir) / MANIFEST}: exported from {made}, but "
+                              f"{cfg['tracker']['name']} runs its PyTorch parts from {mine}: export that "
+                              f"again (`ltr export {cfg['_name']} --out {self.onnx_dir}`) or point to its own export")
 
     def batchable(self) -> bool:
         """Whether this recipe's tracker splits its frames for batched tracking (its class says; a tracker made by

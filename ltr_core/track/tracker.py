@@ -17,7 +17,8 @@ class Tracker(abc.ABC):
 
     Images are RGB uint8 ``(H, W, 3)`` arrays; boxes are ``x, y, w, h`` in pixels. A tracker that never looks
     at the images (a baseline) sets ``reads_images = False``, and the evaluation runner then skips decoding them;
-    one without a network sets ``needs_net = False`` and is built with ``net=None``.
+    one without a network sets ``needs_net = False`` and is built with ``net=None``. One that keeps part of its
+    network in PyTorch under ``--runtime onnx`` sets ``onnx_needs_torch = True`` (see that attribute).
 
     **Batched tracking** (``ltr eval --batch N``: N sequences stepped together, one network call per frame for
     all of them). A tracker opts in by setting ``batchable = True`` and splitting its per-frame work in three:
@@ -43,6 +44,10 @@ class Tracker(abc.ABC):
     needs_net = True
     #: True for trackers that implement prepare / network / finish (see above)
     batchable = False
+    #: True for trackers that keep part of their network in PyTorch under ``--runtime onnx`` (an online
+    #: optimiser, gradients through a head): their ``net`` is then an :class:`~ltr_core.deploy.runtime.OnnxNet`
+    #: whose ``pytorch`` is the network with the export's weights (plugin API 1.4; see ``OnnxNet``)
+    onnx_needs_torch = False
 
     def __init__(self, net: torch.nn.Module, device: str | torch.device = "cpu"):
         """``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (:mod:`ltr_core.device`); commands pass theirs."""

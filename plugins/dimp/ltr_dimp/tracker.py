@@ -16,6 +16,11 @@ negative.
 Conventions are pytracking's, so that the boxes equal its tracker's (``tests/golden/regenerate_tracker.py``):
 positions are ``(row, column)`` and a box ``x, y, w, h`` is centred at ``(y + (h - 1) / 2, x + (w - 1) / 2)``;
 crops are float and resized bilinearly (:mod:`ltr_atom.sampling`); the tracker works in PyTorch's default dtype.
+
+Under ``--runtime onnx`` the per-frame network calls go to ONNX Runtime (the parts of :mod:`ltr_dimp.export`: the
+first frame's samples and the search crop to classification and IoU-Net features) and the rest stays in PyTorch
+on the network with the export's weights, which the core hands over as ``net.pytorch`` (``onnx_needs_torch``):
+the filter's initialiser and optimiser, and the IoU-Net's ``predict_iou`` that the refinement climbs.
 """
 
 from __future__ import annotations
@@ -60,6 +65,9 @@ def max2d(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 class DiMPTracker(Tracker):
     """DiMP / PrDiMP / SuperDiMP with the parameters of pytracking's ``parameter/dimp/*.py`` (defaults: ``dimp50``)."""
+
+    #: under --runtime onnx the filter's optimiser and the box refinement stay in PyTorch (plugin API 1.4)
+    onnx_needs_torch = True
 
     def __init__(self, net, image_sample_size: int | list[int] = 288, search_area_scale: float = 5.0,
                  border_mode: str = "replicate", patch_max_scale_change: float | None = None,
@@ -106,10 +114,13 @@ class DiMPTracker(Tracker):
         ``--checkpoint``), ``vot_anno_conversion_type`` (``ltr vot``'s own), ``iounet_use_log_scale`` (read by no
         code), and the optional keys no DiMP parameter file sets (``scale_factors``, ``score_filter_ksz``,
         ``low_score_opt_threshold``, ``output_not_found_box``, ...)."""
-        if not isinstance(net, torch.nn.Module):
+        if not isinstance(net, torch.nn.Module) and getattr(net, "pytorch", None) is None:
             raise ValueError("the DiMP tracker learns its filter with the network's optimiser and refines boxes by "
-                             "gradients through the IoU-Net, which ONNX Runtime does not give: run it with "
-                             "--runtime torch")
+                             "gradients through the IoU-Net, which ONNX Runtime does not give: give it the PyTorch "
+                             "network, or ONNX parts with the PyTorch network beside them (net.pytorch, which "
+                             "ltr-core 0.3.5 hands over under --runtime onnx)")
+        if not isinstance(net, torch.nn.Module):
+            net.require("init_features", "search_features", tracker="the DiMP tracker")
         super().__init__(net, device)
         if score_preprocess not in ("none", "exp", "softmax"):
             raise ValueError(f"tracker.score_preprocess {score_preprocess!r}: choose none, exp or softmax")
@@ -124,6 +135,9 @@ class DiMPTracker(Tracker):
             self.p.pop(key, None)
         self.p["augmentation"] = check_augmentation(dict(augmentation or {}))
         self.flag = None
+        #: the network for what runs in PyTorch: ``net`` itself, or under ONNX Runtime the one beside the parts
+        self.pytorch = net if isinstance(net, torch.nn.Module) else net.pytorch
+        self.onnx = self.pytorch is not net
 
     # -- helpers -----------------------------------------------------------------------------------------
     def _tensor(self, values) -> torch.Tensor:
@@ -141,6 +155,15 @@ class DiMPTracker(Tracker):
 
     def _classification(self, layer3: torch.Tensor) -> torch.Tensor:
         return self.net.classifier.extract_classification_feat(layer3)
+
+    def _search_features(self, patch: torch.Tensor):
+        """The search crop -> its classification features and a function giving its IoU-Net features (in
+        PyTorch computed only when a box is refined)."""
+        if self.onnx:
+            feats, feat3, feat4 = self.net.search_features(patch)
+            return feats, lambda: (feat3, feat4)
+        l2, l3 = self._backbone(patch)
+        return self._classification(l3), lambda: self.pytorch.bb_regressor.get_iou_feat(l2, l3)
 
     def _box_in_sample(self, pos, size, sample_pos, sample_scale) -> torch.Tensor:
         """A box (row/column centre and size in the image) as ``x, y, w, h`` in the sample's pixels."""
@@ -170,13 +193,21 @@ class DiMPTracker(Tracker):
         if hasattr(self, "pos_iounet"):
             del self.pos_iounet
 
-        l2, l3 = self._init_samples(im)
-        self._init_classifier(l3)
+        crops = self._init_samples(im)
+        if self.onnx:
+            boxes = self._iou_reference_boxes()
+            padded = torch.cat([boxes, boxes[:1].expand(len(crops) - len(boxes), 4)])
+            feats, *modulation = self.net.init_features(crops, padded)
+            self._init_classifier(feats)
+            self.modulation = tuple(m[:len(boxes)].mean(0, keepdim=True) for m in modulation)
+            return
+        l2, l3 = self._backbone(crops)
+        self._init_classifier(self._classification(l3))
         if p["use_iou_net"]:
             self._init_iou_net(l2, l3)
 
-    def _init_samples(self, im: torch.Tensor):
-        """The first frame's augmented crops -> their layer2 and layer3."""
+    def _init_samples(self, im: torch.Tensor) -> torch.Tensor:
+        """The first frame's augmented crops (float, in [0, 255])."""
         p = self.p
         if p["border_mode"] == "inside":     # pytracking shrinks the first crop only in this mode, not inside_major
             im_sz = self._tensor([im.shape[2], im.shape[3]])
@@ -218,18 +249,18 @@ class DiMPTracker(Tracker):
         self.augmentations = augs
 
         patch, _ = sample_patch(im, self.init_sample_pos, self.init_sample_scale * expanded_sz, expanded_sz)
-        return self._backbone(torch.cat([a(patch) for a in augs]))
+        return torch.cat([a(patch) for a in augs])
 
-    def _init_classifier(self, layer3: torch.Tensor) -> None:
+    def _init_classifier(self, feats: torch.Tensor) -> None:
+        """The filter from the first frame's samples' classification features."""
         p = self.p
-        feats = self._classification(layer3)
         shifts = [a.shift for a in self.augmentations]
         if "dropout" in p["augmentation"] and p["use_augmentation"]:
             copies, prob = p["augmentation"]["dropout"]
             shifts += shifts[:1] * int(copies)
             feats = torch.cat([feats, F.dropout2d(feats[0:1].expand(int(copies), -1, -1, -1), p=prob, training=True)])
         self.feature_sz = self._tensor(list(feats.shape[-2:]))
-        k = self.net.classifier.filter_size
+        k = self.pytorch.classifier.filter_size
         self.kernel_size = self._tensor([k, k] if isinstance(k, (int, float)) else list(k))
         self.output_sz = self.feature_sz + (self.kernel_size + 1) % 2
         self.window = None
@@ -238,21 +269,26 @@ class DiMPTracker(Tracker):
 
         box = self._box_in_sample(self.pos, self.target_sz, self.init_sample_pos, self.init_sample_scale)
         boxes = torch.stack([box + self._tensor([s[1], s[0], 0, 0]) for s in shifts]).to(feats.device)
-        self.target_filter, _, _ = self.net.classifier.get_filter(feats[:, None], boxes[:, None],
-                                                                 num_iter=p["net_opt_iter"])
+        self.target_filter, _, _ = self.pytorch.classifier.get_filter(feats[:, None], boxes[:, None],
+                                                                     num_iter=p["net_opt_iter"])
         self.memory = None
         if p["update_classifier"]:
             self.memory = SampleMemory(feats, boxes, p["sample_memory_size"], p["learning_rate"],
                                        p["init_samples_minimum_weight"])
 
-    def _init_iou_net(self, l2: torch.Tensor, l3: torch.Tensor) -> None:
+    def _iou_reference_boxes(self) -> torch.Tensor:
+        """The target's box in the first samples the IoU-Net's modulation is averaged over (the plain sample, and
+        with ``iounet_augmentation`` the shifted ones that follow it)."""
         box = self._box_in_sample(self.pos, self.target_sz, self.init_sample_pos, self.init_sample_scale)
         boxes = []
         for aug in (self.augmentations if self.p["iounet_augmentation"] else self.augmentations[:1]):
             if not aug.geometric:
                 break
             boxes.append(box + self._tensor([aug.shift[1], aug.shift[0], 0, 0]))
-        boxes = torch.stack(boxes).to(l2.device)
+        return torch.stack(boxes)
+
+    def _init_iou_net(self, l2: torch.Tensor, l3: torch.Tensor) -> None:
+        boxes = self._iou_reference_boxes().to(l2.device)
         modulation = self.net.bb_regressor.get_modulation(l2[:len(boxes)], l3[:len(boxes)], boxes)
         self.modulation = tuple(m.mean(0, keepdim=True) for m in modulation)
 
@@ -266,8 +302,7 @@ class DiMPTracker(Tracker):
             self.img_sample_sz / (2 * self.feature_sz)
         patch, coords = sample_patch(im, centre, self.target_scale * self.img_sample_sz, self.img_sample_sz,
                                      mode=p["border_mode"], max_scale_change=p["patch_max_scale_change"])
-        l2, l3 = self._backbone(patch)
-        feats = self._classification(l3)
+        feats, iou_features = self._search_features(patch)
         coords = coords.float()
         sample_pos = 0.5 * (coords[0, :2] + coords[0, 2:] - 1)
         sample_scale = ((coords[0, 2:] - coords[0, :2]) / self.img_sample_sz).prod().sqrt()
@@ -279,7 +314,7 @@ class DiMPTracker(Tracker):
         if flag != "not_found":
             if p["use_iou_net"]:
                 self._set_position(new_pos)
-                self.refine_target_box(l2, l3, sample_pos, sample_scale,
+                self.refine_target_box(iou_features(), sample_pos, sample_scale,
                                        p["update_scale_when_uncertain"] or flag != "uncertain")
             else:
                 self._set_position(new_pos, sample_scale)
@@ -302,7 +337,7 @@ class DiMPTracker(Tracker):
         if p["score_preprocess"] == "exp":
             scores = scores.exp()
         elif p["score_preprocess"] == "softmax":
-            scores = softmax_reg(scores, getattr(self.net.classifier.filter_optimizer, "softmax_reg", None))
+            scores = softmax_reg(scores, getattr(self.pytorch.classifier.filter_optimizer, "softmax_reg", None))
         size = scores.shape[-2:]
         score_sz = self._tensor(list(size))
         output_sz = score_sz - (self.kernel_size + 1) % 2
@@ -367,15 +402,15 @@ class DiMPTracker(Tracker):
             return
         if steps:
             samples, boxes, weights = self.memory.filled()
-            self.target_filter, _, _ = self.net.classifier.filter_optimizer(
+            self.target_filter, _, _ = self.pytorch.classifier.filter_optimizer(
                 self.target_filter, samples[:, None], boxes[:, None].clone(), sample_weight=weights[:, None],
                 num_iter=steps)
 
-    def refine_target_box(self, l2, l3, sample_pos, sample_scale, update_scale: bool = True) -> None:
-        """The IoU-Net's refinement from the current box and ``num_init_random_boxes`` jittered copies."""
+    def refine_target_box(self, iou_feat, sample_pos, sample_scale, update_scale: bool = True) -> None:
+        """The IoU-Net's refinement, in PyTorch on the search crop's IoU-Net features ``iou_feat``, from the current
+        box and ``num_init_random_boxes`` jittered copies."""
         p = self.p
         start = self._box_in_sample(self.pos, self.target_sz, sample_pos, sample_scale)
-        iou_feat = self.net.bb_regressor.get_iou_feat(l2, l3)
         boxes = start.view(1, 4).clone()
         if p["num_init_random_boxes"] > 0:
             side = start[2:].prod().sqrt()
@@ -385,7 +420,8 @@ class DiMPTracker(Tracker):
             size = (start[2:] + jitter[:, 2:]).clamp(smallest)
             centre = (start[:2] + start[2:] / 2) + jitter[:, :2]
             boxes = torch.cat([start.view(1, 4), torch.cat([centre - size / 2, size], 1)])
-        out, iou = ascend_boxes(self.net.bb_regressor, self.modulation, iou_feat, boxes.view(1, -1, 4).to(self.device),
+        out, iou = ascend_boxes(self.pytorch.bb_regressor, self.modulation, iou_feat,
+                                boxes.view(1, -1, 4).to(self.device),
                                 p["box_refinement_iter"], p["box_refinement_step_length"],
                                 p["box_refinement_step_decay"], p["box_refinement_space"])
         out, iou = out.view(-1, 4).cpu(), iou.view(-1).cpu()

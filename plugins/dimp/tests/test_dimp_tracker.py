@@ -112,13 +112,18 @@ def test_ltr_track_runs_imported_pytracking_weights_on_a_folder_of_frames(tmp_pa
     assert np.abs(np.diff(mine[:, :2], axis=0)).max() > 1           # the box moved: the tracker tracked
 
 
-def test_the_onnx_runtime_is_refused_in_one_line(tmp_path):
+def test_ltr_export_writes_the_trackers_per_frame_parts_and_a_net_object_alone_is_refused(tmp_path):
+    """Before ltr-dimp 0.2.2 the export was refused ("declares no ONNX export"); now it writes the parts the tracker
+    runs per frame (``test_dimp_export.py`` tracks with them). A net that is neither the PyTorch network nor ONNX
+    parts with it beside them is refused in one line saying what to give."""
     from ltr_core.cli_runner import run_ltr as ltr
+    from ltr_core.deploy.onnx import read_manifest
 
     env = {**__import__("os").environ, "LTR_WORKSPACE": str(tmp_path)}
-    out = ltr("export", "dimp/demo", "--untrained", "--out", tmp_path / "onnx", env=env)
-    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
-    assert out.stderr.startswith("error: net 'dimp/dimp_net' declares no ONNX export")
-    assert not (tmp_path / "onnx").exists()
-    with pytest.raises(ValueError, match="--runtime torch"):
+    out = ltr("export", "dimp/demo", "--untrained", "--out", tmp_path / "onnx", "--no-check", env=env)
+    assert out.returncode == 0, out.stderr
+    parts = read_manifest(tmp_path / "onnx")["parts"]
+    assert [p["name"] for p in parts] == ["init_features", "search_features"]
+    assert parts[1]["inputs"] == [{"name": "crop", "shape": [1, 3, 144, 144], "dtype": "float32"}]
+    with pytest.raises(ValueError, match="give it the PyTorch network, or ONNX parts with the PyTorch network"):
         DiMPTracker(object())
