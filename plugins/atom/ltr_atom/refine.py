@@ -52,14 +52,16 @@ def refine_on_pair(net, template_img, template_box, search_img, boxes, **kw):
 
 def ascend_boxes(bb_regressor, modulation, iou_feat, boxes: torch.Tensor, iterations: int = 5,
                  step_length: float | list[float] = 1.0, step_decay: float = 1.0,
-                 space: str = "default") -> tuple[torch.Tensor, torch.Tensor]:
+                 space: str = "default", backtrack: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """pytracking's refinement as its ATOM and DiMP trackers run it: ``iterations`` plain gradient-ascent steps
     on the predicted IoU of (B, P, 4) boxes, returning the boxes after the last step and the IoU predicted *before*
     it (the last forward pass), as pytracking's tracker does.
 
     ``space``: ``default`` moves ``x, y, w, h`` by the gradient times the box's size (DiMP, ATOM);
     ``relative`` (PrDiMP, SuperDiMP) moves the centre in units of the first box's size and the size in logarithms.
-    ``step_length``: one number, or ``[position, size]``.
+    ``step_length``: one number, or ``[position, size]``. ``step_decay`` shortens every box's step after each
+    iteration (DiMP's tracker); with ``backtrack`` (ATOM's tracker) only a box whose predicted IoU fell has its step
+    shortened, and it takes its previous step back instead of a new one.
     """
     if iterations < 1:
         raise ValueError(f"tracker.box_refinement_iter must be at least 1, got {iterations}")
@@ -82,6 +84,10 @@ def ascend_boxes(bb_regressor, modulation, iou_feat, boxes: torch.Tensor, iterat
         v = boxes.detach().clone()
     else:
         v = torch.cat([(boxes[..., :2] + boxes[..., 2:] / 2) / unit, torch.log(boxes[..., 2:])], -1).detach()
+    if backtrack:
+        step = step * boxes.new_ones(1, boxes.shape[1], 1)
+        previous = torch.full(boxes.shape[:2], -99999999.0, dtype=boxes.dtype, device=boxes.device)
+        move = torch.zeros_like(v)
     with torch.enable_grad():
         for _ in range(iterations):
             v = v.detach().requires_grad_(True)
@@ -89,6 +95,14 @@ def ascend_boxes(bb_regressor, modulation, iou_feat, boxes: torch.Tensor, iterat
             iou = bb_regressor.predict_iou(modulation, iou_feat, b)
             grad = torch.autograd.grad(iou.sum(), v)[0]
             scale = v[..., 2:].repeat(1, 1, 2).detach() if space == "default" else 1.0
-            v = v.detach() + step * grad * scale
-            step = step * step_decay
+            if backtrack:
+                improved = (iou.detach() > previous) | (step_decay >= 1)
+                step = torch.where(improved[..., None], step, step * step_decay)
+                previous = iou.detach()
+                kept = improved[..., None].to(v.dtype)
+                move = kept * step * grad * scale - (1.0 - kept) * move
+                v = v.detach() + move
+            else:
+                v = v.detach() + step * grad * scale
+                step = step * step_decay
     return to_boxes(v).detach(), iou.detach()

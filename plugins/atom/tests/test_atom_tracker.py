@@ -1,5 +1,6 @@
-"""ATOM's online tracker: the classifier finds the target it learned, says when it is gone, refinement never
-lowers the predicted IoU of the box it keeps, and the tracker runs through the core's runner with resume."""
+"""ATOM's online tracker: the classifier finds the target it learned, says when it is gone, refinement backs off
+where the predicted IoU fell (ATOM's step decay), and the tracker runs through the core's runner with resume.
+Its boxes against pytracking's tracker: ``test_atom_tracker_golden.py``."""
 
 import os
 import re
@@ -10,7 +11,7 @@ import torch
 
 from ltr_atom.classifier import SampleMemory
 from ltr_atom.network import build_net
-from ltr_atom.refine import refine_boxes
+from ltr_atom.refine import ascend_boxes
 from ltr_atom.tracker import ATOMTracker
 from ltr_core import registry
 from ltr_core.cli_runner import run_ltr
@@ -49,7 +50,7 @@ def test_classifier_locates_the_target_it_was_initialised_on_in_a_shifted_frame(
     box, score = t.track(scene((164, 84)))              # moved 24 px right and 16 px up, same clutter
     centre = box[:2] + box[2:] / 2
     assert np.abs(centre - (184, 104)).max() <= 8, centre
-    assert t.flag in (None, "hard_negative") and score > 0.5
+    assert t.flag in ("normal", "hard_negative") and score > 0.5
 
 
 def test_modulation_from_the_augmented_samples_is_their_mean():
@@ -67,25 +68,14 @@ def test_not_found_state_on_a_frame_without_the_target():
     t = tracker(use_iou_net=False)
     t.initialize(scene((140, 100)), (140, 100, 40, 40))
     t.track(scene((142, 100)))
-    before = t.pos.copy()
+    before = t.pos.clone()
     box, score = t.track(scene(None, with_target=False, seed=1))     # other clutter, no target
     assert t.flag == "not_found" and score < 0.25
-    np.testing.assert_array_equal(t.pos, before)        # a lost target leaves the state alone
+    assert torch.equal(t.pos, before)                   # a lost target leaves the state alone
     stored = t.classifier.memory.num_stored
     t.track(np.full((240, 320, 3), 90, np.uint8))
     assert t.flag == "not_found"
     assert t.classifier.memory.num_stored == stored      # and adds nothing to the memory
-
-
-def plain_ascent(bb, modulation, iou_feat, box, iterations, step):
-    """Predicted IoU at the last point of gradient ascent without keeping the best point."""
-    for _ in range(iterations):
-        b = box.clone().requires_grad_(True)
-        grad, = torch.autograd.grad(bb.predict_iou(modulation, iou_feat, b).sum(), b)
-        box = (b + step * grad * b[..., 2:].repeat(1, 1, 2)).detach()
-        box[..., 2:] = box[..., 2:].clamp(min=1.0)
-    with torch.no_grad():
-        return float(bb.predict_iou(modulation, iou_feat, box))
 
 
 class ExactIoU(torch.nn.Module):
@@ -104,29 +94,22 @@ class ExactIoU(torch.nn.Module):
         return inter / (boxes[..., 2:].prod(-1) + g[2:].prod() - inter)
 
 
-def test_refinement_never_lowers_the_predicted_iou_of_the_kept_box():
-    t = tracker()
-    t.initialize(scene((140, 100)), (140, 100, 40, 40))
-    exact = ExactIoU([50.0, 44.0, 30.0, 36.0])           # the "true" box in the 128-px sample
-    t.net.bb_regressor = exact
+def test_refinement_with_a_step_decay_takes_back_a_step_that_lowered_the_iou():
+    exact = ExactIoU([50.0, 44.0, 30.0, 36.0])
     rng = np.random.default_rng(1)
-    overshoot = 0
-    for i in range(20):
-        t.target_sz = np.array([40.0, 40.0]) * rng.uniform(0.6, 1.5, 2)
-        t.pos = np.array([160.0, 120.0]) + rng.uniform(-12, 12, 2)
-        if i % 4 == 0:      # start on the peak: the mean of the k best boxes is then worse than the start
-            box = exact.box.numpy().astype(np.float64)
-            t.target_sz = box[2:] * t.target_scale
-            t.pos = np.array([160.0, 120.0]) + (box[:2] + box[2:] / 2 - t.sample_sz / 2) * t.target_scale
-        t.p["box_refinement_step_length"] = float(rng.choice([1.0, 4.0, 8.0]))
-        t.refine_target_box(None, np.array([160.0, 120.0]), t.target_scale)
-        assert t.kept_iou >= t.start_iou - 1e-6, (i, t.kept_iou, t.start_iou)
-        start = t._box_in_sample(t.pos, t.target_sz, np.array([160.0, 120.0]), t.target_scale)[None, None]
-        first = float(exact.predict_iou(None, None, start))
-        _, best = refine_boxes(exact, None, None, start, 3, 8.0)
-        assert float(best) >= first - 1e-6
-        overshoot += int(plain_ascent(exact, None, None, start, 3, 8.0) < first)
-    assert overshoot > 0          # the plain ascent's last point can be worse than its start: keeping matters
+    starts = torch.tensor(rng.uniform([30, 30, 20, 20], [60, 60, 50, 50], (64, 4)), dtype=torch.float32)[None]
+    one, iou0 = ascend_boxes(exact, None, None, starts, 1, 8.0, 0.5, backtrack=True)
+    iou1 = exact.predict_iou(None, None, one)
+    fell = iou1 < iou0
+    assert 0 < int(fell.sum()) < 64                   # long steps overshoot for some boxes, not all
+    two, _ = ascend_boxes(exact, None, None, starts, 2, 8.0, 0.5, backtrack=True)
+    torch.testing.assert_close(two[fell], starts[fell])           # those step back to where they were
+    plain, _ = ascend_boxes(exact, None, None, starts, 2, 8.0, 0.5)
+    assert not torch.allclose(plain[fell], starts[fell])          # where plain ascent keeps going
+    # without a decay, ATOM's variant is the plain ascent, to the bit
+    a, ia = ascend_boxes(exact, None, None, starts, 3, 2.0, 1.0, backtrack=True)
+    b, ib = ascend_boxes(exact, None, None, starts, 3, 2.0, 1.0)
+    assert torch.equal(a, b) and torch.equal(ia, ib)
 
 
 def test_memory_weights_decay_and_the_first_frame_keeps_its_share():
