@@ -33,10 +33,11 @@ import torch.nn.functional as F
 
 from ltr_atom.classifier import SampleMemory
 from ltr_atom.refine import ascend_boxes
+from ltr_atom.sampling import Augmentation, hann_window, sample_patch
+from ltr_atom.tracker import max2d
 from ltr_core.api import Tracker
 from ltr_core.data.batch import IMAGENET_MEAN, IMAGENET_STD
 from ltr_dimp.classifier import correlate, softmax_reg
-from ltr_atom.sampling import Augmentation, hann_window, sample_patch
 
 #: pytracking's first-frame augmentation for every DiMP parameter file
 DEFAULT_AUGMENTATION = {"fliplr": True, "rotate": [10, -10, 45, -45], "blur": [[3, 1], [1, 3], [2, 2]],
@@ -53,14 +54,6 @@ def check_augmentation(spec: dict) -> dict:
     if "dropout" in spec and (len(spec["dropout"]) != 2 or not 0 <= spec["dropout"][1] < 1):
         raise ValueError(f"tracker.augmentation.dropout: expected [copies, probability < 1], got {spec['dropout']!r}")
     return spec
-
-
-def max2d(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N, H, W) -> the maximum of each map and its (row, column); the first maximum of the row-wise maxima."""
-    row_max, row_arg = scores.max(dim=-2)
-    best, col = row_max.max(dim=-1)
-    row = row_arg.gather(-1, col[..., None])[..., 0]
-    return best, torch.stack([row, col], -1)
 
 
 class DiMPTracker(Tracker):
