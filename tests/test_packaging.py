@@ -256,7 +256,7 @@ def test_without_its_base_a_derived_plugin_fails_saying_what_to_install_and_core
         "pip install 'ltr-ostrack>=0.2,<0.3' (ltr-ostrack-quality requires it)" in failed[0], failed[0]
     assert str(python) in failed[0] or str(env_dir) in failed[0]
     dimp = [line for line in listed.stdout.splitlines() if line.startswith("FAILED plugin 'dimp'")]
-    assert dimp and any(f"pip install 'ltr-atom{r}'" in dimp[0] for r in (">=0.2.5,<0.3", "<0.3,>=0.2.5")), dimp
+    assert dimp and any(f"pip install 'ltr-atom{r}'" in dimp[0] for r in (">=0.2.6,<0.3", "<0.3,>=0.2.6")), dimp
     assert "clash/lasot" in listed.stdout and "has the short name of the core's 'core/lasot'" in listed.stderr
     strict = subprocess.run([python, "-m", "ltr_core", "list", "--strict"], capture_output=True, text=True, env=env,
                             cwd=tmp_path, timeout=300)
