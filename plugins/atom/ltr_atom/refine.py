@@ -106,3 +106,58 @@ def ascend_boxes(bb_regressor, modulation, iou_feat, boxes: torch.Tensor, iterat
                 v = v.detach() + step * grad * scale
                 step = step * step_decay
     return to_boxes(v).detach(), iou.detach()
+
+
+class RefinedTarget:
+    """The target state pytracking's ATOM and DiMP trackers share, as a mixin: ``pos`` (row, column), ``target_sz``
+    (height, width), ``target_scale`` and ``base_target_sz``, ``image_sz``, ``img_sample_sz``, the scale bounds, the
+    IoU-Net's ``modulation``, ``device`` and the tracker parameters ``p`` (the refinement's keys)."""
+
+    def _box_in_sample(self, pos, size, sample_pos, sample_scale) -> torch.Tensor:
+        """A box (row/column centre and size in the image) as ``x, y, w, h`` in the sample's pixels."""
+        centre = (pos - sample_pos) / sample_scale + (self.img_sample_sz - 1) / 2
+        size = size / sample_scale
+        return torch.cat([(centre - (size - 1) / 2).flip((0,)), size.flip((0,))])
+
+    def _set_position(self, new_pos: torch.Tensor, new_scale=None) -> None:
+        """Keep at least a fifth of the target inside the image (and, without the IoU-Net, take the sample's
+        scale within the first frame's bounds)."""
+        if new_scale is not None:
+            self.target_scale = torch.as_tensor(new_scale).clamp(self.min_scale_factor, self.max_scale_factor)
+            self.target_sz = self.base_target_sz * self.target_scale
+        inside = (0.2 - 0.5) * self.target_sz
+        self.pos = torch.max(torch.min(new_pos, self.image_sz - inside), inside)
+
+    def _refine(self, bb_regressor, iou_feat, sample_pos, sample_scale, update_scale: bool = True, **ascent) -> None:
+        """The IoU-Net's refinement from the current box and ``num_init_random_boxes`` jittered copies
+        (:func:`ascend_boxes` with ``ascent``); the mean of the ``iounet_k`` best boxes within the aspect-ratio limit
+        becomes the target (``pos_iounet`` too); with none kept, nothing changes."""
+        p = self.p
+        start = self._box_in_sample(self.pos, self.target_sz, sample_pos, sample_scale)
+        boxes = start.view(1, 4).clone()
+        if p["num_init_random_boxes"] > 0:
+            side = start[2:].prod().sqrt()
+            spread = side * torch.cat([p["box_jitter_pos"] * torch.ones(2), p["box_jitter_sz"] * torch.ones(2)])
+            smallest = start[2:].min() / 3
+            jitter = (torch.rand(p["num_init_random_boxes"], 4) - 0.5) * spread
+            size = (start[2:] + jitter[:, 2:]).clamp(smallest)
+            centre = (start[:2] + start[2:] / 2) + jitter[:, :2]
+            boxes = torch.cat([start.view(1, 4), torch.cat([centre - size / 2, size], 1)])
+        out, iou = ascend_boxes(bb_regressor, self.modulation, iou_feat, boxes.view(1, -1, 4).to(self.device),
+                                p["box_refinement_iter"], p["box_refinement_step_length"],
+                                p["box_refinement_step_decay"], **ascent)
+        out, iou = out.view(-1, 4).cpu(), iou.view(-1).cpu()
+        out[:, 2:].clamp_(1)
+        aspect = out[:, 2] / out[:, 3]
+        keep = (aspect < p["maximal_aspect_ratio"]) & (aspect > 1 / p["maximal_aspect_ratio"])
+        out, iou = out[keep], iou[keep]
+        if out.shape[0] == 0:
+            return
+        top = torch.topk(iou, min(p["iounet_k"], out.shape[0])).indices
+        box = out[top].mean(0)
+        centre = (box[:2] + box[2:] / 2).flip((0,))
+        self.pos_iounet = (centre - (self.img_sample_sz - 1) / 2) * sample_scale + sample_pos
+        self.pos = self.pos_iounet.clone()
+        self.target_sz = box[2:].flip((0,)) * sample_scale
+        if update_scale:
+            self.target_scale = torch.sqrt(self.target_sz.prod() / self.base_target_sz.prod())

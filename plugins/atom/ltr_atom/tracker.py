@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from ltr_atom.classifier import OnlineClassifier
 from ltr_atom.fourier import upsample_scores
-from ltr_atom.refine import ascend_boxes
+from ltr_atom.refine import RefinedTarget
 from ltr_atom.sampling import Augmentation, sample_patch
 from ltr_core.api import Tracker
 from ltr_core.data.batch import IMAGENET_MEAN, IMAGENET_STD
@@ -104,7 +104,7 @@ def uncentred_hann(size: tuple[int, int]) -> torch.Tensor:
     return one(size[0]).reshape(1, 1, -1, 1) * one(size[1]).reshape(1, 1, 1, -1)
 
 
-class ATOMTracker(Tracker):
+class ATOMTracker(RefinedTarget, Tracker):
     """ATOM: online target classifier on ResNet layer3 + IoU-Net box refinement."""
 
     def __init__(self, net, search_area_scale: float = 5.0, max_image_sample_size: int = 288 ** 2,
@@ -212,12 +212,6 @@ class ATOMTracker(Tracker):
             torch.tensor(IMAGENET_STD, dtype=x.dtype).view(1, 3, 1, 1)
         l2, l3 = self.net.feature_extractor(x.to(self.device))
         return l2, l3, normalise(l3, self.p["normalize_power"])
-
-    def _box_in_sample(self, pos, size, sample_pos, sample_scale) -> torch.Tensor:
-        """A box (row/column centre and size in the image) as ``x, y, w, h`` in the sample's pixels."""
-        centre = (pos - sample_pos) / sample_scale + (self.img_sample_sz - 1) / 2
-        size = size / sample_scale
-        return torch.cat([(centre - (size - 1) / 2).flip((0,)), size.flip((0,))])
 
     def _label(self, centre: torch.Tensor) -> torch.Tensor:
         """The classifier's Gaussian label for a target centred ``centre`` (row, column) sample pixels from the
@@ -408,44 +402,7 @@ class ATOMTracker(Tracker):
         scores = torch.cat([scores[..., (h + 1) // 2:, :], scores[..., :(h + 1) // 2, :]], -2)
         return torch.cat([scores[..., :, (w + 1) // 2:], scores[..., :, :(w + 1) // 2]], -1)
 
-    def _set_position(self, new_pos: torch.Tensor, new_scale: float | None = None) -> None:
-        """Keep at least a fifth of the target inside the image (and, without the IoU-Net, take the sample's
-        scale within the first frame's bounds)."""
-        if new_scale is not None:
-            self.target_scale = torch.as_tensor(new_scale).clamp(self.min_scale_factor, self.max_scale_factor)
-            self.target_sz = self.base_target_sz * self.target_scale
-        inside = (0.2 - 0.5) * self.target_sz
-        self.pos = torch.max(torch.min(new_pos, self.image_sz - inside), inside)
-
     def refine_target_box(self, l2, l3, sample_pos, sample_scale, update_scale: bool = True) -> None:
-        """The IoU-Net's refinement from the current box and ``num_init_random_boxes`` jittered copies."""
-        p = self.p
-        start = self._box_in_sample(self.pos, self.target_sz, sample_pos, sample_scale)
+        """The IoU-Net's refinement with ATOM's step back-off (:meth:`RefinedTarget._refine`)."""
         iou_feat = self.net.bb_regressor.get_iou_feat(l2, l3)
-        boxes = start.view(1, 4).clone()
-        if p["num_init_random_boxes"] > 0:
-            side = start[2:].prod().sqrt()
-            spread = side * torch.cat([p["box_jitter_pos"] * torch.ones(2), p["box_jitter_sz"] * torch.ones(2)])
-            smallest = start[2:].min() / 3
-            jitter = (torch.rand(p["num_init_random_boxes"], 4) - 0.5) * spread
-            size = (start[2:] + jitter[:, 2:]).clamp(smallest)
-            centre = (start[:2] + start[2:] / 2) + jitter[:, :2]
-            boxes = torch.cat([start.view(1, 4), torch.cat([centre - size / 2, size], 1)])
-        out, iou = ascend_boxes(self.net.bb_regressor, self.modulation, iou_feat, boxes.view(1, -1, 4).to(self.device),
-                                p["box_refinement_iter"], p["box_refinement_step_length"],
-                                p["box_refinement_step_decay"], backtrack=True)
-        out, iou = out.view(-1, 4).cpu(), iou.view(-1).cpu()
-        out[:, 2:].clamp_(1)
-        aspect = out[:, 2] / out[:, 3]
-        keep = (aspect < p["maximal_aspect_ratio"]) & (aspect > 1 / p["maximal_aspect_ratio"])
-        out, iou = out[keep], iou[keep]
-        if out.shape[0] == 0:
-            return
-        top = torch.topk(iou, min(p["iounet_k"], out.shape[0])).indices
-        box = out[top].mean(0)
-        centre = (box[:2] + box[2:] / 2).flip((0,))
-        self.pos_iounet = (centre - (self.img_sample_sz - 1) / 2) * sample_scale + sample_pos
-        self.pos = self.pos_iounet.clone()
-        self.target_sz = box[2:].flip((0,)) * sample_scale
-        if update_scale:
-            self.target_scale = torch.sqrt(self.target_sz.prod() / self.base_target_sz.prod())
+        self._refine(self.net.bb_regressor, iou_feat, sample_pos, sample_scale, update_scale, backtrack=True)

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from ltr_atom.classifier import SampleMemory
-from ltr_atom.refine import ascend_boxes
+from ltr_atom.refine import RefinedTarget
 from ltr_atom.sampling import Augmentation, hann_window, sample_patch
 from ltr_atom.tracker import max2d
 from ltr_core.api import Tracker
@@ -56,7 +56,7 @@ def check_augmentation(spec: dict) -> dict:
     return spec
 
 
-class DiMPTracker(Tracker):
+class DiMPTracker(RefinedTarget, Tracker):
     """DiMP / PrDiMP / SuperDiMP with the parameters of pytracking's ``parameter/dimp/*.py`` (defaults: ``dimp50``)."""
 
     #: under --runtime onnx the filter's optimiser and the box refinement stay in PyTorch (plugin API 1.4)
@@ -157,12 +157,6 @@ class DiMPTracker(Tracker):
             return feats, lambda: (feat3, feat4)
         l2, l3 = self._backbone(patch)
         return self._classification(l3), lambda: self.pytorch.bb_regressor.get_iou_feat(l2, l3)
-
-    def _box_in_sample(self, pos, size, sample_pos, sample_scale) -> torch.Tensor:
-        """A box (row/column centre and size in the image) as ``x, y, w, h`` in the sample's pixels."""
-        centre = (pos - sample_pos) / sample_scale + (self.img_sample_sz - 1) / 2
-        size = size / sample_scale
-        return torch.cat([(centre - (size - 1) / 2).flip((0,)), size.flip((0,))])
 
     # -- first frame -------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -375,15 +369,6 @@ class DiMPTracker(Tracker):
             return translation1, "hard_negative", scores_hn
         return translation1, "normal", scores_hn
 
-    def _set_position(self, new_pos: torch.Tensor, new_scale: torch.Tensor | None = None) -> None:
-        """Keep at least a fifth of the target inside the image (and, without the IoU-Net, take the sample's
-        scale within the first frame's bounds)."""
-        if new_scale is not None:
-            self.target_scale = new_scale.clamp(self.min_scale_factor, self.max_scale_factor)
-            self.target_sz = self.base_target_sz * self.target_scale
-        inside = (0.2 - 0.5) * self.target_sz
-        self.pos = torch.max(torch.min(new_pos, self.image_sz - inside), inside)
-
     def update_classifier(self, feats: torch.Tensor, box: torch.Tensor, hard_negative: bool) -> None:
         p = self.p
         self.memory.add(feats[0], box, p["hard_negative_learning_rate"] if hard_negative else None)
@@ -402,33 +387,5 @@ class DiMPTracker(Tracker):
     def refine_target_box(self, iou_feat, sample_pos, sample_scale, update_scale: bool = True) -> None:
         """The IoU-Net's refinement, in PyTorch on the search crop's IoU-Net features ``iou_feat``, from the current
         box and ``num_init_random_boxes`` jittered copies."""
-        p = self.p
-        start = self._box_in_sample(self.pos, self.target_sz, sample_pos, sample_scale)
-        boxes = start.view(1, 4).clone()
-        if p["num_init_random_boxes"] > 0:
-            side = start[2:].prod().sqrt()
-            spread = side * torch.cat([p["box_jitter_pos"] * torch.ones(2), p["box_jitter_sz"] * torch.ones(2)])
-            smallest = start[2:].min() / 3
-            jitter = (torch.rand(p["num_init_random_boxes"], 4) - 0.5) * spread
-            size = (start[2:] + jitter[:, 2:]).clamp(smallest)
-            centre = (start[:2] + start[2:] / 2) + jitter[:, :2]
-            boxes = torch.cat([start.view(1, 4), torch.cat([centre - size / 2, size], 1)])
-        out, iou = ascend_boxes(self.pytorch.bb_regressor, self.modulation, iou_feat,
-                                boxes.view(1, -1, 4).to(self.device),
-                                p["box_refinement_iter"], p["box_refinement_step_length"],
-                                p["box_refinement_step_decay"], p["box_refinement_space"])
-        out, iou = out.view(-1, 4).cpu(), iou.view(-1).cpu()
-        out[:, 2:].clamp_(1)
-        aspect = out[:, 2] / out[:, 3]
-        keep = (aspect < p["maximal_aspect_ratio"]) & (aspect > 1 / p["maximal_aspect_ratio"])
-        out, iou = out[keep], iou[keep]
-        if out.shape[0] == 0:
-            return
-        top = torch.topk(iou, min(p["iounet_k"], out.shape[0])).indices
-        box = out[top].mean(0)
-        centre = (box[:2] + box[2:] / 2).flip((0,))
-        self.pos_iounet = (centre - (self.img_sample_sz - 1) / 2) * sample_scale + sample_pos
-        self.pos = self.pos_iounet.clone()
-        self.target_sz = box[2:].flip((0,)) * sample_scale
-        if update_scale:
-            self.target_scale = torch.sqrt(self.target_sz.prod() / self.base_target_sz.prod())
+        self._refine(self.pytorch.bb_regressor, iou_feat, sample_pos, sample_scale, update_scale,
+                     space=self.p["box_refinement_space"])
