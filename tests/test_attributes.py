@@ -3,8 +3,9 @@
 Golden: ``data/attributes/golden.json`` holds what pytracking's own ``print_results_per_attribute`` (AUC,
 ``merge_results=True``) and ``get_prec_curve`` (precision, normalized precision) compute per LaSOT attribute on the
 result sets of ``data/attributes/results`` over a tree of real LaSOT test-sequence names; the sequence lists are
-those its ``LaSOTDataset(attribute=...)`` selects from its own attribute file. ``golden/regenerate_attributes.py``
-says how to regenerate it.
+those its ``LaSOTDataset(attribute=...)`` selects from its own attribute file. ``extension/golden.json``: the same
+arithmetic on LaSOT extension sequences read by pytracking's extension reader, the subsets from ltr's shipped
+extension table (pytracking has none). ``golden/regenerate_attributes.py`` says how to regenerate both.
 """
 
 import json
@@ -99,6 +100,13 @@ def test_shipped_tables_cover_their_benchmarks_and_a_malformed_table_names_its_l
     assert lasot.flags["airplane-1"] == {"POC", "ROT", "SV", "LR"}                 # the toolkit's annos/att row
     tnl2k = shipped("tnl2k")
     assert len(tnl2k.names) == 17 and len(tnl2k.flags) == 700 and "Adversarial Samples" in tnl2k.long_names
+    ext = shipped("lasot_extension")                       # LaSOT's columns, the extension's 150 sequences
+    assert (ext.names, ext.long_names) == (lasot.names, lasot.long_names) and len(ext.flags) == 150
+    assert {s.rsplit("-", 1)[0] for s in ext.flags} == {"atv", "badminton", "cosplay", "dancingshoe", "footbag",
+                                                       "frisbee", "jianzi", "lantern", "misc", "opossum", "paddle",
+                                                       "raccoon", "rhino", "skatingshoe", "wingsuit"}
+    assert not set(ext.flags) & set(lasot.flags) and "SwinTrack" in ext.source and "LoRAT" in ext.source
+    assert ext.flags["wingsuit-8"] == {"POC", "CM", "VC", "SV", "ARC"} and ext.flags["rhino-3"] == {"BC"}
     otb = shipped("otb100")
     assert len(otb.names) == 11 and not otb.missing([e.name for e in read_table("otb100")])
     assert otb.flags["Jogging_1"] == otb.flags["Jogging_2"]
@@ -127,3 +135,24 @@ def test_uav123_attributes_are_read_from_its_tree_and_a_bad_file_is_named(tmp_pa
     ds = TNL2K(tnl.parent)
     assert ds.eval_attributes().flags[ds.sequence_names()[0]] >= {"ROT"}
     np.testing.assert_equal(len(ds.eval_attributes().names), 17)
+
+
+def test_the_lasot_extension_per_attribute_equals_pytrackings_arithmetic(tmp_path):
+    ext = DATA / "extension"
+    golden = json.loads((ext / "golden.json").read_text())
+    out = run_ltr("score", "--results", str(ext / "results" / "atom"), str(ext / "results" / "pysot-tracker"),
+                  "--label", "atom", "--label", "pysot-tracker", "--dataset",
+                  f"lasot_extension:{ext / 'lasot_extension'}", "--attributes", "--json",
+                  "--workspace", str(tmp_path))
+    assert (tmp_path / "plots" / "atom" / "attributes" / "radar.png").is_file()    # not among the published files
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)["attributes"]
+    assert list(got["scores"]) == list(golden) == list(shipped("lasot_extension").names)
+    assert "SwinTrack" in got["source"]
+    for att, g in golden.items():
+        for tracker, figures in g["trackers"].items():
+            row = got["scores"][att][tracker]
+            assert row["sequences"] == len(g["sequences"]), (att, tracker)
+            for key, value in figures.items():
+                assert row[key] == pytest.approx(value, abs=1e-4), (att, tracker, key)
+    assert golden["BC"]["sequences"][0] == "rhino-3" and len(golden["MB"]["sequences"]) == 1

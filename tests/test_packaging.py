@@ -114,7 +114,7 @@ def test_installed_wheels_load_strictly_from_the_environment_and_report_their_ve
     assert all(f"{p}/{p}" in listed.stdout for p in ("hcat", "atom", "ostrack", "dimp"))
     assert "FAILED" not in listed.stdout
     version = ltr(wheel_env, "--version").stdout.splitlines()
-    assert version[0] == "ltr-core 0.3.5 (package 0.3.5, plugin API 1.4)"
+    assert version[0] == "ltr-core 0.3.6 (package 0.3.6, plugin API 1.4)"
     assert "plugin hcat: ltr-hcat 0.2.1 (plugin API >=1.0,<2)" in version
     assert "plugin atom: ltr-atom 0.2.6 (plugin API >=1.0,<2)" in version
     assert "plugin ostrack: ltr-ostrack 0.2.1 (plugin API >=1.0,<2)" in version

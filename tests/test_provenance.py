@@ -26,7 +26,7 @@ def test_checkpoints_record_versions_and_a_network_that_no_longer_fits_names_fil
     assert ltr("train", "tiny/tiny", "--set", "trainer.epochs=1").returncode == 0
     path = tiny_env / "checkpoints" / "ltr" / "tiny" / "tiny" / "ep0001.pth"
     state = load_checkpoint(path)
-    assert state["versions"]["ltr-core"] == "0.3.5" and state["versions"]["plugin_api"] == "1.4"
+    assert state["versions"]["ltr-core"] == "0.3.6" and state["versions"]["plugin_api"] == "1.4"
     assert state["versions"]["components"]["net"] == "tiny/tiny"
     assert state["versions"]["plugins"]["tiny"] == {"distribution": "LTR_PLUGINS:tiny_plugin", "version": "dev"}
 

@@ -269,7 +269,7 @@ def test_installing_a_distribution_makes_it_appear_and_uninstalling_makes_it_dis
                      "description": "A fake network for the discovery test."}]
     version = run_ltr_process("--version", env=env)
     assert version.returncode == 0
-    assert version.stdout.splitlines()[0].startswith("ltr-core 0.3.5 (package 0.3.5, plugin API 1.4)")
+    assert version.stdout.splitlines()[0].startswith("ltr-core 0.3.6 (package 0.3.6, plugin API 1.4)")
     assert "plugin fake: ltr-fake 0.3 (plugin API >=1.0,<2)" in version.stdout
     shutil.rmtree(site / "ltr_fake-0.3.dist-info")           # "uninstall": remove the dist-info
     out = run_ltr_process("list", "net", "--json", env=env)

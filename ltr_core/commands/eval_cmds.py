@@ -313,7 +313,8 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
 @click.option("--box-format", type=click.Choice(BOX_FORMATS), default="xywh", show_default=True,
               help="The files' boxes: x,y,w,h (files that look otherwise are refused), or x1,y1,x2,y2 (converted).")
 @click.option("--plots", type=click.Path(file_okay=False), default=None,
-              help="Where the PNG plots go (default: the first results folder).")
+              help="Where the PNG plots go (default: the first results folder when it is in the workspace, "
+                   "else <workspace>/plots/<its label>).")
 @click.option("--sequences", default=None, help="Comma-separated sequence names (default: the whole split).")
 @click.option("--no-per-sequence", is_flag=True, help="Only the summary table.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "latex", "csv"]), default="table",
@@ -323,8 +324,8 @@ def _server_results(dataset: str, out_dirs: list[Path], seqs, base: Path) -> Non
                                                "whose files and ground truth are unchanged come from "
                                                "<workspace>/cache/scores).")
 @click.option("--attributes", "by_attribute", is_flag=True,
-              help="Also AUC/P/NP per attribute of the benchmark (LaSOT, TNL2K, OTB100, UAV123), with a success "
-                   "plot per attribute and a radar plot in <plots>/attributes.")
+              help="Also AUC/P/NP per attribute of the benchmark (LaSOT, its extension, TNL2K, OTB100, UAV123), "
+                   "with a success plot per attribute and a radar plot in <plots>/attributes.")
 @workspace_option
 def score_cmd(results, more_results, dataset, split, protocol, labels, skip_missing, box_format, plots, sequences,
               no_per_sequence, fmt, as_json, no_cache, by_attribute, workspace):
@@ -336,17 +337,25 @@ def score_cmd(results, more_results, dataset, split, protocol, labels, skip_miss
     paths = [Path(d) for d in list(results) + list(more_results)]
     data, reader, seqs, entries = _result_sets(paths, labels, dataset, split, sequences, skip_missing, ws)
     attributes = _attributes(data, reader) if by_attribute else None
-    plots_dir = Path(plots) if plots else paths[0] if paths[0].is_dir() else ws / "plots" / default_label(paths[0]).name
+    plots_dir = Path(plots) if plots else _default_plots(paths[0], ws, default_label)
     _score_and_report(entries, seqs, dataset, protocol, plots_dir, as_json,
                       not no_per_sequence, fmt, provenance=True, box_format=box_format,
                       cache_dir=ws / "cache" / "scores", refresh_cache=no_cache, attributes=attributes)
+
+
+def _default_plots(first: Path, ws: Path, default_label) -> Path:
+    """The first results folder when it is ltr's own (inside the workspace); published or downloaded results
+    elsewhere are only read, so their plots go to ``<workspace>/plots/<label>``."""
+    if first.is_dir() and first.resolve().is_relative_to(ws):
+        return first
+    return ws / "plots" / default_label(first).name
 
 
 def _attributes(data, reader):
     attributes = reader.eval_attributes()
     if attributes is None:
         raise UserError(f"--attributes: {data.qualname} has no per-sequence attributes (ltr ships LaSOT's, "
-                        "TNL2K's and OTB100's tables and reads UAV123's from its tree)")
+                        "the LaSOT extension's, TNL2K's and OTB100's tables and reads UAV123's from its tree)")
     return attributes
 
 

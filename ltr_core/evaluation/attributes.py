@@ -79,7 +79,7 @@ def parse_attribute_table(text: str, where: str, source: str | None = None) -> A
 
 @functools.lru_cache(maxsize=None)
 def shipped(benchmark: str) -> Attributes:
-    """The table shipped for ``benchmark`` (``lasot``, ``tnl2k``, ``otb100``)."""
+    """The table shipped for ``benchmark`` (``lasot``, ``lasot_extension``, ``tnl2k``, ``otb100``)."""
     path = SPECS / f"attributes_{benchmark}.txt"
     return parse_attribute_table(path.read_text(encoding="utf-8"), str(path))
 

@@ -3,8 +3,14 @@
 The datasets' folders do not carry their attributes (UAV123 excepted, read from its tree): LaSOT's and TNL2K's
 are in their MATLAB evaluation toolkits (one file per sequence, one 0/1 flag per attribute, the attribute
 names in ``run_tracker_performance_evaluation.m`` / ``Evaluate_TNL2K_dataset.m``), OTB-2015's in the benchmark's
-per-sequence lists, which pytracking transcribes as ``dataset_attribute_specs/otb_attributes.json``. This script
-reads them and writes ``ltr_core/evaluation/specs/attributes_<benchmark>.txt``:
+per-sequence lists, which pytracking transcribes as ``dataset_attribute_specs/otb_attributes.json``. The LaSOT
+extension's table (150 sequences, LaSOT's 14 attributes) comes with the extension's own toolkit, which no
+reachable mirror holds; SwinTrack (github.com/LitingLin/SwinTrack, by one of LaSOT's authors) carries all 1,550
+rows of LaSOT and its extension as a Python literal, ``datasets/SOT/seed/Impl/data_specs/LaSOT_attr.py``. It is
+read with ``ast.literal_eval`` (nothing of it runs) and taken only if its 1,400 LaSOT rows equal the LaSOT
+toolkit's and, when LoRAT (github.com/LitingLin/LoRAT, a second transcription of the extension) is given, its 150
+extension rows equal LoRAT's. This script reads them all and writes
+``ltr_core/evaluation/specs/attributes_<benchmark>.txt``:
 
     @attribute SHORT Long name          (one line per attribute, in the toolkit's column order)
     <sequence> 0 1 0 ...                (one line per sequence)
@@ -12,9 +18,13 @@ reads them and writes ``ltr_core/evaluation/specs/attributes_<benchmark>.txt``:
     git clone https://github.com/HengLan/LaSOT_Evaluation_Toolkit /tmp/lasot-toolkit
     git clone https://github.com/wangxiao5791509/TNL2K_evaluation_toolkit /tmp/tnl2k-toolkit
     git clone https://github.com/visionml/pytracking /tmp/pytracking
-    python tests/golden/extract_attribute_tables.py /tmp/lasot-toolkit /tmp/tnl2k-toolkit /tmp/pytracking
+    git clone https://github.com/LitingLin/SwinTrack /tmp/SwinTrack         # the LaSOT extension (optional)
+    git clone https://github.com/LitingLin/LoRAT /tmp/LoRAT                 # its cross-check (optional)
+    python tests/golden/extract_attribute_tables.py /tmp/lasot-toolkit /tmp/tnl2k-toolkit /tmp/pytracking \
+        [/tmp/SwinTrack [/tmp/LoRAT]]
 """
 
+import ast
 import json
 import re
 import sys
@@ -79,10 +89,51 @@ def otb(pytracking: Path) -> None:
           "(pytracking/evaluation/dataset_attribute_specs/otb_attributes.json)", short, long, rows)
 
 
-def main(lasot_root: str, tnl2k_root: str, pytracking_root: str) -> None:
+def literal(path: Path, name: str, within: str | None = None):
+    """The value assigned to ``name`` (inside class ``within``) in a Python file, as a literal: never executed."""
+    tree = ast.parse(path.read_text(), str(path))
+    scope = tree.body if within is None else next(
+        (n.body for n in tree.body if isinstance(n, ast.ClassDef) and n.name == within), [])
+    for node in scope:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise SystemExit(f"{path}: no literal {name}")
+
+
+def lasot_extension(lasot_root: Path, swintrack: Path, lorat: Path | None) -> None:
+    spec = swintrack / "datasets" / "SOT" / "seed" / "Impl" / "data_specs" / "LaSOT_attr.py"
+    short, long = literal(spec, "LaSOT_attribute_short_names"), literal(spec, "LaSOT_attribute_names")
+    values = {seq: [int(bool(v)) for v in row] for seq, row in literal(spec, "LaSOT_attribute_values").items()}
+    toolkit_script = (lasot_root / "run_tracker_performance_evaluation.m").read_text()
+    if short != matlab_cell(toolkit_script, "att_fig_name"):
+        raise SystemExit(f"{spec}: attribute order {short} is not the LaSOT toolkit's")
+    toolkit = {p.stem: flags(p.read_text(), str(p), len(short)) for p in (lasot_root / "annos" / "att").glob("*.txt")}
+    differ = sorted(seq for seq in toolkit if values.get(seq) != toolkit[seq])
+    if differ:
+        raise SystemExit(f"{spec}: {len(differ)} LaSOT rows differ from the toolkit's, e.g. {differ[:3]}")
+    rows = {seq: row for seq, row in values.items() if seq not in toolkit}
+    source = ("SwinTrack's transcription of the LaSOT extension toolkit (github.com/LitingLin/SwinTrack, "
+              "datasets/SOT/seed/Impl/data_specs/LaSOT_attr.py; its 1,400 LaSOT rows equal the LaSOT toolkit's")
+    if lorat is not None:
+        other = literal(lorat / "trackit" / "datasets" / "SOT" / "datasets" / "Impl" / "LaSOT_Extension.py",
+                        "SEQUENCE_ATTRIBUTES", within="LaSOTExtensionAttributes")
+        other = {seq: [int(bool(v)) for v in row] for seq, row in other.items()}
+        if other != rows:
+            raise SystemExit(f"LoRAT's extension table differs from SwinTrack's: "
+                             f"{sorted(set(other) ^ set(rows)) or [s for s in rows if other[s] != rows[s]][:3]}")
+        source += "; its 150 extension rows equal LoRAT's, github.com/LitingLin/LoRAT"
+    if len(rows) != 150:
+        raise SystemExit(f"{spec}: {len(rows)} rows beyond LaSOT's, not the extension's 150")
+    write("lasot_extension", source + ")", short, long, rows)
+
+
+def main(lasot_root: str, tnl2k_root: str, pytracking_root: str, swintrack_root: str | None = None,
+         lorat_root: str | None = None) -> None:
     lasot(Path(lasot_root))
     tnl2k(Path(tnl2k_root))
     otb(Path(pytracking_root))
+    if swintrack_root:
+        lasot_extension(Path(lasot_root), Path(swintrack_root), Path(lorat_root) if lorat_root else None)
 
 
 if __name__ == "__main__":
