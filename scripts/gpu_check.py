@@ -6,26 +6,29 @@
     python3 scripts/gpu_check.py --device cpu --tiny --out /tmp/gpu_check   # the same code paths, small, on a CPU
 
 Sections (each in its own processes, each with a time limit; one that fails is recorded with its error and the
-others still run; ``--sections`` picks some, ``--budget`` stops starting new ones):
+others still run; ``--sections`` picks some, ``--budget`` stops starting new ones). The timed sections run one
+after another; then the checks whose figures are not speeds (resume, check_plugin, export, train_demo) run side by
+side, so that the whole run fits about 8 minutes of a GPU:
 
 * machine: GPU, driver, torch, CUDA, cuDNN, Python, CPUs; the bf16 (and fp32) matmul peak measured here.
 * train_bench: ``ltr bench train`` for hcat/default at batch 64 and the OSTrack-256 paper config at batch 32 (and
   dimp/dimp50 where that plugin is installed) in fp32, bf16, bf16 + channels-last and bf16 + torch.compile:
   samples/s, the fraction of this run's bf16 matmul peak, peak memory (CUDA allocator).
-* batched: ``ltr bench track --batch 1,8,32,64`` (decoding included) for the demo and paper configs of HCAT and
-  OSTrack: frames/s per N, the speed-up, peak memory, and the time a LaSOT-test-sized split would take at batch 1
-  and at the best N.
+* batched: ``ltr bench track --batch 1,16,64`` (decoding included) for hcat/demo, hcat/default and the
+  OSTrack-256 paper config: frames/s per N, the speed-up, peak memory, and the time a LaSOT-test-sized split would
+  take at batch 1 and at the best N.
 * track_bench (only when asked for): ``ltr bench track`` of every tracker config, fp32 and bf16, one frame at a
   time: ms/frame and the network's share.
-* eval: ``ltr eval`` of each plugin's demo config on the generated demo split, on the device: fps with
-  decoding, AUC (untrained networks: speed, not accuracy).
+* eval: ``ltr eval`` of each plugin's demo config on the generated demo split, on the device: batched
+  (``--batch 32``) where the tracker opts in, else 8 worker processes on 8 of its sequences; fps with decoding,
+  AUC (untrained networks: speed, not accuracy).
+* train_compile: ``ltr bench train`` with bf16 + torch.compile (apart, since compiling takes minutes).
 * resume: a short hcat/demo-sized training under ``torchrun --nproc_per_node 1`` (NCCL on a GPU, gloo on a CPU)
   with ``trainer.deterministic``, killed after its first epoch and resumed, against an uninterrupted run:
   bit-equal or the largest difference.
 * check_plugin: ``ltr check-plugin`` of each in-repo plugin's demo config with train and track on the device.
 * export: ``ltr export`` (fp32, and int8 calibrated by the tracker on the device) and a part traced from a
   network that lives on the device.
-* train_compile: ``ltr bench train`` with bf16 + torch.compile (apart, since compiling takes minutes).
 * train_demo: ``ltr train hcat/demo`` on the device, then ``ltr eval`` in fp32 and bf16: time and AUC.
 
 The report names the machine, torch and CUDA; it is written after every section, so a run stopped midway still
@@ -43,7 +46,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 import traceback
 from pathlib import Path
 
@@ -56,7 +61,8 @@ VARIANTS = {"fp32": [], "bf16": ["trainer.amp=bf16"],
             "bf16+compile": ["trainer.amp=bf16", "trainer.compile=true"]}
 TRACK_CONFIGS = ["hcat/demo", "hcat/default", "atom/demo", "ostrack/demo", "ostrack/vitb_256_mae_ce_32x4_ep300",
                  "dimp/dimp50"]
-DEMO_CONFIGS = ["hcat/demo", "atom/demo", "ostrack/demo"]
+DEMO_CONFIGS = ["hcat/demo", "atom/demo", "ostrack/demo", "dimp/demo"]
+BATCHABLE = {"hcat/demo", "ostrack/demo"}
 #: a LaSOT-test-sized split: 280 sequences of 2,500 frames (LaSOT's own test split: 280 sequences, ~685,000 frames)
 LASOT_SIZED_FRAMES = 280 * 2500
 
@@ -83,6 +89,8 @@ class Check:
         self.env = {**os.environ, "LTR_WORKSPACE": str(self.work / "ws"), "LTR_DEMO_DIR": str(self.work / "demo"),
                     "PYTHONUNBUFFERED": "1"}
         self.registered = None
+        self.lock = threading.Lock()          # the report and the demo data, shared by the side-by-side sections
+        self.demo_lock = threading.Lock()
         if args.install:
             self.install(Path(args.install).resolve())
 
@@ -143,13 +151,15 @@ class Check:
         return self.args.budget - (time.perf_counter() - self.start)
 
     def save(self) -> None:
-        self.report["elapsed_s"] = round(time.perf_counter() - self.start, 1)
-        (self.out / "gpu_check.json").write_text(json.dumps(self.report, indent=1, default=str) + "\n")
-        (self.out / "gpu_check.md").write_text(markdown(self.report))
+        with self.lock:
+            self.report["elapsed_s"] = round(time.perf_counter() - self.start, 1)
+            (self.out / "gpu_check.json").write_text(json.dumps(self.report, indent=1, default=str) + "\n")
+            (self.out / "gpu_check.md").write_text(markdown(self.report))
 
-    def section(self, name: str, fn) -> None:
+    def section(self, name: str, fn, beside: list[str] | None = None) -> None:
         if self.remaining() <= 0:
-            self.report["sections"][name] = {"skipped": f"over the {self.args.budget:.0f} s budget"}
+            with self.lock:
+                self.report["sections"][name] = {"skipped": f"over the {self.args.budget:.0f} s budget"}
             self.save()
             return
         print(f"== {name} ({self.remaining():.0f} s of the budget left)", flush=True)
@@ -159,9 +169,27 @@ class Check:
         except Exception as e:        # one broken section must not cost the others
             result = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-3000:]}
         result = {**result, "section_seconds": round(time.perf_counter() - t, 1)}
-        self.report["sections"][name] = result
-        print(json.dumps(result, default=str)[:1500], flush=True)
+        if beside:
+            result["ran_beside"] = [b for b in beside if b != name]
+        with self.lock:
+            self.report["sections"][name] = result
+        print(f"== {name} done: " + json.dumps(result, default=str)[:1500], flush=True)
         self.save()
+
+    def side_by_side(self, names: list[str]) -> None:
+        """Run sections at once (threads around their processes): for checks whose figures are not speeds. Their
+        report entries keep the given order. In --in-process mode they run one after another (one interpreter)."""
+        self.installed("")                                   # the registry listing, before the threads share it
+        with self.lock:
+            for name in names:
+                self.report["sections"][name] = {"running": True}
+        if self.args.in_process:                             # run_ltr sets signal handlers: main thread only
+            for n in names:
+                self.section(n, getattr(self, n), names)
+            return
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            for future in [pool.submit(self.section, n, getattr(self, n), names) for n in names]:
+                future.result()
 
     # -- sections -------------------------------------------------------------------------------------------
     def machine(self) -> dict:
@@ -263,11 +291,13 @@ class Check:
         """``ltr bench track --batch``: N generated sequences in lockstep, decoding included, for N = 1 and larger;
         the time a LaSOT-test-sized split (280 sequences of 2,500 frames) would take at batch 1 and at the best N."""
         rows = []
+        # bf16 and ostrack/demo were measured on the H200 (docs/runs/gpu-2026-12-04-a.md): bf16 gave batched
+        # tracking nothing, so the paper configs in float32 take their time here
         plans = [("hcat/demo", "off")] if self.tiny else \
-            [("hcat/demo", "off"), ("ostrack/demo", "off"), ("hcat/default", "off"), ("hcat/default", "bf16"),
-             ("ostrack/vitb_256_mae_ce_32x4_ep300", "off"), ("ostrack/vitb_256_mae_ce_32x4_ep300", "bf16")]
-        sizes = "1,2" if self.tiny else "1,8,32,64"
-        frames = ["--frames", "20", "--size", "160x120"] if self.tiny else ["--frames", "100", "--size", "640x480"]
+            [("hcat/demo", "off"), ("hcat/default", "off"), ("ostrack/vitb_256_mae_ce_32x4_ep300", "off")]
+        sizes = "1,2" if self.tiny else "1,16,64"
+        frames = ["--frames", "20", "--size", "160x120"] if self.tiny else \
+            ["--frames", "60", "--size", "640x480", "--rounds", "2"]
         for config, amp in plans:
             if not self.installed(config):
                 continue
@@ -288,6 +318,10 @@ class Check:
         return {"rows": rows, "lasot_sized_frames": LASOT_SIZED_FRAMES}
 
     def demo_data(self) -> None:
+        with self.demo_lock:              # sections side by side: one of them makes it, the others wait
+            self._demo_data()
+
+    def _demo_data(self) -> None:
         if (self.work / "demo" / "demo_info.json").is_file():
             return
         spec = ["--classes", "2", "--per-class", "2", "--frames", "20", "--size", "160x120", "--test-per-class", "1",
@@ -299,22 +333,25 @@ class Check:
     def eval(self) -> dict:
         self.demo_data()
         rows = []
-        workers = "1" if self.tiny else "4"
+        # per frame, batch 1, the batched section measures; here the whole command: batched where the tracker opts
+        # in, else worker processes on a part of the split (ATOM's and DiMP's online optimisers run per sequence)
+        tests = (self.work / "demo" / "test_split.txt").read_text().split()
+        subset = ["--workers", "1"] if self.tiny else ["--workers", "8", "--sequences", ",".join(tests[:8])]
         for config in ["hcat/demo"] if self.tiny else DEMO_CONFIGS:
             if not self.installed(config):
                 continue
-            for amp in ("off",):
-                if self.remaining() < 20:
-                    rows.append({"config": config, "amp": amp, "skipped": "budget"})
-                    continue
-                r = self.ltr("eval", config, "--untrained", "--device", self.device, "--amp", amp, "--workers",
-                             workers, "--tag", f"gpu-check-{amp}/{config.replace('/', '-')}", timeout=400)
-                rows.append({"config": config, "amp": amp, "workers": int(workers), **parse_eval(r)})
-            batch = "2" if self.tiny else "32"
-            if self.remaining() > 20 and config != "atom/demo":        # ATOM does not batch
+            if self.remaining() < 20:
+                rows.append({"config": config, "amp": "off", "skipped": "budget"})
+                continue
+            if self.tiny or config not in BATCHABLE:
+                r = self.ltr("eval", config, "--untrained", "--device", self.device, "--amp", "off", *subset,
+                             "--tag", f"gpu-check-off/{config.replace('/', '-')}", timeout=400)
+                rows.append({"config": config, "amp": "off", "workers": int(subset[1]), **parse_eval(r)})
+            if self.remaining() > 20 and (self.tiny or config in BATCHABLE):
+                batch = "2" if self.tiny else "32"
                 r = self.ltr("eval", config, "--untrained", "--device", self.device, "--batch", batch, "--tag",
                              f"gpu-check-batch/{config.replace('/', '-')}", timeout=400)
-                rows.append({"config": config, "amp": "auto", "batch": int(batch), **parse_eval(r)})
+                rows.append({"config": config, "amp": "auto", "batch": int(batch), "workers": 1, **parse_eval(r)})
         return {"rows": rows, "note": "untrained networks: the speed of each tracker, not its accuracy"}
 
     def resume(self) -> dict:
@@ -551,14 +588,18 @@ def markdown(report: dict) -> str:
         lines.append("")
     for name in ("resume", "check_plugin", "export", "train_demo"):
         if name in s:
-            lines += [f"## {name}", "", "```", json.dumps(s[name], indent=1, default=str)[:4000], "```", ""]
+            beside = s[name].get("ran_beside") if isinstance(s[name], dict) else None
+            lines += [f"## {name}", ""] + ([f"Ran beside {', '.join(beside)}: its seconds are not speeds.", ""]
+                                          if beside else [])
+            lines += ["```", json.dumps(s[name], indent=1, default=str)[:4000], "```", ""]
     failed = [k for k, v in s.items() if isinstance(v, dict) and v.get("error")]
     lines.append(f"Sections with an error: {', '.join(failed) if failed else 'none'}.")
     return "\n".join(lines) + "\n"
 
 
-SECTIONS = ["machine", "train_bench", "batched", "eval", "resume", "check_plugin", "export", "train_compile",
+SECTIONS = ["machine", "train_bench", "batched", "eval", "train_compile", "resume", "check_plugin", "export",
             "train_demo", "track_bench"]
+SIDE_BY_SIDE = ["resume", "check_plugin", "export", "train_demo"]     # checks, not speeds: run at once
 DEFAULT_SECTIONS = [s for s in SECTIONS if s != "track_bench"]      # batched's batch 1 is the per-frame figure
 
 
@@ -585,8 +626,12 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown section {unknown[0]!r}; sections: {', '.join(SECTIONS)}")
     check = Check(args)
-    for name in args.sections or DEFAULT_SECTIONS:
+    chosen = args.sections or DEFAULT_SECTIONS
+    for name in [n for n in chosen if n not in SIDE_BY_SIDE]:
         check.section(name, getattr(check, name))
+    together = [n for n in chosen if n in SIDE_BY_SIDE]
+    if together:
+        check.side_by_side(together)
     check.save()
     failed = [k for k, v in check.report["sections"].items() if isinstance(v, dict) and v.get("error")]
     print(f"gpu check: {len(check.report['sections'])} sections in {check.report['elapsed_s']} s, "

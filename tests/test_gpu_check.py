@@ -19,8 +19,9 @@ def test_the_gpu_check_runs_every_section_on_the_cpu(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     report = json.loads((tmp_path / "report" / "gpu_check.json").read_text())
     s = report["sections"]
-    assert list(s) == ["machine", "train_bench", "batched", "eval", "resume", "check_plugin", "export",
-                       "train_compile", "train_demo"]
+    assert list(s) == ["machine", "train_bench", "batched", "eval", "train_compile", "resume", "check_plugin",
+                       "export", "train_demo"]             # the timed ones, then the checks side by side
+    assert s["resume"]["ran_beside"] == ["check_plugin", "export", "train_demo"]
     assert report["machine"]["device"] == "cpu" and report["machine"]["bf16_matmul_tflops"] > 0
     rows = s["train_bench"]["rows"]
     assert [r["variant"] for r in rows] == ["fp32", "bf16+channels_last"]
