@@ -116,7 +116,7 @@ def test_installed_wheels_load_strictly_from_the_environment_and_report_their_ve
     version = ltr(wheel_env, "--version").stdout.splitlines()
     assert version[0] == "ltr-core 0.3.6 (package 0.3.6, plugin API 1.4)"
     assert "plugin hcat: ltr-hcat 0.2.1 (plugin API >=1.0,<2)" in version
-    assert "plugin atom: ltr-atom 0.2.6 (plugin API >=1.0,<2)" in version
+    assert "plugin atom: ltr-atom 0.2.7 (plugin API >=1.4,<2)" in version
     assert "plugin ostrack: ltr-ostrack 0.2.1 (plugin API >=1.0,<2)" in version
     assert "plugin dimp: ltr-dimp 0.2.2 (plugin API >=1.4,<2)" in version
     run([sys.executable, "-m", "pip", "--python", wheel_env["python"], "check"], cwd=wheel_env["tmp"])

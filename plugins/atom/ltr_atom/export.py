@@ -1,11 +1,15 @@
-"""What an ATOM tracker needs of the IoU-Net at inference, for ONNX export.
+"""What an ATOM tracker needs of its network at inference, for ONNX export.
 
-Three parts: ``reference_branch`` (first frame and target box -> the two modulation vectors, once per
-sequence), ``search_features`` (a search frame's IoU features, once per frame; ``test_features`` before 0.3, a
-deprecated alias) and ``iou_predictor`` (modulation,
-features and P proposals -> P predicted IoUs, PrRoIPool inside). Box refinement climbs the predicted IoU by
-its gradient with respect to the boxes, which an ONNX Runtime session does not provide: with these parts
-refinement runs by scoring candidate boxes (or in PyTorch); the parts themselves are exact.
+``trunk`` (since ltr-atom 0.2.7): float crops in [0, 255], any number and size -> layer2 and layer3, the
+normalisation inside. It is what ``ltr eval/track/vot --runtime onnx`` runs per frame: the tracker's online
+classifier (trained by Gauss-Newton on its features) and the IoU-Net's box refinement (a gradient ascent on the
+predicted IoU, which an ONNX Runtime session cannot differentiate) stay in PyTorch on the network beside the parts
+(``net.pytorch``, plugin API 1.4).
+
+For other runtimes, the IoU-Net alone: ``reference_branch`` (first frame and target box -> the two modulation
+vectors), ``search_features`` (a search frame's IoU features; ``test_features`` before 0.3, a deprecated alias)
+and ``iou_predictor`` (modulation, features and P proposals -> P predicted IoUs, PrRoIPool inside), with which
+boxes can be refined by scoring candidates.
 """
 
 from __future__ import annotations
@@ -13,6 +17,15 @@ from __future__ import annotations
 import torch
 
 from ltr_core.api import ExportPart
+
+
+class _Trunk(torch.nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, crops):
+        return self.net.trunk(crops)
 
 
 class _Reference(torch.nn.Module):
@@ -45,9 +58,10 @@ class _IoUPredictor(torch.nn.Module):
 
 
 def export_parts(net, image_size: int = 288, proposals: int = 8) -> list[ExportPart]:
-    """ATOM's IoU-Net: reference branch, search-frame features and IoU predictor.
+    """ATOM's trunk (what the tracker runs under ONNX Runtime), and the IoU-Net's reference branch, search-frame
+    features and IoU predictor.
 
-    Any image size and number of proposals (dynamic axes)."""
+    Any number and size of crops, any number of proposals (dynamic axes)."""
     net = net.eval()
     image = torch.zeros(1, 3, image_size, image_size)
     box = torch.tensor([[image_size / 3, image_size / 3, image_size / 3, image_size / 3]])
@@ -69,7 +83,16 @@ def export_parts(net, image_size: int = 288, proposals: int = 8) -> list[ExportP
                 "feat3": torch.randn(feat3.shape, generator=g), "feat4": torch.randn(feat4.shape, generator=g),
                 "proposals": boxes(g, proposals)}
 
+    def trunk_inputs(g):
+        return {"crops": 255 * torch.rand(2, 3, image_size, image_size, generator=g)}
+
+    samples = {0: "samples", 2: "h8", 3: "w8"}
     return [
+        ExportPart("trunk", _Trunk(net), {"crops": image.repeat(2, 1, 1, 1)}, ["layer2", "layer3"],
+                   dynamic_axes={"crops": {0: "samples", 2: "height", 3: "width"}, "layer2": samples,
+                                 "layer3": {0: "samples", 2: "h16", 3: "w16"}},
+                   random_inputs=trunk_inputs,
+                   note="the online classifier and the box refinement run in PyTorch on these features"),
         ExportPart("reference_branch", _Reference(net), {"image": image, "box": box}, ["mod3", "mod4"],
                    dynamic_axes={"image": hw}, random_inputs=reference_inputs),
         ExportPart("search_features", _SearchFeatures(net), {"image": image}, ["feat3", "feat4"],

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ltr_atom.iounet import AtomIoUNet
+from ltr_core.api import IMAGENET_MEAN, IMAGENET_STD
 
 
 class ResNetFeatures(nn.Module):
@@ -43,6 +44,13 @@ class ATOMBoxNet(nn.Module):
         if freeze_backbone:
             for p in self.feature_extractor.parameters():
                 p.requires_grad_(False)
+
+    def trunk(self, crops: torch.Tensor):
+        """Float crops (N, 3, H, W) in [0, 255] -> (layer2, layer3), ImageNet-normalised as pytracking's tracker
+        normalises them: the tracker's per-frame call, and the ``trunk`` part of the ONNX export."""
+        mean = torch.tensor(IMAGENET_MEAN, dtype=crops.dtype, device=crops.device).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD, dtype=crops.dtype, device=crops.device).view(1, 3, 1, 1)
+        return self.feature_extractor((crops / 255 - mean) / std)
 
     @staticmethod
     def adapt_foreign_state(state: dict) -> dict:

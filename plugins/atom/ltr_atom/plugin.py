@@ -14,7 +14,7 @@ CONFIG_DIR = Path(__file__).parent / "configs"
 
 @hookimpl
 def ltr_plugin_api():
-    return ">=1.0,<2"
+    return ">=1.4,<2"      # 1.4: the PyTorch network beside the ONNX parts (onnx_needs_torch)
 
 
 @hookimpl

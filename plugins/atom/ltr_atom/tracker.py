@@ -34,7 +34,6 @@ from ltr_atom.fourier import upsample_scores
 from ltr_atom.refine import RefinedTarget
 from ltr_atom.sampling import Augmentation, sample_patch
 from ltr_core.api import Tracker
-from ltr_core.data.batch import IMAGENET_MEAN, IMAGENET_STD
 
 STRIDE = 16   # of layer3, the classifier's features
 
@@ -107,6 +106,9 @@ def uncentred_hann(size: tuple[int, int]) -> torch.Tensor:
 class ATOMTracker(RefinedTarget, Tracker):
     """ATOM: online target classifier on ResNet layer3 + IoU-Net box refinement."""
 
+    #: under --runtime onnx the trunk runs in ONNX Runtime; the classifier and the IoU-Net stay in PyTorch (API 1.4)
+    onnx_needs_torch = True
+
     def __init__(self, net, search_area_scale: float = 5.0, max_image_sample_size: int = 288 ** 2,
                  min_image_sample_size: int = 288 ** 2, feature_size_odd: bool = False,
                  normalize_power: float = 2.0,
@@ -174,10 +176,16 @@ class ATOMTracker(RefinedTarget, Tracker):
         meaning that CG starts afresh at every update, which is what ltr does), ``use_classifier`` and
         ``use_iounet_pos_for_learning`` (on in every parameter file), ``search_area_shape`` (square).
         """
+        if not isinstance(net, torch.nn.Module) and getattr(net, "pytorch", None) is None:
+            raise ValueError("the ATOM tracker trains its classifier online and refines boxes by gradients through "
+                             "the IoU-Net, which ONNX Runtime does not give: give it the PyTorch network, or ONNX "
+                             "parts with the PyTorch network beside them (net.pytorch, which ltr-core 0.3.5 hands "
+                             "over under --runtime onnx)")
         if not isinstance(net, torch.nn.Module):
-            raise ValueError("the ATOM tracker refines boxes by gradients through the IoU-Net, which ONNX Runtime "
-                             "does not give: run it with --runtime torch")
+            net.require("trunk", tracker="the ATOM tracker (ltr-atom 0.2.7)")
         super().__init__(net, device)
+        #: the network for what stays in PyTorch (the IoU-Net): ``net``, or under ONNX Runtime the one beside the parts
+        self.pytorch = net if isinstance(net, torch.nn.Module) else net.pytorch
         if len(kernel_size) != 2:
             raise ValueError(f"tracker.kernel_size: expected [height, width], got {kernel_size!r}")
         if score_upsample_factor <= 0:
@@ -206,11 +214,9 @@ class ATOMTracker(RefinedTarget, Tracker):
         return torch.from_numpy(np.ascontiguousarray(image)).to(torch.get_default_dtype()).permute(2, 0, 1)[None]
 
     def _features(self, patches: torch.Tensor):
-        """Crops (N, 3, H, W) in [0, 255] -> (layer2, layer3, normalised layer3)."""
-        x = patches / 255
-        x = (x - torch.tensor(IMAGENET_MEAN, dtype=x.dtype).view(1, 3, 1, 1)) / \
-            torch.tensor(IMAGENET_STD, dtype=x.dtype).view(1, 3, 1, 1)
-        l2, l3 = self.net.feature_extractor(x.to(self.device))
+        """Crops (N, 3, H, W) in [0, 255] -> (layer2, layer3, normalised layer3); the trunk runs in ONNX Runtime
+        under --runtime onnx."""
+        l2, l3 = self.net.trunk(patches.to(self.device))
         return l2, l3, normalise(l3, self.p["normalize_power"])
 
     def _label(self, centre: torch.Tensor) -> torch.Tensor:
@@ -305,7 +311,7 @@ class ATOMTracker(RefinedTarget, Tracker):
                 break
             boxes.append(box + self._tensor([aug.shift[1], aug.shift[0], 0, 0]))
         boxes = torch.stack(boxes).to(l2.device)
-        modulation = self.net.bb_regressor.get_modulation(l2[:len(boxes)], l3[:len(boxes)], boxes)
+        modulation = self.pytorch.bb_regressor.get_modulation(l2[:len(boxes)], l3[:len(boxes)], boxes)
         self.modulation = tuple(m.mean(0, keepdim=True) for m in modulation)
 
     # -- each frame ---------------------------------------------------------------------------------------
@@ -404,5 +410,5 @@ class ATOMTracker(RefinedTarget, Tracker):
 
     def refine_target_box(self, l2, l3, sample_pos, sample_scale, update_scale: bool = True) -> None:
         """The IoU-Net's refinement with ATOM's step back-off (:meth:`RefinedTarget._refine`)."""
-        iou_feat = self.net.bb_regressor.get_iou_feat(l2, l3)
-        self._refine(self.net.bb_regressor, iou_feat, sample_pos, sample_scale, update_scale, backtrack=True)
+        iou_feat = self.pytorch.bb_regressor.get_iou_feat(l2, l3)
+        self._refine(self.pytorch.bb_regressor, iou_feat, sample_pos, sample_scale, update_scale, backtrack=True)

@@ -17,9 +17,9 @@ def test_iounet_parts_equal_pytorch_at_other_sizes_and_proposal_counts(tmp_path)
     parts = atom_parts(net, image_size=144)
     export_parts(parts, tmp_path, config="atom/demo", checkpoint=None, report=lambda m: None)
     m = read_manifest(tmp_path)
-    assert [p["name"] for p in m["parts"]] == ["reference_branch", "search_features", "iou_predictor"]
-    assert m["parts"][1]["aliases"] == ["test_features"]                  # the 0.2 name, for one minor version
-    assert "PyTorch" in m["parts"][2]["note"]
+    assert [p["name"] for p in m["parts"]] == ["trunk", "reference_branch", "search_features", "iou_predictor"]
+    assert m["parts"][2]["aliases"] == ["test_features"]                  # the 0.2 name, for one minor version
+    assert "PyTorch" in m["parts"][3]["note"] and "PyTorch" in m["parts"][0]["note"]
     for p in m["parts"]:
         onnx.checker.check_model(onnx.load(str(tmp_path / p["file"])), full_check=True)
     assert max(compare_with_torch(parts, tmp_path, seed=5).values()) < 1e-4
@@ -40,3 +40,11 @@ def test_iounet_parts_equal_pytorch_at_other_sizes_and_proposal_counts(tmp_path)
     got = ort.iou_predictor(*got_mod, *got_feat, props)
     assert got.shape == (1, 13) and want.std() > 1e-3
     np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-4, rtol=1e-4)
+    # the trunk the tracker runs: 5 crops of another size in [0, 255], the normalisation inside
+    crops = 255 * torch.rand(5, 3, 176, 208, generator=g)
+    with torch.no_grad():
+        want2, want3 = net.trunk(crops)
+    got2, got3 = ort.trunk(crops)
+    assert got2.shape == want2.shape == (5, 128, 22, 26) and got3.shape == want3.shape == (5, 256, 11, 13)
+    np.testing.assert_allclose(got3.numpy(), want3.numpy(), atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(got2.numpy(), want2.numpy(), atol=1e-4, rtol=1e-4)

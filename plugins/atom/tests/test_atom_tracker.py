@@ -133,7 +133,7 @@ def test_bad_tracker_options_are_refused_naming_the_key(tmp_path, monkeypatch):
         tracker(augmentation={"mirror": True})
     with pytest.raises(ValueError, match="tracker.proj_init_method"):
         tracker(proj_init_method="svd")
-    with pytest.raises(ValueError, match="--runtime torch"):
+    with pytest.raises(ValueError, match="ONNX parts with the PyTorch network beside them"):
         ATOMTracker(object())
 
 

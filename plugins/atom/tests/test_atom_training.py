@@ -86,3 +86,47 @@ def test_ltr_eval_tracks_the_demo_test_split_with_the_trained_checkpoint(trained
     assert 0 <= auc <= 100
     results = sorted((tmp / "ws" / "results" / "atom" / "demo" / "demo").glob("*-*.txt"))
     assert len([p for p in results if not p.name.endswith("_time.txt")]) == 3
+
+
+@pytest.mark.slow
+def test_ltr_eval_with_the_onnx_runtime_follows_pytorch_with_the_trained_checkpoint(trained):
+    """The trunk in ONNX Runtime, the classifier and the IoU-Net in PyTorch (``net.pytorch``): the boxes of the
+    demo test split against PyTorch's. ATOM's online classifier is trained by Gauss-Newton and CG from the trunk's
+    features, and that training amplifies their float differences (ONNX Runtime's convolutions round otherwise
+    than PyTorch's), so the runs are compared frame by frame until they part, and the parting is stated."""
+    _, _, _, _, tmp = trained
+    env = {k: v for k, v in os.environ.items() if k != "LTR_PLUGINS"}
+    env["LTR_DEMO_DIR"] = str(tmp / "demo")
+    ws = tmp / "ws"
+    boxes = {}
+    for runtime in ("torch", "onnx"):
+        run = run_ltr("eval", "atom/demo", "--workspace", str(ws), "--runtime", runtime, "--tag", f"rt-{runtime}",
+                      "--set", "tracker.init_CG_iter=24", "--set", "tracker.init_GN_iter=3", "--workers", "1",
+                      env=env)
+        assert run.returncode == 0, run.stderr
+        if runtime == "onnx":             # exported on the way, the trunk among the parts
+            assert len(re.findall(r"^wrote .*\.onnx ", run.stdout, re.M)) == 4 and "trunk.onnx" in run.stdout
+        files = sorted((ws / "results" / f"rt-{runtime}" / "demo").glob("*-?.txt"))
+        boxes[runtime] = {f.stem: np.loadtxt(f, delimiter=",") for f in files}
+    assert boxes["torch"].keys() == boxes["onnx"].keys() and len(boxes["torch"]) == 3
+    for name, want in boxes["torch"].items():
+        got = boxes["onnx"][name]
+        diff = np.abs(got - want).max(1)
+        parted = np.flatnonzero(diff > BOX_TOLERANCE)
+        print(f"{name}: {len(diff)} frames, within {BOX_TOLERANCE} px until frame "
+              f"{parted[0] if len(parted) else len(diff)}, then up to {diff.max():.2f} px")
+        # the first frame's classifier and the first frames tracked with it: the same boxes (measured on an Intel
+        # Xeon with AVX-512, 2 cores: two of the three sequences agree on all 50 frames, the third parts at its
+        # second classifier update, frame 21, by at most 1.4 px; mean IoU of the two runs' boxes above 0.98)
+        assert diff[:11].max() <= BOX_TOLERANCE, (name, diff[:11])
+        assert np.mean(_iou(got, want)) > 0.9, name
+
+
+#: pixels: the result files hold boxes with 2 decimals, so one rounding step either side
+BOX_TOLERANCE = 0.02
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    lo, hi = np.maximum(a[:, :2], b[:, :2]), np.minimum(a[:, :2] + a[:, 2:], b[:, :2] + b[:, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), 1)
+    return inter / (np.prod(a[:, 2:], 1) + np.prod(b[:, 2:], 1) - inter)
