@@ -72,42 +72,47 @@ def test_refinement_raises_the_iou_of_perturbed_boxes(trained):
     assert np.mean(after) > np.mean(before) + 0.03, (np.mean(before), np.mean(after))
 
 
-@pytest.mark.slow
-def test_ltr_eval_tracks_the_demo_test_split_with_the_trained_checkpoint(trained):
+EVAL = ("--set", "tracker.init_CG_iter=24", "--set", "tracker.init_GN_iter=3", "--workers", "1")
+
+
+@pytest.fixture(scope="module")
+def evaluated(trained):
+    """``ltr eval atom/demo`` of the trained checkpoint (PyTorch), shared by the eval and ONNX tests."""
     _, _, _, _, tmp = trained
     env = {k: v for k, v in os.environ.items() if k != "LTR_PLUGINS"}
     env["LTR_DEMO_DIR"] = str(tmp / "demo")
-    res = run_ltr("eval", "atom/demo", "--workspace", str(tmp / "ws"), "--set", "tracker.init_CG_iter=24",
-                  "--set", "tracker.init_GN_iter=3", env=env)
+    res = run_ltr("eval", "atom/demo", "--workspace", str(tmp / "ws"), "--tag", "rt-torch", *EVAL, env=env)
+    return res, env, tmp / "ws"
+
+
+@pytest.mark.slow
+def test_ltr_eval_tracks_the_demo_test_split_with_the_trained_checkpoint(evaluated):
+    res, _, ws = evaluated
     assert res.returncode == 0, res.stderr
     assert re.search(r"tracked 3 sequences \(0 already done\): [\d.]+ fps tracker, [\d.]+ fps with decoding",
                      res.stdout), res.stdout
     auc = float(re.search(r"^AUC ([\d.]+)", res.stdout, re.M).group(1))
     assert 0 <= auc <= 100
-    results = sorted((tmp / "ws" / "results" / "atom" / "demo" / "demo").glob("*-*.txt"))
+    results = sorted((ws / "results" / "rt-torch" / "demo").glob("*-*.txt"))
     assert len([p for p in results if not p.name.endswith("_time.txt")]) == 3
 
 
 @pytest.mark.slow
-def test_ltr_eval_with_the_onnx_runtime_follows_pytorch_with_the_trained_checkpoint(trained):
+def test_ltr_eval_with_the_onnx_runtime_follows_pytorch_with_the_trained_checkpoint(evaluated):
     """The trunk in ONNX Runtime, the classifier and the IoU-Net in PyTorch (``net.pytorch``): the boxes of the
     demo test split against PyTorch's. ATOM's online classifier is trained by Gauss-Newton and CG from the trunk's
     features, and that training amplifies their float differences (ONNX Runtime's convolutions round otherwise
     than PyTorch's), so the runs are compared frame by frame until they part, and the parting is stated."""
-    _, _, _, _, tmp = trained
-    env = {k: v for k, v in os.environ.items() if k != "LTR_PLUGINS"}
-    env["LTR_DEMO_DIR"] = str(tmp / "demo")
-    ws = tmp / "ws"
-    boxes = {}
-    for runtime in ("torch", "onnx"):
-        run = run_ltr("eval", "atom/demo", "--workspace", str(ws), "--runtime", runtime, "--tag", f"rt-{runtime}",
-                      "--set", "tracker.init_CG_iter=24", "--set", "tracker.init_GN_iter=3", "--workers", "1",
-                      env=env)
-        assert run.returncode == 0, run.stderr
-        if runtime == "onnx":             # exported on the way, the trunk among the parts
-            assert len(re.findall(r"^wrote .*\.onnx ", run.stdout, re.M)) == 4 and "trunk.onnx" in run.stdout
-        files = sorted((ws / "results" / f"rt-{runtime}" / "demo").glob("*-?.txt"))
-        boxes[runtime] = {f.stem: np.loadtxt(f, delimiter=",") for f in files}
+    torch_run, env, ws = evaluated
+    assert torch_run.returncode == 0, torch_run.stderr
+    run = run_ltr("eval", "atom/demo", "--workspace", str(ws), "--runtime", "onnx", "--tag", "rt-onnx", *EVAL,
+                  env=env)
+    assert run.returncode == 0, run.stderr
+    # exported on the way, the trunk among the parts
+    assert len(re.findall(r"^wrote .*\.onnx ", run.stdout, re.M)) == 4 and "trunk.onnx" in run.stdout
+    boxes = {rt: {f.stem: np.loadtxt(f, delimiter=",") for f in sorted((ws / "results" / f"rt-{rt}" / "demo")
+                                                                       .glob("*-?.txt"))}
+             for rt in ("torch", "onnx")}
     assert boxes["torch"].keys() == boxes["onnx"].keys() and len(boxes["torch"]) == 3
     for name, want in boxes["torch"].items():
         got = boxes["onnx"][name]
