@@ -142,3 +142,14 @@ def test_unchanged_sets_come_from_the_score_cache_and_a_changed_file_or_damaged_
     label = next(iter(a["results"].values()))["label"]
     assert by_label(e)[label]["per_sequence"]["rule-1"] != by_label(a)[label]["per_sequence"]["rule-1"]
     assert len(list((ws / "cache" / "scores").glob("*.json"))) == 2
+
+
+def test_a_single_published_folder_keeps_its_own_name_as_label(tmp_path):
+    out, js = score("--results", SETS / "pysot-tracker", "--skip-missing", workspace=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert list(by_label(js)) == ["published/pysot-tracker"]      # not its parent folders' names
+    own = tmp_path / "results" / "mytracker" / "lasot"               # ltr eval's <run>/<benchmark> keeps its rule
+    shutil.copytree(SETS / "pysot-tracker", own)
+    out, js = score("--results", own, "--skip-missing", workspace=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert list(by_label(js)) == ["results/mytracker"]

@@ -381,7 +381,8 @@ def _result_sets(paths: list[Path], labels, dataset: str, split: str, sequences:
         raise click.UsageError(f"{dataset} {split} has no public ground truth: pack the results for its server "
                                f"with `ltr pack {dataset} RESULTS_DIR -o FILE.zip`")
     entries = []
-    for name, path in zip(list(labels) or labels_for([default_label(p) for p in paths]), paths):
+    benchmark = dataset.split(":", 1)[0]                # ltr eval's folders end in it: <run>/<benchmark>
+    for name, path in zip(list(labels) or labels_for([default_label(p) for p in paths], benchmark), paths):
         runs = open_results(path)
         entries += [(name if len(runs) == 1 else f"{name}_run{run_number(run)}", run,
                      path if path.is_dir() and len(runs) == 1 else None) for run in runs]

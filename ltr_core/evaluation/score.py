@@ -87,14 +87,16 @@ def run_groups(labels: list[str]) -> dict[str, list[str]]:
     return groups
 
 
-def labels_for(paths: list) -> list[str]:
+def labels_for(paths: list, benchmark: str | None = None) -> list[str]:
     """A label per results folder: the shortest path suffix (at least two components) that tells the folders
     apart, after dropping a last component they all share (``ltr eval`` writes ``<run>/<dataset>``), so
-    ``results/mytracker/demo/demo`` is ``mytracker/demo``. A folder given twice gets its full path both times."""
+    ``results/mytracker/demo/demo`` is ``mytracker/demo``. A single folder loses its last component only when
+    that is the ``benchmark``'s name (when given), so a published ``raw/atom`` stays ``raw/atom``. A folder given
+    twice gets its full path both times."""
     parts = [Path(p).resolve().parts for p in paths]
     if len(parts) > 1 and len({p[-1] for p in parts}) == 1 and all(len(p) > 2 for p in parts):
         parts = [p[:-1] for p in parts]
-    elif len(parts) == 1 and len(parts[0]) > 2:
+    elif len(parts) == 1 and len(parts[0]) > 2 and benchmark in (None, parts[0][-1]):
         parts = [parts[0][:-1]]
     longest = max(len(p) for p in parts)
     for k in range(min(2, longest), longest + 1):
