@@ -91,7 +91,7 @@ def labels_for(paths: list, benchmark: str | None = None) -> list[str]:
     """A label per results folder: the shortest path suffix (at least two components) that tells the folders
     apart, after dropping a last component they all share (``ltr eval`` writes ``<run>/<dataset>``), so
     ``results/mytracker/demo/demo`` is ``mytracker/demo``. A single folder loses its last component only when
-    that is the ``benchmark``'s name (when given), so a published ``raw/atom`` stays ``raw/atom``. A folder given
+    that is the ``benchmark``'s name (when given), so a published ``raw/mytracker`` keeps that name. A folder given
     twice gets its full path both times."""
     parts = [Path(p).resolve().parts for p in paths]
     if len(parts) > 1 and len({p[-1] for p in parts}) == 1 and all(len(p) > 2 for p in parts):

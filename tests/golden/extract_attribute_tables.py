@@ -59,12 +59,14 @@ def write(name: str, source: str, short: list[str], long: list[str], rows: dict[
     print(f"attributes_{name}.txt: {len(rows)} sequences")
 
 
-def lasot(root: Path) -> None:
+def lasot(root: Path) -> tuple[list[str], dict[str, list[int]]]:
+    """Writes LaSOT's table; returns its short names and rows (the extension's check compares with them)."""
     script = (root / "run_tracker_performance_evaluation.m").read_text()
     short, long = matlab_cell(script, "att_fig_name"), matlab_cell(script, "att_name")
     rows = {p.stem: flags(p.read_text(), str(p), len(short)) for p in (root / "annos" / "att").glob("*.txt")}
     write("lasot", "the LaSOT evaluation toolkit (github.com/HengLan/LaSOT_Evaluation_Toolkit, annos/att/)",
           short, long, rows)
+    return short, rows
 
 
 def tnl2k(root: Path) -> None:
@@ -100,14 +102,14 @@ def literal(path: Path, name: str, within: str | None = None):
     raise SystemExit(f"{path}: no literal {name}")
 
 
-def lasot_extension(lasot_root: Path, swintrack: Path, lorat: Path | None) -> None:
+def lasot_extension(toolkit_short: list[str], toolkit: dict[str, list[int]], swintrack: Path,
+                    lorat: Path | None) -> None:
+    """The extension's rows of SwinTrack's table, checked against the LaSOT toolkit's (``lasot()``'s return)."""
     spec = swintrack / "datasets" / "SOT" / "seed" / "Impl" / "data_specs" / "LaSOT_attr.py"
     short, long = literal(spec, "LaSOT_attribute_short_names"), literal(spec, "LaSOT_attribute_names")
     values = {seq: [int(bool(v)) for v in row] for seq, row in literal(spec, "LaSOT_attribute_values").items()}
-    toolkit_script = (lasot_root / "run_tracker_performance_evaluation.m").read_text()
-    if short != matlab_cell(toolkit_script, "att_fig_name"):
+    if short != toolkit_short:
         raise SystemExit(f"{spec}: attribute order {short} is not the LaSOT toolkit's")
-    toolkit = {p.stem: flags(p.read_text(), str(p), len(short)) for p in (lasot_root / "annos" / "att").glob("*.txt")}
     differ = sorted(seq for seq in toolkit if values.get(seq) != toolkit[seq])
     if differ:
         raise SystemExit(f"{spec}: {len(differ)} LaSOT rows differ from the toolkit's, e.g. {differ[:3]}")
@@ -129,11 +131,11 @@ def lasot_extension(lasot_root: Path, swintrack: Path, lorat: Path | None) -> No
 
 def main(lasot_root: str, tnl2k_root: str, pytracking_root: str, swintrack_root: str | None = None,
          lorat_root: str | None = None) -> None:
-    lasot(Path(lasot_root))
+    short, rows = lasot(Path(lasot_root))
     tnl2k(Path(tnl2k_root))
     otb(Path(pytracking_root))
     if swintrack_root:
-        lasot_extension(Path(lasot_root), Path(swintrack_root), Path(lorat_root) if lorat_root else None)
+        lasot_extension(short, rows, Path(swintrack_root), Path(lorat_root) if lorat_root else None)
 
 
 if __name__ == "__main__":

@@ -104,17 +104,12 @@ def run_pytracking(root: Path, extension: bool = False) -> dict:
         base.import_pytracking_analysis(root, Path(tmp) / "plots")
         plot = importlib.import_module("pytracking.analysis.plot_results")
         data_mod = importlib.import_module("pytracking.evaluation.data")
-        datasets, members = {}, {}
         if extension:                      # pytracking's extension reader; the subsets from ltr's shipped table
             ext_mod = importlib.import_module("pytracking.evaluation.lasotextensionsubsetdataset")
             ds = ext_mod.LaSOTExtensionSubsetDataset.__new__(ext_mod.LaSOTExtensionSubsetDataset)
             ds.base_path = str(EXT_OUT / "lasot_extension")
             table = shipped("lasot_extension")
-            for att in table.names:
-                names = table.sequences_with(att, EXT_NAMES)
-                if names:
-                    members[att] = names
-                    datasets[att] = data_mod.SequenceList([ds._construct_sequence(n) for n in names])
+            subsets = {att: table.sequences_with(att, EXT_NAMES) for att in table.names}
         else:
             lasot_mod = importlib.import_module("pytracking.evaluation.lasotdataset")
             ds = lasot_mod.LaSOTDataset.__new__(lasot_mod.LaSOTDataset)
@@ -124,11 +119,11 @@ def run_pytracking(root: Path, extension: bool = False) -> dict:
             differ = [k for k, v in theirs.items() if ours.flags.get(k) != v]
             assert not differ and len(theirs) == len(ours.flags), differ[:5]
             print(f"pytracking's LaSOT_attributes.json and ltr's table agree on all {len(theirs)} sequences")
-            for att in ds.get_attribute_names("short"):
-                names = ds._filter_sequence_list_by_attribute(att, list(NAMES))
-                if names:
-                    members[att] = names
-                    datasets[att] = data_mod.SequenceList([ds._construct_sequence(n) for n in names])
+            subsets = {att: ds._filter_sequence_list_by_attribute(att, list(NAMES))
+                       for att in ds.get_attribute_names("short")}
+        members = {att: names for att, names in subsets.items() if names}
+        datasets = {att: data_mod.SequenceList([ds._construct_sequence(n) for n in names])
+                    for att, names in members.items()}
 
         def tracker(name, param, results_dir, run_id=None):
             return types.SimpleNamespace(name=name, parameter_name=param, run_id=run_id, display_name=None,

@@ -124,14 +124,9 @@ def test_ltr_eval_with_the_onnx_runtime_follows_pytorch_with_the_trained_checkpo
         # Xeon with AVX-512, 2 cores: two of the three sequences agree on all 50 frames, the third parts at its
         # second classifier update, frame 21, by at most 1.4 px; mean IoU of the two runs' boxes above 0.98)
         assert diff[:11].max() <= BOX_TOLERANCE, (name, diff[:11])
-        assert np.mean(_iou(got, want)) > 0.9, name
+        assert np.mean(iou_xywh(got, want)) > 0.9, name
 
 
 #: pixels: the result files hold boxes with 2 decimals, so one rounding step either side
 BOX_TOLERANCE = 0.02
 
-
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    lo, hi = np.maximum(a[:, :2], b[:, :2]), np.minimum(a[:, :2] + a[:, 2:], b[:, :2] + b[:, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), 1)
-    return inter / (np.prod(a[:, 2:], 1) + np.prod(b[:, 2:], 1) - inter)
