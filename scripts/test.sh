@@ -10,7 +10,7 @@ bash scripts/install_browser.sh
 bash scripts/install_vot_toolkit.sh
 workers=${LTR_TEST_WORKERS:-$(python3 - <<'PY'
 import os
-cores = len(os.sched_getaffinity(0))
+cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS: no affinity
 try:                                   # cgroup v2: "max 100000" or "<quota> <period>"
     quota, period = open("/sys/fs/cgroup/cpu.max").read().split()
     if quota != "max":
