@@ -20,5 +20,9 @@ except (OSError, ValueError):
 print(cores)
 PY
 )}
+case "$workers" in ''|*[!0-9]*)
+  echo "error: LTR_TEST_WORKERS=$workers: give a whole number of workers (0 runs the tests in one process)" >&2
+  exit 2 ;;
+esac
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 python3 -m pytest -q -p no:randomly -n "$workers" --dist loadfile "$@"
